@@ -1,0 +1,155 @@
+#pragma once
+/// \file
+/// Leaky and non-leaky integrate-and-fire layers with Sinabs' semantics:
+/// snn::LIF (sinabs.layers.LIF) and snn::IAF (sinabs.layers.IAF).
+///
+/// Input [B, T, *features] (batch first); output spikes of the same shape. Per step t,
+/// with α_m = exp(-1/τ_mem), α_s = exp(-1/τ_syn), θ = spike_threshold:
+///   i_t = α_s·(i_{t-1} + x_t)          with tau_syn; else i_t = x_t (not stored)
+///   v   = α_m·v_{t-1} + (1-α_m)·i_t    (norm_input; without it: + i_t)
+///   s_t = spike_fn(v, θ);  v_t = reset_fn(s_t, v, θ);  v_t = max(v_t, min_v_mem)
+/// The spike function's gradient is the surrogate evaluated at v before the reset.
+/// IAF is the same with α_m = 1 and no input normalisation.
+/// Each forward runs the whole sequence in one fused op (torch.ops.snn.lif) on the
+/// CPU, and in its plain-ATen reference on other devices.
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+#include <torch/arg.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "snn/nn/neuron_options.h"
+#include "snn/nn/stateful.h"
+
+namespace snn {
+
+/// Options of snn::LIF. Example:
+/// `snn::LIF lif(snn::LIFOptions(10.0).tau_syn(5.0).spike_fn(snn::SingleSpike{}));`
+struct LIFOptions {
+  /* implicit */ LIFOptions(TimeConstant tau_mem) : tau_mem_(std::move(tau_mem)) {}
+  /// Membrane time constant τ_mem in time steps (α_mem = exp(-1/τ_mem)); a trainable
+  /// parameter. Required. Example: 10.0.
+  TORCH_ARG(TimeConstant, tau_mem);
+  /// Synaptic time constant τ_syn in time steps, a trainable parameter; none: the input
+  /// goes straight to the membrane. Default: none. Example: 5.0.
+  TORCH_ARG(std::optional<TimeConstant>, tau_syn) = std::nullopt;
+  /// Spike threshold θ (membrane units). Must be > 0. Default: 1.0.
+  TORCH_ARG(double, spike_threshold) = 1.0;
+  /// Spike function. Default: MultiSpike.
+  TORCH_ARG(SpikeFn, spike_fn) = MultiSpike{};
+  /// Reset mechanism. Default: MembraneSubtract (subtracts θ).
+  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
+  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
+  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
+  /// Lower bound of the membrane potential, applied after the reset; none: unbounded.
+  /// Default: none. Example: -1.0.
+  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
+  /// Train α_mem (and α_syn) directly instead of τ: the parameters are then named
+  /// alpha_mem / alpha_syn. Default: false.
+  TORCH_ARG(bool, train_alphas) = false;
+  /// Initialise the state with this shape [B, *features] at construction. Default: none
+  /// (states are created on the first forward).
+  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
+  /// Scale the input by (1 - α_mem). Default: true.
+  TORCH_ARG(bool, norm_input) = true;
+  /// Keep v_mem (and i_syn) of every time step in recordings(). Default: false.
+  TORCH_ARG(bool, record_states) = false;
+};
+
+/// Options of snn::IAF: LIF's options without a membrane leak. Example:
+/// `snn::IAF iaf(snn::IAFOptions().spike_threshold(2.0).min_v_mem(-1.0));`
+struct IAFOptions {
+  /// Synaptic time constant τ_syn in time steps (trainable); none: no synapse. Default: none.
+  TORCH_ARG(std::optional<TimeConstant>, tau_syn) = std::nullopt;
+  /// Spike threshold θ (membrane units). Must be > 0. Default: 1.0.
+  TORCH_ARG(double, spike_threshold) = 1.0;
+  /// Spike function. Default: MultiSpike.
+  TORCH_ARG(SpikeFn, spike_fn) = MultiSpike{};
+  /// Reset mechanism. Default: MembraneSubtract (subtracts θ).
+  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
+  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
+  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
+  /// Lower bound of the membrane potential; none: unbounded. Default: none.
+  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
+  /// Initialise the state with this shape [B, *features] at construction. Default: none.
+  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
+  /// Keep v_mem (and i_syn) of every time step in recordings(). Default: false.
+  TORCH_ARG(bool, record_states) = false;
+};
+
+namespace detail {
+/// What LIF and IAF share: the state (v_mem, i_syn) and the call of the fused op.
+class LeakyNeuron : public StatefulModule {
+ public:
+  /// v_mem (and i_syn) of every step of the last forward, [B, T, *features], when
+  /// record_states is set; empty otherwise.
+  const std::map<std::string, at::Tensor>& recordings() const { return recordings_; }
+
+ protected:
+  struct Config {
+    bool norm_input;
+    double spike_threshold;
+    SpikeFn spike_fn;
+    ResetFn reset_fn;
+    Surrogate surrogate;
+    std::optional<double> min_v_mem;
+    bool record_states;
+  };
+  void register_states(torch::nn::Module& module, bool has_synapse,
+                       const std::optional<std::vector<int64_t>>& shape);
+  at::Tensor run(const char* layer, const at::Tensor& input, const at::Tensor& alpha_mem,
+                 const std::optional<at::Tensor>& alpha_syn, const Config& config);
+
+ private:
+  std::map<std::string, at::Tensor> recordings_;
+};
+}  // namespace detail
+
+/// Leaky integrate-and-fire layer (sinabs.layers.LIF). See the file comment.
+/// Parameters: tau_mem (and tau_syn), or alpha_mem (and alpha_syn) with train_alphas.
+/// States: v_mem (and i_syn), [B, *features].
+class LIFImpl : public torch::nn::Cloneable<LIFImpl>, public detail::LeakyNeuron {
+ public:
+  explicit LIFImpl(LIFOptions options);
+  void reset() override;
+  /// input [B, T, *features] → spikes [B, T, *features].
+  at::Tensor forward(const at::Tensor& input);
+  /// α_mem as forward uses it: exp(-1/tau_mem), or the trained alpha_mem.
+  at::Tensor alpha_mem_calculated() const;
+  /// α_syn as forward uses it; none without a synapse.
+  std::optional<at::Tensor> alpha_syn_calculated() const;
+  /// Zeroes the parameters' gradients and detaches the states (keeps their values).
+  void zero_grad(bool set_to_none = true) override;
+  void pretty_print(std::ostream& stream) const override;
+
+  LIFOptions options;
+  /// Trainable time constants (undefined when train_alphas, or tau_syn when no synapse).
+  at::Tensor tau_mem, tau_syn;
+  /// Trainable decay factors (defined only with train_alphas).
+  at::Tensor alpha_mem, alpha_syn;
+};
+TORCH_MODULE(LIF);
+
+/// Integrate-and-fire layer (sinabs.layers.IAF): LIF with α_mem = 1, no input scaling.
+/// Parameters: tau_syn when given. States: v_mem (and i_syn).
+class IAFImpl : public torch::nn::Cloneable<IAFImpl>, public detail::LeakyNeuron {
+ public:
+  explicit IAFImpl(IAFOptions options = {});
+  void reset() override;
+  /// input [B, T, *features] → spikes [B, T, *features].
+  at::Tensor forward(const at::Tensor& input);
+  /// α_syn as forward uses it; none without a synapse.
+  std::optional<at::Tensor> alpha_syn_calculated() const;
+  void zero_grad(bool set_to_none = true) override;
+  void pretty_print(std::ostream& stream) const override;
+
+  IAFOptions options;
+  /// Trainable synaptic time constant (undefined without a synapse).
+  at::Tensor tau_syn;
+};
+TORCH_MODULE(IAF);
+
+}  // namespace snn

@@ -1,0 +1,5 @@
+#include "snn/version.h"
+
+namespace snn {
+const char* version() { return SNN_VERSION_STRING; }
+}  // namespace snn
