@@ -5,5 +5,5 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$SNN_ROOT/scripts/setup.sh"
 cmake -S "$SNN_ROOT" -B "$SNN_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DSNN_PYTHON="$SNN_VENV/bin/python" "$@" >/dev/null
+  -DSNN_PYTHON="$SNN_VENV/bin/python" -DSNN_BUILD_TESTS=ON "$@" >/dev/null
 cmake --build "$SNN_BUILD_DIR"

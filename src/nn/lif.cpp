@@ -5,6 +5,9 @@
 #include <c10/util/irange.h>
 
 #include <ostream>
+#include <sstream>
+
+#include <torch/serialize/archive.h>
 
 #include "snn/ops/lif.h"
 
@@ -49,13 +52,12 @@ at::Tensor make_param(const TimeConstant& tau, bool as_alpha) {
 
 namespace detail {
 
-void LeakyNeuron::register_states(torch::nn::Module& module, bool has_synapse,
-                                  const std::optional<std::vector<int64_t>>& shape) {
-  clear_state_registry();
+void LeakyNeuron::define_neuron_states(bool has_synapse,
+                                       const std::optional<std::vector<int64_t>>& shape) {
   recordings_.clear();
-  register_state(module, "v_mem");
-  if (has_synapse) register_state(module, "i_syn");
-  if (shape) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
+  define_states(has_synapse ? std::vector<std::string>{"v_mem", "i_syn"}
+                            : std::vector<std::string>{"v_mem"});
+  if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
 }
 
 at::Tensor LeakyNeuron::run(const char* layer, const at::Tensor& input,
@@ -118,7 +120,7 @@ void LIFImpl::reset() {
     (alphas ? alpha_syn : tau_syn) =
         register_parameter(syn_name, make_param(*options.tau_syn(), alphas));
   }
-  register_states(*this, options.tau_syn().has_value(), options.shape());
+  define_neuron_states(options.tau_syn().has_value(), options.shape());
 }
 
 at::Tensor LIFImpl::alpha_mem_calculated() const {
@@ -142,6 +144,16 @@ void LIFImpl::zero_grad(bool set_to_none) {
   detach_states();
 }
 
+void LIFImpl::save(torch::serialize::OutputArchive& archive) const {
+  torch::nn::Module::save(archive);
+  save_states(archive);
+}
+
+void LIFImpl::load(torch::serialize::InputArchive& archive) {
+  torch::nn::Module::load(archive);
+  load_states(archive);
+}
+
 void LIFImpl::pretty_print(std::ostream& os) const {
   os << "snn::LIF(tau_mem=" << options.tau_mem();
   print_common(os, options.tau_syn(), options.spike_threshold(), options.spike_fn(),
@@ -163,7 +175,7 @@ void IAFImpl::reset() {
   if (options.tau_syn()) {
     tau_syn = register_parameter("tau_syn", make_param(*options.tau_syn(), false));
   }
-  register_states(*this, options.tau_syn().has_value(), options.shape());
+  define_neuron_states(options.tau_syn().has_value(), options.shape());
 }
 
 std::optional<at::Tensor> IAFImpl::alpha_syn_calculated() const {
@@ -180,6 +192,16 @@ at::Tensor IAFImpl::forward(const at::Tensor& input) {
 void IAFImpl::zero_grad(bool set_to_none) {
   torch::nn::Module::zero_grad(set_to_none);
   detach_states();
+}
+
+void IAFImpl::save(torch::serialize::OutputArchive& archive) const {
+  torch::nn::Module::save(archive);
+  save_states(archive);
+}
+
+void IAFImpl::load(torch::serialize::InputArchive& archive) {
+  torch::nn::Module::load(archive);
+  load_states(archive);
 }
 
 void IAFImpl::pretty_print(std::ostream& os) const {

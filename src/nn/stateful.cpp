@@ -1,51 +1,52 @@
 #include "snn/nn/stateful.h"
 
+#include <ATen/ops/empty_like.h>
 #include <ATen/ops/zeros.h>
 #include <c10/util/Exception.h>
-#include <torch/csrc/autograd/generated/variable_factories.h>
+#include <torch/serialize/archive.h>
 
 namespace snn {
 
-void StatefulModule::clear_state_registry() { slots_.clear(); }
-
-void StatefulModule::register_state(torch::nn::Module& module, const std::string& name) {
-  slots_.emplace_back(name, &module.register_buffer(name, at::zeros({0})));
+void StatefulModule::define_states(const std::vector<std::string>& names) {
+  if (state_names() == names) return;
+  states_.clear();
+  for (const auto& name : names) states_.emplace_back(name, at::Tensor());
 }
 
-at::Tensor* StatefulModule::slot(const std::string& name) const {
-  for (const auto& [key, ptr] : slots_) {
-    if (key == name) return ptr;
+const at::Tensor& StatefulModule::slot(const std::string& name) const {
+  for (const auto& [key, value] : states_) {
+    if (key == name) return value;
   }
   TORCH_CHECK(false, "snn: no state named '", name, "' (states: ", state_names(), ")");
 }
 
 bool StatefulModule::is_state_initialised() const {
-  for (const auto& [name, ptr] : slots_) {
-    if (ptr->dim() == 1 && ptr->size(0) == 0) return false;
+  for (const auto& [name, value] : states_) {
+    if (!value.defined()) return false;
   }
-  return !slots_.empty();
+  return !states_.empty();
 }
 
 std::vector<std::string> StatefulModule::state_names() const {
   std::vector<std::string> names;
-  for (const auto& [name, ptr] : slots_) names.push_back(name);
+  for (const auto& [name, value] : states_) names.push_back(name);
   return names;
 }
 
-const at::Tensor& StatefulModule::state(const std::string& name) const { return *slot(name); }
+const at::Tensor& StatefulModule::state(const std::string& name) const { return slot(name); }
 
 void StatefulModule::set_state(const std::string& name, at::Tensor value) {
-  *slot(name) = std::move(value);
+  const_cast<at::Tensor&>(slot(name)) = std::move(value);
 }
 
 void StatefulModule::init_states(at::IntArrayRef shape, const at::TensorOptions& options) {
-  for (auto& [name, ptr] : slots_) *ptr = at::zeros(shape, options);
+  for (auto& [name, value] : states_) value = at::zeros(shape, options);
 }
 
 void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options) {
-  for (const auto& [name, ptr] : slots_) {
-    if (ptr->sizes() != shape || ptr->scalar_type() != options.dtype() ||
-        ptr->device() != options.device()) {
+  for (const auto& [name, value] : states_) {
+    if (!value.defined() || value.sizes() != shape || value.scalar_type() != options.dtype() ||
+        value.device() != options.device()) {
       init_states(shape, options);
       return;
     }
@@ -54,23 +55,38 @@ void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorO
 
 void StatefulModule::reset_states(bool randomize, const std::map<std::string, StateRange>& ranges) {
   if (!is_state_initialised()) return;
-  for (auto& [name, ptr] : slots_) {
-    auto fresh = at::empty_like(*ptr, at::TensorOptions().requires_grad(false));
+  for (auto& [name, value] : states_) {
+    auto fresh = at::empty_like(value.detach());
     if (randomize) {
       const auto it = ranges.find(name);
       const auto [low, high] = it == ranges.end() ? StateRange{0.0, 1.0} : it->second;
-      TORCH_CHECK(low <= high, "snn: reset range for state '", name, "' must have low <= high, got [",
-                  low, ", ", high, ")");
+      TORCH_CHECK(low <= high, "snn: reset range of state '", name,
+                  "' must have low <= high, got [", low, ", ", high, ")");
       fresh.uniform_(low, high);
     } else {
       fresh.zero_();
     }
-    *ptr = fresh;
+    value = fresh;
   }
 }
 
 void StatefulModule::detach_states() {
-  for (auto& [name, ptr] : slots_) *ptr = ptr->detach();
+  for (auto& [name, value] : states_) {
+    if (value.defined()) value = value.detach();
+  }
+}
+
+void StatefulModule::save_states(torch::serialize::OutputArchive& archive) const {
+  for (const auto& [name, value] : states_) {
+    if (value.defined()) archive.write(name, value.detach(), /*is_buffer=*/true);
+  }
+}
+
+void StatefulModule::load_states(torch::serialize::InputArchive& archive) {
+  for (auto& [name, value] : states_) {
+    at::Tensor loaded;
+    if (archive.try_read(name, loaded, /*is_buffer=*/true)) value = loaded;
+  }
 }
 
 namespace {

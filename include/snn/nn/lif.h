@@ -98,8 +98,7 @@ class LeakyNeuron : public StatefulModule {
     std::optional<double> min_v_mem;
     bool record_states;
   };
-  void register_states(torch::nn::Module& module, bool has_synapse,
-                       const std::optional<std::vector<int64_t>>& shape);
+  void define_neuron_states(bool has_synapse, const std::optional<std::vector<int64_t>>& shape);
   at::Tensor run(const char* layer, const at::Tensor& input, const at::Tensor& alpha_mem,
                  const std::optional<at::Tensor>& alpha_syn, const Config& config);
 
@@ -124,6 +123,9 @@ class LIFImpl : public torch::nn::Cloneable<LIFImpl>, public detail::LeakyNeuron
   /// Zeroes the parameters' gradients and detaches the states (keeps their values).
   void zero_grad(bool set_to_none = true) override;
   void pretty_print(std::ostream& stream) const override;
+  /// Saves parameters and the states (v_mem, i_syn) as buffers.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
 
   LIFOptions options;
   /// Trainable time constants (undefined when train_alphas, or tau_syn when no synapse).
@@ -145,6 +147,9 @@ class IAFImpl : public torch::nn::Cloneable<IAFImpl>, public detail::LeakyNeuron
   std::optional<at::Tensor> alpha_syn_calculated() const;
   void zero_grad(bool set_to_none = true) override;
   void pretty_print(std::ostream& stream) const override;
+  /// Saves parameters and the states (v_mem, i_syn) as buffers.
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
 
   IAFOptions options;
   /// Trainable synaptic time constant (undefined without a synapse).

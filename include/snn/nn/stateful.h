@@ -2,14 +2,18 @@
 /// \file
 /// State that persists across forward calls, as Sinabs' StatefulLayer keeps it.
 ///
-/// A stateful layer keeps its state (e.g. v_mem, i_syn) in buffers of shape
-/// [B, *features]. They start empty and become zeros on the first forward. After each
+/// A stateful layer keeps its state (e.g. v_mem, i_syn) as tensors of shape
+/// [B, *features]. They start undefined and become zeros on the first forward. After each
 /// forward they hold the last time step *with its autograd graph*, so that
 /// backpropagation through time spans calls until the graph is cut by
 /// `reset_states()` (new values, detached) or `zero_grad()` (values kept, detached).
 /// When the feature shape or the batch size of the input changes, the state is
 /// re-initialised to zeros. (Sinabs resamples old states at random on a batch-size
-/// change; snn.cpp does not.)
+/// change; snn.cpp does not.) A device or dtype change of the input also starts from zeros.
+///
+/// The states are not registered buffers — a registered buffer cannot hold a tensor with
+/// its autograd graph in LibTorch — but they are saved and loaded with the module
+/// (torch::save / torch::load) under their names, as Sinabs' state_dict holds them.
 #include <torch/nn/module.h>
 
 #include <map>
@@ -22,8 +26,7 @@ namespace snn {
 /// Inclusive-exclusive range [low, high) for randomised state resets.
 using StateRange = std::pair<double, double>;
 
-/// Mixin of every stateful layer: owns the state buffers of the torch::nn::Module it
-/// is mixed into.
+/// Mixin of every stateful layer: owns the states of the torch::nn::Module it is mixed into.
 class StatefulModule {
  public:
   virtual ~StatefulModule() = default;
@@ -38,27 +41,29 @@ class StatefulModule {
   bool is_state_initialised() const;
   /// The names of the states, in registration order (e.g. {"v_mem", "i_syn"}).
   std::vector<std::string> state_names() const;
-  /// The current value of a state (empty before initialisation).
+  /// The current value of a state (undefined before initialisation).
   const at::Tensor& state(const std::string& name) const;
 
  protected:
-  /// Registers a state buffer named `name` on `module`; call from `reset()`, after all
-  /// other parameters and buffers, once per state.
-  void register_state(torch::nn::Module& module, const std::string& name);
-  /// Forgets the registered states; call first thing in `reset()`.
-  void clear_state_registry();
+  /// Declares the states, in order; call from `reset()`. States that keep their name
+  /// keep their value (so that a clone carries the state over).
+  void define_states(const std::vector<std::string>& names);
   /// Sets every state to zeros of `shape` with `options`.
   void init_states(at::IntArrayRef shape, const at::TensorOptions& options);
   /// Makes sure the states are [B, *features] for this input; zeros them if not.
   void ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options);
   /// Stores a new value (with its graph) of a state.
   void set_state(const std::string& name, at::Tensor value);
+  /// Writes the initialised states into `archive` as buffers (detached).
+  void save_states(torch::serialize::OutputArchive& archive) const;
+  /// Reads the states that `archive` holds.
+  void load_states(torch::serialize::InputArchive& archive);
 
  private:
-  at::Tensor* slot(const std::string& name) const;
-  // Pointers into the module's buffer dictionary: stable, since no buffer is added
-  // after the states are registered.
-  std::vector<std::pair<std::string, at::Tensor*>> slots_;
+  const at::Tensor& slot(const std::string& name) const;
+  // Never modified in place: a new value replaces the old tensor, so a copy of the
+  // module may share these tensors safely.
+  std::vector<std::pair<std::string, at::Tensor>> states_;
 };
 
 /// Resets the state of every stateful layer in `model` (the model itself included).

@@ -1,0 +1,30 @@
+"""Shared fixtures of the parity suite: where the built library and driver are."""
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build"))
+LIBRARY = BUILD / "libsnn.so"
+DRIVER = BUILD / "tests" / "snn_parity_driver"
+
+# The tolerance Sinabs' own GPU backend (EXODUS) is held to.
+ATOL, RTOL = 1e-5, 1e-4
+
+
+@pytest.fixture(scope="session")
+def snn_ops():
+    """torch.ops.snn, loaded from the built libsnn.so."""
+    if not LIBRARY.exists():
+        pytest.fail(f"{LIBRARY} not found: build first (scripts/build.sh) or set SNN_BUILD_DIR")
+    torch.ops.load_library(str(LIBRARY))
+    return torch.ops.snn
+
+
+@pytest.fixture(scope="session")
+def driver():
+    if not DRIVER.exists():
+        pytest.fail(f"{DRIVER} not found: build first (scripts/build.sh) or set SNN_BUILD_DIR")
+    return DRIVER
