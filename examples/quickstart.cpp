@@ -19,8 +19,10 @@
 int main(int argc, char** argv) {
   int64_t seed = 0, max_epochs = 500;
   for (int a = 1; a + 1 < argc; a += 2) {
-    if (std::strcmp(argv[a], "--seed") == 0) seed = std::atoll(argv[a + 1]);
-    else if (std::strcmp(argv[a], "--max-epochs") == 0) max_epochs = std::atoll(argv[a + 1]);
+    if (std::strcmp(argv[a], "--seed") == 0)
+      seed = std::atoll(argv[a + 1]);
+    else if (std::strcmp(argv[a], "--max-epochs") == 0)
+      max_epochs = std::atoll(argv[a + 1]);
   }
   torch::manual_seed(seed);
   const double target = 10;

@@ -1,5 +1,7 @@
 #include "snn/version.h"
 
 namespace snn {
-const char* version() { return SNN_VERSION_STRING; }
+const char* version() {
+  return SNN_VERSION_STRING;
+}
 }  // namespace snn

@@ -60,9 +60,8 @@ void LeakyNeuron::define_neuron_states(bool has_synapse,
   if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
 }
 
-at::Tensor LeakyNeuron::run(const char* layer, const at::Tensor& input,
-                            const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn,
-                            const Config& c) {
+at::Tensor LeakyNeuron::run(const char* layer, const at::Tensor& input, const at::Tensor& alpha_mem,
+                            const std::optional<at::Tensor>& alpha_syn, const Config& c) {
   TORCH_CHECK(input.dim() >= 2, "snn::", layer, ": expected input of shape [B, T, ...], got ",
               input.sizes());
   TORCH_CHECK(input.size(1) >= 1, "snn::", layer, ": expected at least one time step, got input ",
@@ -85,10 +84,10 @@ at::Tensor LeakyNeuron::run(const char* layer, const at::Tensor& input,
   }
   const auto v0 = state("v_mem").reshape({B, -1});
   const auto call = input.is_cpu() ? &ops::lif : &ops::lif_reference;
-  const auto out = call(x, v0, i0, am, as, c.norm_input, c.spike_threshold,
-                        detail::spike_fn_name(c.spike_fn), detail::reset_fn_name(c.reset_fn),
-                        detail::reset_fn_value(c.reset_fn), c.min_v_mem,
-                        detail::surrogate_name(c.surrogate), detail::surrogate_args(c.surrogate));
+  const auto out =
+      call(x, v0, i0, am, as, c.norm_input, c.spike_threshold, detail::spike_fn_name(c.spike_fn),
+           detail::reset_fn_name(c.reset_fn), detail::reset_fn_value(c.reset_fn), c.min_v_mem,
+           detail::surrogate_name(c.surrogate), detail::surrogate_args(c.surrogate));
   set_state("v_mem", out[1].select(1, T - 1).reshape(state_shape));
   if (alpha_syn) set_state("i_syn", out[2].select(1, T - 1).reshape(state_shape));
   recordings_.clear();
@@ -103,7 +102,9 @@ at::Tensor LeakyNeuron::run(const char* layer, const at::Tensor& input,
 
 // ---- LIF ---------------------------------------------------------------------
 
-LIFImpl::LIFImpl(LIFOptions options_) : options(std::move(options_)) { reset(); }
+LIFImpl::LIFImpl(LIFOptions options_) : options(std::move(options_)) {
+  reset();
+}
 
 void LIFImpl::reset() {
   TORCH_CHECK(options.spike_threshold() > 0, "snn::LIF: spike_threshold must be > 0, got ",
@@ -115,7 +116,8 @@ void LIFImpl::reset() {
   const bool alphas = options.train_alphas();
   const char* mem_name = alphas ? "alpha_mem" : "tau_mem";
   const char* syn_name = alphas ? "alpha_syn" : "tau_syn";
-  (alphas ? alpha_mem : tau_mem) = register_parameter(mem_name, make_param(options.tau_mem(), alphas));
+  (alphas ? alpha_mem : tau_mem) =
+      register_parameter(mem_name, make_param(options.tau_mem(), alphas));
   if (options.tau_syn()) {
     (alphas ? alpha_syn : tau_syn) =
         register_parameter(syn_name, make_param(*options.tau_syn(), alphas));
@@ -165,7 +167,9 @@ void LIFImpl::pretty_print(std::ostream& os) const {
 
 // ---- IAF ---------------------------------------------------------------------
 
-IAFImpl::IAFImpl(IAFOptions options_) : options(std::move(options_)) { reset(); }
+IAFImpl::IAFImpl(IAFOptions options_) : options(std::move(options_)) {
+  reset();
+}
 
 void IAFImpl::reset() {
   TORCH_CHECK(options.spike_threshold() > 0, "snn::IAF: spike_threshold must be > 0, got ",

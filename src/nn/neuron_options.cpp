@@ -34,7 +34,9 @@ std::optional<double> reset_fn_value(const ResetFn& fn) {
                       [](const MembraneReset& r) { return std::optional<double>(r.reset_value); }),
       fn);
 }
-std::string surrogate_name(const Surrogate&) { return "single_exponential"; }
+std::string surrogate_name(const Surrogate&) {
+  return "single_exponential";
+}
 std::vector<double> surrogate_args(const Surrogate& fn) {
   const auto& s = std::get<SingleExponential>(fn);
   return {s.grad_width, s.grad_scale};
@@ -59,8 +61,8 @@ std::ostream& operator<<(std::ostream& os, const ResetFn& fn) {
 }
 std::ostream& operator<<(std::ostream& os, const Surrogate& fn) {
   const auto& s = std::get<SingleExponential>(fn);
-  return os << "SingleExponential(grad_width=" << s.grad_width
-            << ", grad_scale=" << s.grad_scale << ")";
+  return os << "SingleExponential(grad_width=" << s.grad_width << ", grad_scale=" << s.grad_scale
+            << ")";
 }
 std::ostream& operator<<(std::ostream& os, const TimeConstant& tau) {
   const auto& t = tau.tensor();

@@ -33,7 +33,9 @@ std::vector<std::string> StatefulModule::state_names() const {
   return names;
 }
 
-const at::Tensor& StatefulModule::state(const std::string& name) const { return slot(name); }
+const at::Tensor& StatefulModule::state(const std::string& name) const {
+  return slot(name);
+}
 
 void StatefulModule::set_state(const std::string& name, at::Tensor value) {
   const_cast<at::Tensor&>(slot(name)) = std::move(value);

@@ -31,24 +31,23 @@ using LifSignature = std::tuple<at::Tensor, at::Tensor, at::Tensor>(
     const std::optional<at::Tensor>&, bool, double, c10::string_view, c10::string_view,
     std::optional<double>, std::optional<double>, c10::string_view, c10::ArrayRef<double>);
 
-std::vector<at::Tensor> call_lif(const char* name, const at::Tensor& input,
-                                 const at::Tensor& v_mem, const std::optional<at::Tensor>& i_syn,
+std::vector<at::Tensor> call_lif(const char* name, const at::Tensor& input, const at::Tensor& v_mem,
+                                 const std::optional<at::Tensor>& i_syn,
                                  const at::Tensor& alpha_mem,
                                  const std::optional<at::Tensor>& alpha_syn, bool norm_input,
                                  double spike_threshold, const std::string& spike_fn,
                                  const std::string& reset_fn, std::optional<double> reset_value,
                                  std::optional<double> min_v_mem, const std::string& surrogate,
                                  const std::vector<double>& surrogate_args) {
-  static const auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("snn::lif", "")
-                             .typed<LifSignature>();
+  static const auto op =
+      c10::Dispatcher::singleton().findSchemaOrThrow("snn::lif", "").typed<LifSignature>();
   static const auto ref = c10::Dispatcher::singleton()
                               .findSchemaOrThrow("snn::lif_reference", "")
                               .typed<LifSignature>();
   const auto& handle = std::string_view(name) == "lif" ? op : ref;
-  auto [s, v, i] = handle.call(input, v_mem, i_syn, alpha_mem, alpha_syn, norm_input,
-                               spike_threshold, spike_fn, reset_fn, reset_value, min_v_mem,
-                               surrogate, surrogate_args);
+  auto [s, v, i] =
+      handle.call(input, v_mem, i_syn, alpha_mem, alpha_syn, norm_input, spike_threshold, spike_fn,
+                  reset_fn, reset_value, min_v_mem, surrogate, surrogate_args);
   return {s, v, i};
 }
 
@@ -61,9 +60,8 @@ std::vector<at::Tensor> lif(const at::Tensor& input, const at::Tensor& v_mem,
                             const std::string& reset_fn, std::optional<double> reset_value,
                             std::optional<double> min_v_mem, const std::string& surrogate,
                             const std::vector<double>& surrogate_args) {
-  return call_lif("lif", input, v_mem, i_syn, alpha_mem, alpha_syn, norm_input,
-                  spike_threshold, spike_fn, reset_fn, reset_value, min_v_mem, surrogate,
-                  surrogate_args);
+  return call_lif("lif", input, v_mem, i_syn, alpha_mem, alpha_syn, norm_input, spike_threshold,
+                  spike_fn, reset_fn, reset_value, min_v_mem, surrogate, surrogate_args);
 }
 
 std::vector<at::Tensor> lif_reference(

@@ -32,8 +32,7 @@ inline LifParams parse_lif_params(bool norm_input, double spike_threshold,
                                   c10::ArrayRef<double> surrogate_args) {
   LifParams p;
   p.norm_input = norm_input;
-  TORCH_CHECK(spike_threshold > 0, "snn::lif: spike_threshold must be > 0, got ",
-              spike_threshold);
+  TORCH_CHECK(spike_threshold > 0, "snn::lif: spike_threshold must be > 0, got ", spike_threshold);
   p.threshold = spike_threshold;
   if (spike_fn == "multi") {
     p.spike = SpikeKind::Multi;
@@ -70,8 +69,7 @@ inline LifParams parse_lif_params(bool norm_input, double spike_threshold,
 inline void check_lif_inputs(const at::Tensor& input, const at::Tensor& v0,
                              const std::optional<at::Tensor>& i0, const at::Tensor& alpha_mem,
                              const std::optional<at::Tensor>& alpha_syn) {
-  TORCH_CHECK(input.dim() == 3, "snn::lif: expected input of shape [B, T, N], got ",
-              input.sizes());
+  TORCH_CHECK(input.dim() == 3, "snn::lif: expected input of shape [B, T, N], got ", input.sizes());
   TORCH_CHECK(input.size(1) >= 1, "snn::lif: expected at least one time step, got input ",
               input.sizes());
   TORCH_CHECK(at::isFloatingType(input.scalar_type()),
@@ -80,10 +78,10 @@ inline void check_lif_inputs(const at::Tensor& input, const at::Tensor& v0,
   auto check_same = [&](const at::Tensor& t, const char* name, at::IntArrayRef shape) {
     TORCH_CHECK(t.sizes() == shape, "snn::lif: expected ", name, " of shape ", shape, ", got ",
                 t.sizes());
-    TORCH_CHECK(t.scalar_type() == input.scalar_type(), "snn::lif: expected ", name,
-                " of dtype ", input.scalar_type(), " (the input's), got ", t.scalar_type());
-    TORCH_CHECK(t.device() == input.device(), "snn::lif: expected ", name, " on ",
-                input.device(), " (the input's device), got ", t.device());
+    TORCH_CHECK(t.scalar_type() == input.scalar_type(), "snn::lif: expected ", name, " of dtype ",
+                input.scalar_type(), " (the input's), got ", t.scalar_type());
+    TORCH_CHECK(t.device() == input.device(), "snn::lif: expected ", name, " on ", input.device(),
+                " (the input's device), got ", t.device());
   };
   check_same(v0, "v_mem", {B, N});
   check_same(alpha_mem, "alpha_mem", {N});

@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
     }
     const auto bytes = torch::pickle_save(out);
     const std::string tmp = std::string(argv[2]) + ".tmp";
-    std::ofstream(tmp, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(tmp, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::rename(tmp.c_str(), argv[2]);
   } catch (const std::exception& e) {
     std::cerr << "snn_parity_driver: " << e.what() << "\n";

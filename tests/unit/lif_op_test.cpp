@@ -71,27 +71,27 @@ TEST_P(LifOpTest, FusedMatchesReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Options, LifOpTest,
-    ::testing::Values(OpCase{false, true, "multi", "subtract", {}, {}},
-                      OpCase{true, true, "multi", "subtract", {}, {}},
-                      OpCase{false, false, "single", "subtract", 0.5, {}},
-                      OpCase{true, false, "single", "reset", {}, {}},
-                      OpCase{false, true, "multi", "reset", 0.2, -0.3},
-                      OpCase{true, true, "multi", "subtract", {}, -0.1}),
-    [](const ::testing::TestParamInfo<OpCase>& info) {
-      const auto& c = info.param;
-      return std::string(c.syn ? "Syn" : "NoSyn") + (c.norm ? "Norm" : "") + "_" + c.spike_fn +
-             "_" + c.reset_fn + (c.reset_value ? "_value" : "") + (c.min_v_mem ? "_clamp" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(Options, LifOpTest,
+                         ::testing::Values(OpCase{false, true, "multi", "subtract", {}, {}},
+                                           OpCase{true, true, "multi", "subtract", {}, {}},
+                                           OpCase{false, false, "single", "subtract", 0.5, {}},
+                                           OpCase{true, false, "single", "reset", {}, {}},
+                                           OpCase{false, true, "multi", "reset", 0.2, -0.3},
+                                           OpCase{true, true, "multi", "subtract", {}, -0.1}),
+                         [](const ::testing::TestParamInfo<OpCase>& info) {
+                           const auto& c = info.param;
+                           return std::string(c.syn ? "Syn" : "NoSyn") + (c.norm ? "Norm" : "") +
+                                  "_" + c.spike_fn + "_" + c.reset_fn +
+                                  (c.reset_value ? "_value" : "") + (c.min_v_mem ? "_clamp" : "");
+                         });
 
 TEST(LifOpErrors, NamesTheProblem) {
   auto x = at::rand({2, 3, 4});
   auto v0 = at::zeros({2, 4}), am = at::full({4}, 0.9);
   auto call = [&](const at::Tensor& input, const at::Tensor& v, const at::Tensor& a,
                   const std::string& spike_fn, double threshold) {
-    snn::ops::lif(input, v, std::nullopt, a, std::nullopt, true, threshold, spike_fn,
-                  "subtract", std::nullopt, std::nullopt, "single_exponential", {0.5, 1.0});
+    snn::ops::lif(input, v, std::nullopt, a, std::nullopt, true, threshold, spike_fn, "subtract",
+                  std::nullopt, std::nullopt, "single_exponential", {0.5, 1.0});
   };
   auto message = [](auto&& f) {
     try {
@@ -101,20 +101,24 @@ TEST(LifOpErrors, NamesTheProblem) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message([&] { call(at::rand({2, 4}), v0, am, "multi", 1.0); })
-                .find("expected input of shape [B, T, N], got [2, 4]"),
+  EXPECT_NE(message([&] {
+              call(at::rand({2, 4}), v0, am, "multi", 1.0);
+            }).find("expected input of shape [B, T, N], got [2, 4]"),
             std::string::npos);
-  EXPECT_NE(message([&] { call(x, at::zeros({2, 5}), am, "multi", 1.0); })
-                .find("expected v_mem of shape [2, 4], got [2, 5]"),
+  EXPECT_NE(message([&] {
+              call(x, at::zeros({2, 5}), am, "multi", 1.0);
+            }).find("expected v_mem of shape [2, 4], got [2, 5]"),
             std::string::npos);
-  EXPECT_NE(message([&] { call(x, v0, am, "double", 1.0); })
-                .find("spike_fn must be \"multi\" or \"single\", got \"double\""),
+  EXPECT_NE(message([&] {
+              call(x, v0, am, "double", 1.0);
+            }).find("spike_fn must be \"multi\" or \"single\", got \"double\""),
             std::string::npos);
-  EXPECT_NE(message([&] { call(x, v0, am, "multi", -1.0); })
-                .find("spike_threshold must be > 0, got -1"),
-            std::string::npos);
-  EXPECT_NE(message([&] { call(x, v0, am.to(at::kDouble), "multi", 1.0); })
-                .find("expected alpha_mem of dtype Float"),
+  EXPECT_NE(
+      message([&] { call(x, v0, am, "multi", -1.0); }).find("spike_threshold must be > 0, got -1"),
+      std::string::npos);
+  EXPECT_NE(message([&] {
+              call(x, v0, am.to(at::kDouble), "multi", 1.0);
+            }).find("expected alpha_mem of dtype Float"),
             std::string::npos);
 }
 

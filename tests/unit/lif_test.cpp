@@ -128,23 +128,27 @@ TEST(LIFTest, PerNeuronTimeConstantsBroadcastOverFeatures) {
   snn::LIF lif(snn::LIFOptions(at::tensor({2.0f, 4.0f, 8.0f}).reshape({3, 1})));
   EXPECT_EQ(lif->forward(at::rand({2, 5, 3, 6})).sizes(), (at::IntArrayRef{2, 5, 3, 6}));
   snn::LIF bad(snn::LIFOptions(at::tensor({2.0f, 4.0f, 8.0f})));
-  EXPECT_NE(error_of([&] { bad->forward(at::rand({2, 5, 4})); })
-                .find("snn::LIF: alpha_mem of shape [3] does not broadcast to the feature shape [4]"),
+  EXPECT_NE(error_of([&] {
+              bad->forward(at::rand({2, 5, 4}));
+            }).find("snn::LIF: alpha_mem of shape [3] does not broadcast to the feature shape [4]"),
             std::string::npos);
 }
 
 TEST(LIFTest, RejectsBadOptionsAndInputs) {
   EXPECT_NE(error_of([] { snn::LIF(snn::LIFOptions(-1.0)); }).find("tau_mem must be > 0, got -1"),
             std::string::npos);
-  EXPECT_NE(error_of([] { snn::IAF(snn::IAFOptions().spike_threshold(0)); })
-                .find("snn::IAF: spike_threshold must be > 0, got 0"),
+  EXPECT_NE(error_of([] {
+              snn::IAF(snn::IAFOptions().spike_threshold(0));
+            }).find("snn::IAF: spike_threshold must be > 0, got 0"),
             std::string::npos);
   snn::LIF lif(snn::LIFOptions(5.0));
-  EXPECT_NE(error_of([&] { lif->forward(at::rand({4})); })
-                .find("snn::LIF: expected input of shape [B, T, ...], got [4]"),
+  EXPECT_NE(error_of([&] {
+              lif->forward(at::rand({4}));
+            }).find("snn::LIF: expected input of shape [B, T, ...], got [4]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { lif->forward(at::rand({2, 0, 3})); })
-                .find("expected at least one time step"),
+  EXPECT_NE(error_of([&] {
+              lif->forward(at::rand({2, 0, 3}));
+            }).find("expected at least one time step"),
             std::string::npos);
 }
 

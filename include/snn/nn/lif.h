@@ -12,9 +12,9 @@
 /// IAF is the same with α_m = 1 and no input normalisation.
 /// Each forward runs the whole sequence in one fused op (torch.ops.snn.lif) on the
 /// CPU, and in its plain-ATen reference on other devices.
+#include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
-#include <torch/arg.h>
 
 #include <map>
 #include <optional>

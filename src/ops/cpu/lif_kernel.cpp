@@ -66,9 +66,9 @@ inline Vectorized<scalar_t> surrogate(const Vectorized<scalar_t>& w,
 }
 
 template <typename scalar_t, bool kSyn>
-void lif_forward_impl(const scalar_t* x, const scalar_t* v0, const scalar_t* i0,
-                      const scalar_t* am, const scalar_t* as, scalar_t* s_out, scalar_t* v_out,
-                      scalar_t* i_out, int64_t B, int64_t T, int64_t N, const LifParams& p) {
+void lif_forward_impl(const scalar_t* x, const scalar_t* v0, const scalar_t* i0, const scalar_t* am,
+                      const scalar_t* as, scalar_t* s_out, scalar_t* v_out, scalar_t* i_out,
+                      int64_t B, int64_t T, int64_t N, const LifParams& p) {
   using Vec = Vectorized<scalar_t>;
   const LifConstants<scalar_t> c(p);
   const int64_t chunks = (N + kChunk - 1) / kChunk;
@@ -111,9 +111,9 @@ template <typename scalar_t, bool kSyn>
 void lif_backward_impl(const scalar_t* gs, const scalar_t* gv, const scalar_t* gi,
                        const scalar_t* x, const scalar_t* v0, const scalar_t* i0,
                        const scalar_t* am, const scalar_t* as, const scalar_t* s_rec,
-                       const scalar_t* v_rec, const scalar_t* i_rec, scalar_t* gx,
-                       scalar_t* gv0, scalar_t* gi0, scalar_t* gam, scalar_t* gas, int64_t B,
-                       int64_t T, int64_t N, const LifParams& p) {
+                       const scalar_t* v_rec, const scalar_t* i_rec, scalar_t* gx, scalar_t* gv0,
+                       scalar_t* gi0, scalar_t* gam, scalar_t* gas, int64_t B, int64_t T, int64_t N,
+                       const LifParams& p) {
   using Vec = Vectorized<scalar_t>;
   const LifConstants<scalar_t> c(p);
   const int64_t chunks = (N + kChunk - 1) / kChunk;
@@ -182,10 +182,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> lif_cpu(
     const at::Tensor& input, const at::Tensor& v_mem, const std::optional<at::Tensor>& i_syn,
     const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn, bool norm_input,
     double spike_threshold, c10::string_view spike_fn, c10::string_view reset_fn,
-    std::optional<double> reset_value, std::optional<double> min_v_mem,
-    c10::string_view surrogate, c10::ArrayRef<double> surrogate_args) {
-  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn,
-                                       reset_value, min_v_mem, surrogate, surrogate_args);
+    std::optional<double> reset_value, std::optional<double> min_v_mem, c10::string_view surrogate,
+    c10::ArrayRef<double> surrogate_args) {
+  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn, reset_value,
+                                       min_v_mem, surrogate, surrogate_args);
   check_lif_inputs(input, v_mem, i_syn, alpha_mem, alpha_syn);
   const bool syn = i_syn.has_value();
   const auto x = input.contiguous();
@@ -201,8 +201,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> lif_cpu(
           x.const_data_ptr<scalar_t>(), v0.const_data_ptr<scalar_t>(),
           syn ? i0.const_data_ptr<scalar_t>() : nullptr, am.const_data_ptr<scalar_t>(),
           syn ? as.const_data_ptr<scalar_t>() : nullptr, spikes.mutable_data_ptr<scalar_t>(),
-          v_out.mutable_data_ptr<scalar_t>(), syn ? i_out.mutable_data_ptr<scalar_t>() : nullptr,
-          B, T, N, p);
+          v_out.mutable_data_ptr<scalar_t>(), syn ? i_out.mutable_data_ptr<scalar_t>() : nullptr, B,
+          T, N, p);
     };
     syn ? run(std::true_type{}) : run(std::false_type{});
   });
@@ -215,15 +215,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lif_backw
     const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn,
     const at::Tensor& spikes, const at::Tensor& v_mem, const at::Tensor& i_syn, bool norm_input,
     double spike_threshold, c10::string_view spike_fn, c10::string_view reset_fn,
-    std::optional<double> reset_value, std::optional<double> min_v_mem,
-    c10::string_view surrogate, c10::ArrayRef<double> surrogate_args) {
-  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn,
-                                       reset_value, min_v_mem, surrogate, surrogate_args);
+    std::optional<double> reset_value, std::optional<double> min_v_mem, c10::string_view surrogate,
+    c10::ArrayRef<double> surrogate_args) {
+  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn, reset_value,
+                                       min_v_mem, surrogate, surrogate_args);
   check_lif_inputs(input, v_mem0, i_syn0, alpha_mem, alpha_syn);
   const bool syn = i_syn0.has_value();
   for (const auto* t : {&grad_spikes, &grad_v_mem, &spikes, &v_mem}) {
-    TORCH_CHECK(t->sizes() == input.sizes(), "snn::lif_backward: expected [B, T, N] = ",
-                input.sizes(), ", got ", t->sizes());
+    TORCH_CHECK(t->sizes() == input.sizes(),
+                "snn::lif_backward: expected [B, T, N] = ", input.sizes(), ", got ", t->sizes());
   }
   if (syn) {
     TORCH_CHECK(grad_i_syn.sizes() == input.sizes() && i_syn.sizes() == input.sizes(),
@@ -248,9 +248,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lif_backw
     auto mut = [](at::Tensor& t) { return t.defined() ? t.mutable_data_ptr<scalar_t>() : nullptr; };
     auto run = [&](auto syn_tag) {
       lif_backward_impl<scalar_t, decltype(syn_tag)::value>(
-          ptr(g_s), ptr(g_v), ptr(g_i), ptr(x), ptr(v0), ptr(i0), ptr(am), ptr(as),
-          ptr(s_rec), ptr(v_rec), ptr(i_rec), mut(gx), mut(gv0), mut(gi0), mut(gam), mut(gas),
-          B, T, N, p);
+          ptr(g_s), ptr(g_v), ptr(g_i), ptr(x), ptr(v0), ptr(i0), ptr(am), ptr(as), ptr(s_rec),
+          ptr(v_rec), ptr(i_rec), mut(gx), mut(gv0), mut(gi0), mut(gam), mut(gas), B, T, N, p);
     };
     syn ? run(std::true_type{}) : run(std::false_type{});
   });

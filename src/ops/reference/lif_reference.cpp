@@ -25,10 +25,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> lif_reference(
     const at::Tensor& input, const at::Tensor& v_mem, const std::optional<at::Tensor>& i_syn,
     const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn, bool norm_input,
     double spike_threshold, c10::string_view spike_fn, c10::string_view reset_fn,
-    std::optional<double> reset_value, std::optional<double> min_v_mem,
-    c10::string_view surrogate, c10::ArrayRef<double> surrogate_args) {
-  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn,
-                                       reset_value, min_v_mem, surrogate, surrogate_args);
+    std::optional<double> reset_value, std::optional<double> min_v_mem, c10::string_view surrogate,
+    c10::ArrayRef<double> surrogate_args) {
+  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn, reset_value,
+                                       min_v_mem, surrogate, surrogate_args);
   check_lif_inputs(input, v_mem, i_syn, alpha_mem, alpha_syn);
   const bool syn = i_syn.has_value();
   at::Tensor v = v_mem, i = syn ? *i_syn : at::Tensor();
@@ -42,8 +42,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> lif_reference(
     const auto s_val = spike_values(w.detach(), p);
     const auto w_sg = w * surrogate_grad(w.detach(), p);
     const auto s = s_val + (w_sg - w_sg.detach());
-    v = p.reset == ResetKind::Subtract ? w - s * p.reset_value
-                                       : w * (s_val == 0) + p.reset_value;
+    v = p.reset == ResetKind::Subtract ? w - s * p.reset_value : w * (s_val == 0) + p.reset_value;
     if (p.clamp) {
       v = at::relu(v - p.min_v_mem) + p.min_v_mem;
     }
