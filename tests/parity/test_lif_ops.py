@@ -33,9 +33,14 @@ def call(op, t, norm, spike_fn, reset_fn, min_v_mem, reset_value=None, surrogate
               list(surrogate_args))
 
 
+@pytest.mark.parametrize("capability", ["default", "avx2"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("syn,norm,spike_fn,reset_fn,min_v_mem", OPTIONS)
-def test_fused_matches_reference(snn_ops, dtype, syn, norm, spike_fn, reset_fn, min_v_mem):
+def test_fused_matches_reference(snn_ops, monkeypatch, capability, dtype, syn, norm, spike_fn,
+                                 reset_fn, min_v_mem):
+    if capability == "avx2" and "avx2" not in open("/proc/cpuinfo").read():
+        pytest.skip("this CPU has no AVX2")
+    monkeypatch.setenv("SNN_CPU_CAPABILITY", capability)
     for strided in (False, True):
         results = []
         for op in (snn_ops.lif, snn_ops.lif_reference):

@@ -50,25 +50,34 @@ Grads run(bool fused, const OpCase& c, at::ScalarType dtype, bool strided) {
 class LifOpTest : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(LifOpTest, FusedMatchesReference) {
-  for (auto dtype : {at::kFloat, at::kDouble}) {
-    for (bool strided : {false, true}) {
-      const auto ref = run(false, GetParam(), dtype, strided);
-      const auto fused = run(true, GetParam(), dtype, strided);
-      const double n_spikes = ref.outputs[0].sum().item<double>();
-      ASSERT_GT(n_spikes, 0) << "the case must spike";
-      EXPECT_TRUE(at::equal(fused.outputs[0], ref.outputs[0])) << "spikes differ";
-      EXPECT_TRUE(at::allclose(fused.outputs[1], ref.outputs[1], 1e-6, 1e-6)) << "v_mem";
-      if (GetParam().syn) {
-        EXPECT_TRUE(at::allclose(fused.outputs[2], ref.outputs[2], 1e-6, 1e-6)) << "i_syn";
-      }
-      ASSERT_EQ(fused.grads.size(), ref.grads.size());
-      for (size_t k = 0; k < ref.grads.size(); ++k) {
-        EXPECT_TRUE(at::allclose(fused.grads[k], ref.grads[k], 1e-4, 1e-5))
-            << "gradient " << k << " (dtype " << dtype << ", strided " << strided
-            << "): max abs diff " << (fused.grads[k] - ref.grads[k]).abs().max().item<double>();
+  // Both kernel builds: the baseline and, where the CPU has it, AVX2.
+  std::vector<std::string> capabilities{"default"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    capabilities.push_back("avx2");
+  for (const auto& capability : capabilities) {
+    setenv("SNN_CPU_CAPABILITY", capability.c_str(), 1);
+    for (auto dtype : {at::kFloat, at::kDouble}) {
+      for (bool strided : {false, true}) {
+        const auto ref = run(false, GetParam(), dtype, strided);
+        const auto fused = run(true, GetParam(), dtype, strided);
+        const double n_spikes = ref.outputs[0].sum().item<double>();
+        ASSERT_GT(n_spikes, 0) << "the case must spike";
+        EXPECT_TRUE(at::equal(fused.outputs[0], ref.outputs[0])) << "spikes differ";
+        EXPECT_TRUE(at::allclose(fused.outputs[1], ref.outputs[1], 1e-6, 1e-6)) << "v_mem";
+        if (GetParam().syn) {
+          EXPECT_TRUE(at::allclose(fused.outputs[2], ref.outputs[2], 1e-6, 1e-6)) << "i_syn";
+        }
+        ASSERT_EQ(fused.grads.size(), ref.grads.size());
+        for (size_t k = 0; k < ref.grads.size(); ++k) {
+          EXPECT_TRUE(at::allclose(fused.grads[k], ref.grads[k], 1e-4, 1e-5))
+              << "gradient " << k << " (" << capability << ", dtype " << dtype << ", strided "
+              << strided << "): max abs diff "
+              << (fused.grads[k] - ref.grads[k]).abs().max().item<double>();
+        }
       }
     }
   }
+  unsetenv("SNN_CPU_CAPABILITY");
 }
 
 INSTANTIATE_TEST_SUITE_P(Options, LifOpTest,

@@ -1,19 +1,17 @@
-// Fused CPU kernels of snn::lif (forward) and snn::lif_backward: one pass over the
-// whole sequence. Parallel over independent neurons (batch x feature chunks); the time
-// recurrence runs inside each chunk; the feature loop is vectorised.
+// Internal: the fused LIF kernels, compiled once per CPU capability (see
+// lif_kernel_default.cpp, lif_kernel_avx2.cpp). Include only from those files: the
+// at::vec::Vectorized type differs with the capability they are compiled for.
+#pragma once
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
 #include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
-#include <ATen/ops/empty.h>
-#include <ATen/ops/empty_like.h>
-#include <ATen/ops/zeros.h>
-#include <torch/library.h>
 
 #include <algorithm>
-#include <tuple>
+#include <type_traits>
 
-#include "ops/lif_params.h"
+#include "ops/cpu/lif_kernel.h"
 
 namespace snn::ops::detail {
 namespace {
@@ -178,89 +176,37 @@ void lif_backward_impl(const scalar_t* gs, const scalar_t* gv, const scalar_t* g
   });
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> lif_cpu(
-    const at::Tensor& input, const at::Tensor& v_mem, const std::optional<at::Tensor>& i_syn,
-    const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn, bool norm_input,
-    double spike_threshold, c10::string_view spike_fn, c10::string_view reset_fn,
-    std::optional<double> reset_value, std::optional<double> min_v_mem, c10::string_view surrogate,
-    c10::ArrayRef<double> surrogate_args) {
-  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn, reset_value,
-                                       min_v_mem, surrogate, surrogate_args);
-  check_lif_inputs(input, v_mem, i_syn, alpha_mem, alpha_syn);
-  const bool syn = i_syn.has_value();
-  const auto x = input.contiguous();
-  const auto v0 = v_mem.contiguous(), am = alpha_mem.contiguous();
-  const auto i0 = syn ? i_syn->contiguous() : at::Tensor();
-  const auto as = syn ? alpha_syn->contiguous() : at::Tensor();
-  const int64_t B = x.size(0), T = x.size(1), N = x.size(2);
-  auto spikes = at::empty_like(x), v_out = at::empty_like(x);
-  auto i_out = syn ? at::empty_like(x) : at::empty({0}, x.options());
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "snn::lif", [&] {
+}  // namespace
+
+void SNN_LIF_KERNEL(forward)(const LifTensors& a, const LifParams& p) {
+  const bool syn = a.i0.defined();
+  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
+  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::lif", [&] {
     auto run = [&](auto syn_tag) {
       lif_forward_impl<scalar_t, decltype(syn_tag)::value>(
-          x.const_data_ptr<scalar_t>(), v0.const_data_ptr<scalar_t>(),
-          syn ? i0.const_data_ptr<scalar_t>() : nullptr, am.const_data_ptr<scalar_t>(),
-          syn ? as.const_data_ptr<scalar_t>() : nullptr, spikes.mutable_data_ptr<scalar_t>(),
-          v_out.mutable_data_ptr<scalar_t>(), syn ? i_out.mutable_data_ptr<scalar_t>() : nullptr, B,
+          ptr<scalar_t>(a.x), ptr<scalar_t>(a.v0), ptr<scalar_t>(a.i0), ptr<scalar_t>(a.am),
+          ptr<scalar_t>(a.as), mut<scalar_t>(a.spikes), mut<scalar_t>(a.v_rec),
+          mut<scalar_t>(a.i_rec), B, T, N, p);
+    };
+    syn ? run(std::true_type{}) : run(std::false_type{});
+  });
+}
+
+void SNN_LIF_KERNEL(backward)(const LifTensors& a, const LifGradTensors& g, const LifParams& p) {
+  const bool syn = a.i0.defined();
+  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
+  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::lif_backward", [&] {
+    auto run = [&](auto syn_tag) {
+      lif_backward_impl<scalar_t, decltype(syn_tag)::value>(
+          ptr<scalar_t>(g.grad_spikes), ptr<scalar_t>(g.grad_v_rec), ptr<scalar_t>(g.grad_i_rec),
+          ptr<scalar_t>(a.x), ptr<scalar_t>(a.v0), ptr<scalar_t>(a.i0), ptr<scalar_t>(a.am),
+          ptr<scalar_t>(a.as), ptr<scalar_t>(a.spikes), ptr<scalar_t>(a.v_rec),
+          ptr<scalar_t>(a.i_rec), mut<scalar_t>(g.grad_x), mut<scalar_t>(g.grad_v0),
+          mut<scalar_t>(g.grad_i0), mut<scalar_t>(g.grad_am_rows), mut<scalar_t>(g.grad_as_rows), B,
           T, N, p);
     };
     syn ? run(std::true_type{}) : run(std::false_type{});
   });
-  return {spikes, v_out, i_out};
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lif_backward_cpu(
-    const at::Tensor& grad_spikes, const at::Tensor& grad_v_mem, const at::Tensor& grad_i_syn,
-    const at::Tensor& input, const at::Tensor& v_mem0, const std::optional<at::Tensor>& i_syn0,
-    const at::Tensor& alpha_mem, const std::optional<at::Tensor>& alpha_syn,
-    const at::Tensor& spikes, const at::Tensor& v_mem, const at::Tensor& i_syn, bool norm_input,
-    double spike_threshold, c10::string_view spike_fn, c10::string_view reset_fn,
-    std::optional<double> reset_value, std::optional<double> min_v_mem, c10::string_view surrogate,
-    c10::ArrayRef<double> surrogate_args) {
-  const LifParams p = parse_lif_params(norm_input, spike_threshold, spike_fn, reset_fn, reset_value,
-                                       min_v_mem, surrogate, surrogate_args);
-  check_lif_inputs(input, v_mem0, i_syn0, alpha_mem, alpha_syn);
-  const bool syn = i_syn0.has_value();
-  for (const auto* t : {&grad_spikes, &grad_v_mem, &spikes, &v_mem}) {
-    TORCH_CHECK(t->sizes() == input.sizes(),
-                "snn::lif_backward: expected [B, T, N] = ", input.sizes(), ", got ", t->sizes());
-  }
-  if (syn) {
-    TORCH_CHECK(grad_i_syn.sizes() == input.sizes() && i_syn.sizes() == input.sizes(),
-                "snn::lif_backward: expected i_syn and its gradient of shape ", input.sizes());
-  }
-  const auto x = input.contiguous(), v0 = v_mem0.contiguous(), am = alpha_mem.contiguous();
-  const auto g_s = grad_spikes.contiguous(), g_v = grad_v_mem.contiguous();
-  const auto s_rec = spikes.contiguous(), v_rec = v_mem.contiguous();
-  const auto i0 = syn ? i_syn0->contiguous() : at::Tensor();
-  const auto as = syn ? alpha_syn->contiguous() : at::Tensor();
-  const auto g_i = syn ? grad_i_syn.contiguous() : at::Tensor();
-  const auto i_rec = syn ? i_syn.contiguous() : at::Tensor();
-  const int64_t B = x.size(0), T = x.size(1), N = x.size(2);
-  auto gx = at::empty_like(x), gv0 = at::empty({B, N}, x.options());
-  auto gam = at::empty({B, N}, x.options());
-  auto gi0 = syn ? at::empty({B, N}, x.options()) : at::Tensor();
-  auto gas = syn ? at::empty({B, N}, x.options()) : at::Tensor();
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "snn::lif_backward", [&] {
-    auto ptr = [](const at::Tensor& t) {
-      return t.defined() ? t.const_data_ptr<scalar_t>() : nullptr;
-    };
-    auto mut = [](at::Tensor& t) { return t.defined() ? t.mutable_data_ptr<scalar_t>() : nullptr; };
-    auto run = [&](auto syn_tag) {
-      lif_backward_impl<scalar_t, decltype(syn_tag)::value>(
-          ptr(g_s), ptr(g_v), ptr(g_i), ptr(x), ptr(v0), ptr(i0), ptr(am), ptr(as), ptr(s_rec),
-          ptr(v_rec), ptr(i_rec), mut(gx), mut(gv0), mut(gi0), mut(gam), mut(gas), B, T, N, p);
-    };
-    syn ? run(std::true_type{}) : run(std::false_type{});
-  });
-  return {gx, gv0, gi0, gam.sum(0), syn ? gas.sum(0) : at::Tensor()};
-}
-
-}  // namespace
-
-TORCH_LIBRARY_IMPL(snn, CPU, m) {
-  m.impl("lif", &lif_cpu);
-  m.impl("lif_backward", &lif_backward_cpu);
 }
 
 }  // namespace snn::ops::detail
