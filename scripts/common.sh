@@ -10,3 +10,6 @@ export CCACHE_DIR="${CCACHE_DIR:-$SNN_CACHE_DIR/ccache}"
 # Precompiled headers and ccache: these sloppiness settings let ccache reuse PCH builds.
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
+# Paths relative to the checkout, so that a fresh clone (CI) hits the same cache entries.
+export CCACHE_BASEDIR="$SNN_ROOT"
+export CCACHE_NOHASHDIR=1

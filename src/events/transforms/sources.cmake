@@ -1,0 +1,3 @@
+# Sources of snn::events transforms, representations and slicers.
+set(SNN_EVENTS_TRANSFORMS_SOURCES
+)

@@ -1,0 +1,1 @@
+# Tests of the event transforms, representations and slicers.
