@@ -1,0 +1,207 @@
+// HDF5 storage of cached samples, and the key-addressed cache folders.
+#include "snn/data/cache.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <hdf5.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace snn::data::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Closes an HDF5 handle when it goes out of scope.
+struct Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle() {
+    if (id >= 0) close(id);
+  }
+};
+
+void quiet_hdf5() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+hid_t h5_type(at::ScalarType t, const std::string& path) {
+  switch (t) {
+    case at::kFloat:
+      return H5T_NATIVE_FLOAT;
+    case at::kDouble:
+      return H5T_NATIVE_DOUBLE;
+    case at::kLong:
+      return H5T_NATIVE_INT64;
+    case at::kInt:
+      return H5T_NATIVE_INT32;
+    case at::kShort:
+      return H5T_NATIVE_INT16;
+    case at::kChar:
+      return H5T_NATIVE_INT8;
+    case at::kByte:
+    case at::kBool:
+      return H5T_NATIVE_UINT8;
+    default:
+      TORCH_CHECK(false, "snn::data: cannot cache a tensor of dtype ", t, " in ", path,
+                  " (supported: float32/64, int8/16/32/64, uint8, bool)");
+  }
+}
+
+void write_tensor(hid_t file, const char* name, const at::Tensor& tensor, bool compress,
+                  const std::string& path) {
+  const auto t = tensor.detach().cpu().contiguous();
+  std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
+  Handle space(t.dim() == 0 ? H5Screate(H5S_SCALAR)
+                            : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+               H5Sclose);
+  Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (compress && t.dim() > 0 && t.numel() > 0) {
+    H5Pset_chunk(props.id, static_cast<int>(dims.size()), dims.data());
+    H5Pset_deflate(props.id, 1);
+  }
+  const hid_t type = h5_type(t.scalar_type(), path);
+  Handle dset(H5Dcreate2(file, name, type, space.id, H5P_DEFAULT, props.id, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dset.id >= 0, "snn::data: cannot create dataset '", name, "' in ", path);
+  TORCH_CHECK(
+      t.numel() == 0 || H5Dwrite(dset.id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
+      "snn::data: cannot write dataset '", name, "' to ", path);
+  // The exact dtype, so that bool and uint8 (both stored as uint8) come back as they were.
+  const std::string dtype = c10::toString(t.scalar_type());
+  Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(str.id, dtype.size());
+  Handle attr_space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(H5Acreate2(dset.id, "dtype", str.id, attr_space.id, H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose);
+  TORCH_CHECK(attr.id >= 0 && H5Awrite(attr.id, str.id, dtype.data()) >= 0,
+              "snn::data: cannot write the dtype of '", name, "' to ", path);
+}
+
+at::ScalarType dtype_from_name(const std::string& name, const std::string& path) {
+  for (auto t : {at::kFloat, at::kDouble, at::kLong, at::kInt, at::kShort, at::kChar, at::kByte,
+                 at::kBool}) {
+    if (name == c10::toString(t)) return t;
+  }
+  TORCH_CHECK(false, "snn::data: ", path, " holds an unknown dtype '", name, "'");
+}
+
+at::Tensor read_tensor(hid_t file, const char* name, const std::string& path) {
+  Handle dset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dset.id >= 0, "snn::data: ", path, " has no dataset '", name, "'");
+  Handle attr(H5Aopen(dset.id, "dtype", H5P_DEFAULT), H5Aclose);
+  TORCH_CHECK(attr.id >= 0, "snn::data: dataset '", name, "' in ", path, " has no dtype");
+  Handle atype(H5Aget_type(attr.id), H5Tclose);
+  const size_t len = H5Tget_size(atype.id);
+  TORCH_CHECK(len > 0 && len < 64, "snn::data: bad dtype attribute in ", path);
+  std::string dtype_name(len, '\0');
+  TORCH_CHECK(H5Aread(attr.id, atype.id, dtype_name.data()) >= 0,
+              "snn::data: cannot read the dtype of '", name, "' in ", path);
+  const auto dtype = dtype_from_name(dtype_name, path);
+  Handle space(H5Dget_space(dset.id), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.id);
+  TORCH_CHECK(rank >= 0 && rank <= 16, "snn::data: bad rank of '", name, "' in ", path);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  auto t =
+      at::empty(std::vector<int64_t>(dims.begin(), dims.end()), at::TensorOptions().dtype(dtype));
+  TORCH_CHECK(t.numel() == 0 || H5Dread(dset.id, h5_type(dtype, path), H5S_ALL, H5S_ALL,
+                                        H5P_DEFAULT, t.data_ptr()) >= 0,
+              "snn::data: cannot read dataset '", name, "' from ", path);
+  return t;
+}
+
+std::string temp_name(const std::string& path) {
+  static std::atomic<uint64_t> counter{0};
+  std::ostringstream os;
+  os << path << ".tmp." << getpid() << "."
+     << std::hash<std::thread::id>{}(std::this_thread::get_id()) << "." << counter++;
+  return os.str();
+}
+
+// FNV-1a: stable across compilers and runs (std::hash is not).
+std::string fnv1a_hex(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  std::ostringstream os;
+  os << std::hex;
+  os.width(16);
+  os.fill('0');
+  os << h;
+  return os.str();
+}
+
+}  // namespace
+
+void save_example(const std::string& path, const at::Tensor& data, const at::Tensor& target,
+                  bool compress) {
+  quiet_hdf5();
+  const std::string tmp = temp_name(path);
+  {
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    TORCH_CHECK(file.id >= 0, "snn::data: cannot create cache file ", tmp);
+    try {
+      write_tensor(file.id, "data", data, compress, path);
+      write_tensor(file.id, "target", target, compress, path);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw;
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  TORCH_CHECK(!ec, "snn::data: cannot move ", tmp, " to ", path, ": ", ec.message());
+}
+
+std::optional<torch::data::Example<>> load_example(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  quiet_hdf5();
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  TORCH_CHECK(file.id >= 0, "snn::data: cannot open cache file ", path,
+              " (not HDF5, or damaged: delete it to have it rebuilt)");
+  return torch::data::Example<>{read_tensor(file.id, "data", path),
+                                read_tensor(file.id, "target", path)};
+}
+
+std::string cache_folder(const std::string& root, const std::string& key, bool reset) {
+  TORCH_CHECK(!key.empty(),
+              "snn::data: a disk cache needs a non-empty key (the dataset and "
+              "transform description)");
+  const fs::path folder = fs::path(root) / fnv1a_hex(key);
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  TORCH_CHECK(!ec, "snn::data: cannot create cache folder ", folder.string(), ": ", ec.message());
+  const fs::path key_file = folder / "key.txt";
+  if (fs::exists(key_file)) {
+    std::ifstream in(key_file, std::ios::binary);
+    const std::string stored((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+    TORCH_CHECK(stored == key, "snn::data: cache folder ", folder.string(), " holds key \"", stored,
+                "\", not \"", key, "\" (hash collision): use another cache root");
+  } else {
+    const std::string tmp = temp_name(key_file.string());
+    std::ofstream(tmp, std::ios::binary) << key;
+    fs::rename(tmp, key_file, ec);
+    TORCH_CHECK(!ec, "snn::data: cannot write ", key_file.string(), ": ", ec.message());
+  }
+  if (reset) {
+    for (const auto& entry : fs::directory_iterator(folder)) {
+      if (entry.path().extension() == ".h5") fs::remove(entry.path(), ec);
+    }
+  }
+  return folder.string();
+}
+
+}  // namespace snn::data::detail
