@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "snn/nn/lif.h"
+#include "test_util.h"
 
 namespace {
 
@@ -17,14 +18,7 @@ std::string printed(const torch::nn::Module& m) {
   return os.str();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "no error";
-}
+using snn::test::error_of;
 
 TEST(LIFTest, PrettyPrintListsEveryOption) {
   EXPECT_EQ(printed(*snn::LIF(snn::LIFOptions(10.0))),

@@ -11,19 +11,13 @@
 
 #include "snn/data/cache.h"
 #include "snn/data/collate.h"
+#include "test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "no error";
-}
+using snn::test::error_of;
 
 // Sample i: i + 1 time steps of a [2] feature filled with i; target i. Counts its loads.
 struct Counting : torch::data::datasets::Dataset<Counting> {
