@@ -10,7 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fail() { echo "setup: $*" >&2; exit 1; }
 
 # --- 1. Debian packages ------------------------------------------------------
-APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev
+APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
               libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-venv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
