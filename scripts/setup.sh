@@ -11,7 +11,8 @@ fail() { echo "setup: $*" >&2; exit 1; }
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
-              libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-venv)
+              libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-venv
+              clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

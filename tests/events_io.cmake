@@ -1,1 +1,13 @@
-# Tests of the event readers and writers.
+# Tests of the event readers and writers (include/snn/events/io.h).
+add_executable(snn_events_io_tests unit/events/io_test.cpp)
+target_link_libraries(snn_events_io_tests PRIVATE snn::snn GTest::gtest GTest::gtest_main)
+gtest_discover_tests(snn_events_io_tests DISCOVERY_TIMEOUT 60)
+
+# A short libFuzzer run of every reader (scripts/fuzz.sh builds the harness with clang,
+# ASan and UBSan); skipped when no clang with libFuzzer is installed. Longer runs:
+# scripts/fuzz.sh <seconds per reader>.
+add_test(NAME events_io.fuzz COMMAND "${PROJECT_SOURCE_DIR}/scripts/fuzz.sh" 20
+                                     "${PROJECT_BINARY_DIR}/fuzz")
+set_tests_properties(events_io.fuzz PROPERTIES
+  SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS fuzz
+  ENVIRONMENT "SNN_TORCH_DIR=${SNN_TORCH_DIR};SNN_BUILD_DIR=${PROJECT_BINARY_DIR}")

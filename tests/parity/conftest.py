@@ -28,3 +28,21 @@ def driver():
     if not DRIVER.exists():
         pytest.fail(f"{DRIVER} not found: build first (scripts/build.sh) or set SNN_BUILD_DIR")
     return DRIVER
+
+CLI = BUILD / "snn"
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def cli():
+    if not CLI.exists():
+        pytest.fail(f"{CLI} not found: build first (scripts/build.sh) or set SNN_BUILD_DIR")
+    return CLI
+
+
+@pytest.fixture(scope="session")
+def fixtures():
+    """The shared real recordings; tests that need them skip when the folder is absent."""
+    if not FIXTURES.is_dir():
+        pytest.skip(f"{FIXTURES} not found: the shared fixtures are not available here")
+    return FIXTURES

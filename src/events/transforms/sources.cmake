@@ -1,3 +1,8 @@
 # Sources of snn::events transforms, representations and slicers.
 set(SNN_EVENTS_TRANSFORMS_SOURCES
+  src/events/transforms/spec.cpp
+  src/events/transforms/transforms.cpp
+  src/events/transforms/representations.cpp
+  src/events/transforms/slicers.cpp
+  src/events/transforms/transform_ops.cpp
 )

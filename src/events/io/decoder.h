@@ -1,0 +1,152 @@
+#pragma once
+// Internals of the event file readers and writers: a buffered byte source that knows its
+// offset, the per-format block decoders, and the atomic file writer. The parsing code
+// depends on c10 (errors) and the inline parts of Events only, so the fuzz harnesses
+// (fuzz/) compile it without LibTorch's operator libraries.
+#include <snn/events/io.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace snn::events::detail {
+
+/// Bytes of a file (read in fixed-size blocks) or of a memory buffer, with the offset of
+/// the next byte.
+class ByteSource {
+ public:
+  /// Opens a file; throws naming the path when it cannot.
+  explicit ByteSource(const std::string& path);
+  /// Reads from memory (not owned); `name` stands for the path in error messages.
+  ByteSource(std::string name, const uint8_t* data, size_t size);
+  ~ByteSource();
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  /// Reads up to n bytes into dst; fewer only at the end of the data.
+  size_t read(uint8_t* dst, size_t n);
+  /// Skips up to n bytes; returns how many were skipped.
+  uint64_t skip(uint64_t n);
+  /// The next byte, or -1 at the end.
+  int peek();
+  uint64_t offset() const { return offset_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  bool refill();
+
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  const uint8_t* memory_ = nullptr;
+  size_t memory_size_ = 0;
+  std::vector<uint8_t> buffer_;
+  size_t pos_ = 0, end_ = 0;
+  uint64_t offset_ = 0;  // of buffer_[pos_]
+};
+
+/// Throws "snn::events: <path>: <what> at byte <offset>".
+[[noreturn]] void fail_at(const std::string& path, uint64_t offset, const std::string& what);
+
+/// Decodes one format, a block at a time.
+class Decoder {
+ public:
+  virtual ~Decoder() = default;
+  const SensorSize& sensor() const { return sensor_; }
+  /// Appends the events of the next block of the file to `out` (a bounded number: at most
+  /// a few hundred thousand); false once the data is exhausted (nothing appended).
+  virtual bool decode_block(Events& out) = 0;
+
+ protected:
+  explicit Decoder(std::unique_ptr<ByteSource> source) : source_(std::move(source)) {}
+  /// Sets the sensor: the option's, else the header's, else `fallback` (remembering which,
+  /// for error messages).
+  void set_sensor(const ReadOptions& options, std::optional<SensorSize> from_header,
+                  SensorSize fallback, const std::string& format);
+  /// Throws unless (x, y) lies in the sensor; `offset` is the word's byte offset.
+  void check_xy(int64_t x, int64_t y, uint64_t offset) const {
+    if (x >= sensor_.width || y >= sensor_.height || x < 0 || y < 0) out_of_sensor(x, y, offset);
+  }
+  [[noreturn]] void out_of_sensor(int64_t x, int64_t y, uint64_t offset) const;
+  [[noreturn]] void fail(uint64_t offset, const std::string& what) const {
+    fail_at(source_->path(), offset, what);
+  }
+
+  std::unique_ptr<ByteSource> source_;
+  SensorSize sensor_;
+  std::string sensor_origin_;
+};
+
+/// A decoder of `format` (not Auto, not HDF5), having read the header.
+std::unique_ptr<Decoder> make_decoder(FileFormat format, std::unique_ptr<ByteSource> source,
+                                      const ReadOptions& options);
+std::unique_ptr<Decoder> make_nmnist_decoder(std::unique_ptr<ByteSource>, const ReadOptions&);
+std::unique_ptr<Decoder> make_evt2_decoder(std::unique_ptr<ByteSource>, const ReadOptions&);
+std::unique_ptr<Decoder> make_evt3_decoder(std::unique_ptr<ByteSource>, const ReadOptions&);
+std::unique_ptr<Decoder> make_dat_decoder(std::unique_ptr<ByteSource>, const ReadOptions&);
+std::unique_ptr<Decoder> make_aedat3_decoder(std::unique_ptr<ByteSource>, const ReadOptions&);
+
+/// What a Prophesee `%` header says: the sensor ("% geometry WxH", "% format
+/// EVT3;height=H;width=W", DAT's "% Width W" / "% Height H", or the camera plugin name) and
+/// the encoding ("% evt 2.0", "% evt 3.0", "% format EVT2...").
+struct PercentHeader {
+  std::optional<SensorSize> sensor;
+  std::optional<FileFormat> encoding;
+};
+PercentHeader parse_percent_header(const std::vector<std::string>& lines);
+
+/// Every event of a decoder.
+Events decode_all(Decoder& decoder);
+
+/// The lines of a header whose lines start with `marker` ('%' or '#'), without the marker
+/// line ending; stops before the first line that does not start with it, or after a line
+/// equal to `end_line` (compared without trailing "\r"). Bounded: throws on a line longer
+/// than 64 KiB or a header longer than 1 MiB.
+std::vector<std::string> read_header_lines(ByteSource& source, char marker,
+                                           const std::string& end_line);
+
+/// Writes a file through a temporary file next to it, renamed over it by commit(); the
+/// temporary file is removed if commit() is never reached.
+class AtomicFile {
+ public:
+  /// `open = false`: only names the temporary file, for another library to create it.
+  explicit AtomicFile(const std::string& path, bool open = true);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(const void* data, size_t n);
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  void commit();
+  /// The temporary file's path (for writers through other libraries, e.g. HDF5).
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  std::string path_, temp_path_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
+/// Little-endian loads and stores.
+inline uint16_t load_u16(const uint8_t* p) {
+  return uint16_t(p[0] | (p[1] << 8));
+}
+inline uint32_t load_u32(const uint8_t* p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
+}
+inline void store_u16(uint8_t* p, uint16_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+}
+inline void store_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
+}
+
+/// Format writers (events already checked for the format's limits by the writer itself).
+void write_nmnist(const Events& events, const std::string& path);
+void write_evt2(const Events& events, const std::string& path);
+void write_evt3(const Events& events, const std::string& path);
+void write_dat(const Events& events, const std::string& path);
+void write_aedat3(const Events& events, const std::string& path);
+
+}  // namespace snn::events::detail

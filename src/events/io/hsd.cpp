@@ -1,0 +1,276 @@
+// Heidelberg spiking datasets (SHD / SSC) in HDF5, through the HDF5 C API.
+#include <c10/util/Exception.h>
+#include <hdf5.h>
+
+#include <cmath>
+
+#include "events/io/decoder.h"
+
+namespace snn::events {
+namespace {
+
+// Closes an HDF5 identifier with the matching H5*close.
+class Handle {
+ public:
+  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  hid_t get() const { return id_; }
+  bool ok() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// HDF5 prints its error stack by default; errors here become c10::Errors instead.
+struct QuietErrors {
+  QuietErrors() {
+    H5Eget_auto2(H5E_DEFAULT, &func, &data);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  }
+  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
+  H5E_auto2_t func = nullptr;
+  void* data = nullptr;
+};
+
+bool has_link(hid_t file, const char* path) {
+  // Each level must exist before the next is asked (H5Lexists fails on a missing group).
+  std::string p(path);
+  for (size_t slash = p.find('/');; slash = p.find('/', slash + 1)) {
+    const std::string part = p.substr(0, slash);
+    if (H5Lexists(file, part.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (slash == std::string::npos) return true;
+  }
+}
+
+int64_t dataset_length(const std::string& path, hid_t dataset, const char* name) {
+  Handle space(H5Dget_space(dataset), H5Sclose);
+  TORCH_CHECK(space.ok() && H5Sget_simple_extent_ndims(space.get()) == 1, "snn::events: ", path,
+              ": expected ", name, " to be a 1-D dataset");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  // A bound on what the file may claim, before anything is allocated for it.
+  TORCH_CHECK(n <= (hsize_t{1} << 28), "snn::events: ", path, ": ", name, " claims ", n,
+              " samples (more than 2^28)");
+  return static_cast<int64_t>(n);
+}
+
+std::vector<int64_t> read_int_column(const std::string& path, hid_t file, const char* name) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
+  // The length is the file's claim; HDF5 checks it against the stored data when reading.
+  std::vector<int64_t> values(dataset_length(path, dataset.get(), name));
+  TORCH_CHECK(
+      H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
+      "snn::events: ", path, ": cannot read ", name, " as integers");
+  return values;
+}
+
+std::vector<std::string> read_strings(const std::string& path, hid_t file, const char* name) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
+  const int64_t n = dataset_length(path, dataset.get(), name);
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  TORCH_CHECK(H5Tget_class(type.get()) == H5T_STRING, "snn::events: ", path, ": expected ", name,
+              " to hold strings");
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(type.get()) > 0) {
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.get(), H5T_VARIABLE);
+    std::vector<char*> raw(n, nullptr);
+    TORCH_CHECK(H5Dread(dataset.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0,
+                "snn::events: ", path, ": cannot read ", name);
+    for (char* s : raw) out.emplace_back(s != nullptr ? s : "");
+    Handle space(H5Dget_space(dataset.get()), H5Sclose);
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, raw.data());
+  } else {
+    const size_t size = H5Tget_size(type.get());
+    std::vector<char> raw(size * n);
+    TORCH_CHECK(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0,
+                "snn::events: ", path, ": cannot read ", name);
+    for (int64_t i = 0; i < n; ++i) {
+      const char* s = raw.data() + i * size;
+      out.emplace_back(s, strnlen(s, size));
+    }
+  }
+  return out;
+}
+
+// Reads element i of a variable-length dataset as `base` values.
+template <typename T>
+std::vector<T> read_vlen_element(const std::string& path, hid_t file, const char* name, int64_t i,
+                                 hid_t base) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  const hsize_t start = static_cast<hsize_t>(i), count = 1;
+  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle mem_type(H5Tvlen_create(base), H5Tclose);
+  hvl_t value{0, nullptr};
+  TORCH_CHECK(H5Dread(dataset.get(), mem_type.get(), mem_space.get(), space.get(), H5P_DEFAULT,
+                      &value) >= 0,
+              "snn::events: ", path, ": cannot read ", name, "[", i, "]");
+  std::vector<T> out(static_cast<const T*>(value.p), static_cast<const T*>(value.p) + value.len);
+  H5Dvlen_reclaim(mem_type.get(), mem_space.get(), H5P_DEFAULT, &value);
+  return out;
+}
+
+}  // namespace
+
+HSDFile::HSDFile(const std::string& path) : path_(path) {
+  QuietErrors quiet;
+  file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  TORCH_CHECK(file_ >= 0, "snn::events: cannot open ", path, " as an HDF5 file");
+  try {
+    for (const char* name : {"spikes/times", "spikes/units", "labels"}) {
+      TORCH_CHECK(has_link(file_, name), "snn::events: ", path, ": no dataset ", name,
+                  " (expected the SHD / SSC layout)");
+    }
+    labels_ = read_int_column(path, file_, "labels");
+    for (const char* name : {"spikes/times", "spikes/units"}) {
+      Handle dataset(H5Dopen2(file_, name, H5P_DEFAULT), H5Dclose);
+      const int64_t n = dataset_length(path, dataset.get(), name);
+      TORCH_CHECK(n == size(), "snn::events: ", path, ": ", name, " has ", n, " samples, labels ",
+                  size());
+    }
+    if (has_link(file_, "extra/speaker")) speakers_ = read_int_column(path, file_, "extra/speaker");
+    if (has_link(file_, "extra/keys")) keys_ = read_strings(path, file_, "extra/keys");
+  } catch (...) {
+    H5Fclose(file_);
+    throw;
+  }
+}
+
+HSDFile::~HSDFile() {
+  if (file_ >= 0) H5Fclose(file_);
+}
+
+Events HSDFile::events(int64_t i) const {
+  TORCH_CHECK(i >= 0 && i < size(), "snn::events: ", path_, ": sample ", i, " out of range for ",
+              size(), " samples");
+  QuietErrors quiet;
+  const auto times = read_vlen_element<double>(path_, file_, "spikes/times", i, H5T_NATIVE_DOUBLE);
+  const auto units = read_vlen_element<int64_t>(path_, file_, "spikes/units", i, H5T_NATIVE_INT64);
+  TORCH_CHECK(times.size() == units.size(), "snn::events: ", path_, ": sample ", i, " has ",
+              times.size(), " times and ", units.size(), " units");
+  Events out(kSensor, /*has_y=*/false);
+  out.reserve(static_cast<int64_t>(times.size()));
+  for (size_t k = 0; k < times.size(); ++k) {
+    // Tonic: times.astype(float64) * 1e6 stored into an int field (truncation toward zero).
+    const double t = times[k] * 1e6;
+    TORCH_CHECK(
+        std::isfinite(t) && std::abs(t) < 9.2e18 && units[k] >= 0 && units[k] < kSensor.width,
+        "snn::events: ", path_, ": sample ", i, " spike ", k, " (time ", times[k], " s, unit ",
+        units[k], ") is not a finite time on one of 700 units");
+    out.push_back(static_cast<int64_t>(t), units[k], 0, 1);
+  }
+  return out;
+}
+
+int64_t HSDFile::label(int64_t i) const {
+  TORCH_CHECK(i >= 0 && i < size(), "snn::events: ", path_, ": sample ", i, " out of range for ",
+              size(), " samples");
+  return labels_[i];
+}
+
+int64_t HSDFile::speaker(int64_t i) const {
+  TORCH_CHECK(has_speakers(), "snn::events: ", path_, ": no extra/speaker");
+  TORCH_CHECK(i >= 0 && i < static_cast<int64_t>(speakers_.size()), "snn::events: ", path_,
+              ": sample ", i, " out of range for ", speakers_.size(), " speakers");
+  return speakers_[i];
+}
+
+namespace {
+
+void write_int_column(hid_t file, const char* name, const std::vector<int64_t>& values) {
+  const hsize_t n = values.size();
+  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle dataset(
+      H5Dcreate2(file, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose);
+  TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+                                       H5P_DEFAULT, values.data()) >= 0,
+              "snn::events: write HDF5: cannot write ", name);
+}
+
+// Seconds whose float64 product with 1e6, truncated, is t again (as Tonic and HSDFile read).
+double seconds_for(int64_t t) {
+  double s = static_cast<double>(t) / 1e6;
+  for (int k = 0; k < 4 && static_cast<int64_t>(s * 1e6) < t; ++k) s = std::nextafter(s, 1e300);
+  for (int k = 0; k < 4 && static_cast<int64_t>(s * 1e6) > t; ++k) s = std::nextafter(s, -1e300);
+  return s;
+}
+
+}  // namespace
+
+void write_hsd(const std::string& path, const std::vector<Events>& samples,
+               const std::vector<int64_t>& labels, const std::vector<int64_t>& speakers,
+               const std::vector<std::string>& keys) {
+  TORCH_CHECK(
+      labels.size() == samples.size() && (speakers.empty() || speakers.size() == samples.size()),
+      "snn::events: write HDF5 ", path, ": expected one label (and speaker) per sample, got ",
+      samples.size(), " samples, ", labels.size(), " labels, ", speakers.size(), " speakers");
+  const hsize_t n = samples.size();
+  std::vector<std::vector<double>> times(n);
+  std::vector<std::vector<uint16_t>> units(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& e = samples[i];
+    for (int64_t k = 0; k < e.size(); ++k) {
+      TORCH_CHECK(e.t[k] >= 0 && e.x[k] >= 0 && e.x[k] < HSDFile::kSensor.width,
+                  "snn::events: write HDF5 ", path, ": expected t >= 0 and 0 <= x < 700, got ",
+                  "sample ", i, " event ", k, " (t=", e.t[k], ", x=", e.x[k], ")");
+      times[i].push_back(seconds_for(e.t[k]));
+      units[i].push_back(static_cast<uint16_t>(e.x[k]));
+    }
+  }
+  detail::AtomicFile target(path, /*open=*/false);
+  {
+    QuietErrors quiet;
+    Handle file(H5Fcreate(target.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
+                H5Fclose);
+    TORCH_CHECK(file.ok(), "snn::events: cannot create ", target.temp_path());
+    for (const char* group : {"spikes", "extra"}) {
+      Handle g(H5Gcreate2(file.get(), group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      TORCH_CHECK(g.ok(), "snn::events: write HDF5 ", path, ": cannot create group ", group);
+    }
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+    auto write_vlen = [&](const char* name, hid_t file_base, hid_t mem_base, auto& columns) {
+      std::vector<hvl_t> rows(n);
+      for (size_t i = 0; i < n; ++i) rows[i] = hvl_t{columns[i].size(), columns[i].data()};
+      Handle file_type(H5Tvlen_create(file_base), H5Tclose);
+      Handle mem_type(H5Tvlen_create(mem_base), H5Tclose);
+      Handle dataset(H5Dcreate2(file.get(), name, file_type.get(), space.get(), H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     H5Dclose);
+      TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), mem_type.get(), H5S_ALL, H5S_ALL,
+                                           H5P_DEFAULT, rows.data()) >= 0,
+                  "snn::events: write HDF5 ", path, ": cannot write ", name);
+    };
+    write_vlen("spikes/times", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, times);
+    write_vlen("spikes/units", H5T_STD_U16LE, H5T_NATIVE_UINT16, units);
+    write_int_column(file.get(), "labels", labels);
+    if (!speakers.empty()) write_int_column(file.get(), "extra/speaker", speakers);
+    if (!keys.empty()) {
+      const hsize_t k = keys.size();
+      Handle key_space(H5Screate_simple(1, &k, nullptr), H5Sclose);
+      Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+      H5Tset_size(type.get(), H5T_VARIABLE);
+      std::vector<const char*> raw;
+      for (const auto& s : keys) raw.push_back(s.c_str());
+      Handle dataset(H5Dcreate2(file.get(), "extra/keys", type.get(), key_space.get(), H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT),
+                     H5Dclose);
+      TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                           raw.data()) >= 0,
+                  "snn::events: write HDF5 ", path, ": cannot write extra/keys");
+    }
+  }
+  target.commit();
+}
+
+}  // namespace snn::events

@@ -1,0 +1,141 @@
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "events/io/decoder.h"
+
+namespace snn::events {
+namespace {
+
+std::string extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+constexpr char kHDF5Signature[] = "\x89HDF\r\n\x1a\n";
+
+}  // namespace
+
+FileFormat detect_format(const std::string& path) {
+  detail::ByteSource source(path);
+  const std::string ext = extension(path);
+  // N-MNIST has no header: its first byte (an x address) may be anything.
+  if (ext == ".bin") return FileFormat::NMNIST;
+  uint8_t head[8] = {};
+  if (source.peek() == 0x89) {
+    const size_t got = source.read(head, 8);
+    if (got == 8 && std::equal(head, head + 8, reinterpret_cast<const uint8_t*>(kHDF5Signature))) {
+      return FileFormat::HDF5;
+    }
+  } else if (source.peek() == '#') {
+    const auto lines = detail::read_header_lines(source, '#', "#!END-HEADER");
+    if (!lines.empty() && lines[0].rfind("#!AER-DAT3", 0) == 0) return FileFormat::AEDAT3;
+    TORCH_CHECK(false, "snn::events: ", path, ": unsupported AEDAT version '", lines[0],
+                "' (expected #!AER-DAT3.x)");
+  } else if (source.peek() == '%') {
+    const auto header =
+        detail::parse_percent_header(detail::read_header_lines(source, '%', "% end"));
+    if (header.encoding) return *header.encoding;
+    if (ext != ".raw") return FileFormat::DAT;
+    TORCH_CHECK(false, "snn::events: ", path, ": the '%' header names no encoding ",
+                "(no '% evt 2.0' or '% evt 3.0' line): read it with format evt2 or evt3");
+  }
+  if (ext == ".dat") return FileFormat::DAT;
+  if (ext == ".aedat") return FileFormat::AEDAT3;
+  if (ext == ".h5" || ext == ".hdf5") return FileFormat::HDF5;
+  TORCH_CHECK(false, "snn::events: ", path, ": cannot tell the event file format (from the ",
+              "header or the extension '", ext, "'): pass one of nmnist, evt2, evt3, dat, aedat3");
+}
+
+Events read_events(const std::string& path, FileFormat format, const ReadOptions& options) {
+  if (format == FileFormat::Auto) format = detect_format(path);
+  TORCH_CHECK(format != FileFormat::HDF5, "snn::events: ", path,
+              ": an HDF5 file holds many samples; read it with HSDFile");
+  auto decoder = detail::make_decoder(format, std::make_unique<detail::ByteSource>(path), options);
+  return detail::decode_all(*decoder);
+}
+
+void write_events(const Events& events, const std::string& path, FileFormat format) {
+  switch (format) {
+    case FileFormat::NMNIST:
+      return detail::write_nmnist(events, path);
+    case FileFormat::EVT2:
+      return detail::write_evt2(events, path);
+    case FileFormat::EVT3:
+      return detail::write_evt3(events, path);
+    case FileFormat::DAT:
+      return detail::write_dat(events, path);
+    case FileFormat::AEDAT3:
+      return detail::write_aedat3(events, path);
+    default:
+      TORCH_CHECK(false, "snn::events: write ", path, ": expected format nmnist, evt2, evt3, ",
+                  "dat or aedat3 (HDF5: write_hsd), got ", format_name(format));
+  }
+}
+
+EventFileReader::EventFileReader(const std::string& path, FileFormat format,
+                                 const ReadOptions& options)
+    : format_(format == FileFormat::Auto ? detect_format(path) : format) {
+  TORCH_CHECK(format_ != FileFormat::HDF5, "snn::events: ", path,
+              ": an HDF5 file holds many samples; read it with HSDFile");
+  decoder_ = detail::make_decoder(format_, std::make_unique<detail::ByteSource>(path), options);
+  pending_ = Events(decoder_->sensor());
+}
+
+EventFileReader::~EventFileReader() = default;
+EventFileReader::EventFileReader(EventFileReader&&) noexcept = default;
+EventFileReader& EventFileReader::operator=(EventFileReader&&) noexcept = default;
+
+const SensorSize& EventFileReader::sensor() const {
+  return decoder_->sensor();
+}
+
+bool EventFileReader::fill(int64_t min_pending) {
+  while (pending_.size() - head_ < min_pending && !exhausted_) {
+    if (head_ > 0) {  // drop what was returned, so that memory stays bounded
+      pending_ = pending_.slice(head_, pending_.size());
+      head_ = 0;
+    }
+    exhausted_ = !decoder_->decode_block(pending_);
+  }
+  return pending_.size() - head_ >= min_pending;
+}
+
+Events EventFileReader::take(int64_t n) {
+  Events out = pending_.slice(head_, head_ + n);
+  head_ += n;
+  return out;
+}
+
+Events EventFileReader::next(int64_t max_events) {
+  TORCH_CHECK(max_events >= 1, "snn::events: EventFileReader::next: expected max_events >= 1, got ",
+              max_events);
+  fill(max_events);
+  return take(std::min(max_events, pending_.size() - head_));
+}
+
+Events EventFileReader::next_window(int64_t window_us) {
+  TORCH_CHECK(window_us >= 1,
+              "snn::events: EventFileReader::next_window: expected window_us >= 1, got ",
+              window_us);
+  if (!fill(1)) return take(0);
+  if (!window_start_) window_start_ = pending_.t[head_];
+  const int64_t end = *window_start_ + window_us;
+  int64_t n = 0;  // events of this window found so far, from head_
+  for (;;) {
+    while (head_ + n < pending_.size() && pending_.t[head_ + n] < end) ++n;
+    if (head_ + n < pending_.size() || !fill(n + 1)) break;
+  }
+  window_start_ = end;
+  return take(n);
+}
+
+bool EventFileReader::done() {
+  return !fill(1);
+}
+
+}  // namespace snn::events

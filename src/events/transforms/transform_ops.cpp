@@ -1,0 +1,155 @@
+// torch.ops.snn entry points to transforms, representations and slicers (for Python, tests and
+// tools). Events travel as int64 [N, 4] tensors (t, x, y, p) with the sensor size (W, H, P).
+#include <ATen/ops/empty.h>
+#include <c10/util/Exception.h>
+#include <torch/library.h>
+
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "snn/events/slicers.h"
+#include "snn/events/transforms.h"
+
+namespace snn::events {
+namespace {
+
+SensorSize sensor_from(c10::IntArrayRef s, const char* op) {
+  TORCH_CHECK(s.size() == 3, "snn::", op, ": expected sensor_size (W, H, P), got ", s);
+  return {s[0], s[1], s[2]};
+}
+
+// Events from an [N, 4] tensor, in one pass (Events::from_tensor's checks, without its
+// per-event push_back).
+Events events_in(const at::Tensor& events, SensorSize sensor, bool has_y, const char* op) {
+  TORCH_CHECK(events.dim() == 2 && events.size(1) == 4, "snn::", op,
+              ": expected an events tensor of shape [N, 4] (t, x, y, p), got ", events.sizes());
+  TORCH_CHECK(at::isIntegralType(events.scalar_type(), /*includeBool=*/false), "snn::", op,
+              ": expected an integer events tensor, got ", events.scalar_type());
+  const auto e = events.to(at::kLong).contiguous();
+  const int64_t* a = e.data_ptr<int64_t>();
+  const int64_t n = e.size(0);
+  Events out(sensor, has_y);
+  out.t.resize(n);
+  out.x.resize(n);
+  out.y.resize(n);
+  out.p.resize(n);
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t* r = a + 4 * i;
+    out.t[i] = r[0];
+    out.x[i] = static_cast<int16_t>(r[1]);
+    out.y[i] = has_y ? static_cast<int16_t>(r[2]) : int16_t{0};
+    out.p[i] = static_cast<int16_t>(r[3]);
+    ok &= r[1] >= 0 && r[1] < sensor.width && (!has_y || (r[2] >= 0 && r[2] < sensor.height)) &&
+          r[3] >= INT16_MIN && r[3] <= INT16_MAX;
+  }
+  if (!ok) {  // name the first bad event
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t p = a[4 * i + 3];
+      TORCH_CHECK(p >= INT16_MIN && p <= INT16_MAX, "snn::", op, ": event ", i, " has polarity ", p,
+                  ", outside the int16 range");
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t xi = a[4 * i + 1], yi = a[4 * i + 2];
+      TORCH_CHECK(xi >= 0 && xi < sensor.width && (!has_y || (yi >= 0 && yi < sensor.height)),
+                  "snn::", op, ": event ", i, " (x=", xi, ", y=", yi, ") lies outside the sensor ",
+                  sensor);
+    }
+  }
+  return out;
+}
+
+at::Tensor events_out(const Events& e) {
+  auto out = at::empty({e.size(), 4}, at::TensorOptions().dtype(at::kLong));
+  int64_t* a = out.data_ptr<int64_t>();
+  for (int64_t i = 0; i < e.size(); ++i) {
+    int64_t* r = a + 4 * i;
+    r[0] = e.t[i];
+    r[1] = e.x[i];
+    r[2] = e.y[i];
+    r[3] = e.p[i];
+  }
+  return out;
+}
+
+// Parsed specs, by text: the ops are called once per sample with the same few specs.
+template <typename Ptr, typename Parse>
+Ptr cached(const std::string& spec, Parse parse) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, Ptr> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(spec);
+    if (it != cache.end()) return it->second;
+  }
+  Ptr p = parse(spec);  // throws on a bad spec, which is then not cached
+  std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() > 256) cache.clear();
+  cache.emplace(spec, p);
+  return p;
+}
+
+std::tuple<at::Tensor, std::vector<int64_t>> events_transform(const at::Tensor& events,
+                                                              c10::IntArrayRef sensor_size,
+                                                              bool has_y, c10::string_view spec,
+                                                              int64_t seed) {
+  const auto t = cached<TransformPtr>(std::string(spec), parse_transform);
+  const auto in =
+      events_in(events, sensor_from(sensor_size, "events_transform"), has_y, "events_transform");
+  const auto out = t->apply(in, static_cast<uint64_t>(seed));
+  const auto& s = out.sensor();
+  return {events_out(out), {s.width, s.height, s.polarities}};
+}
+
+at::Tensor events_to_dense(const at::Tensor& events, c10::IntArrayRef sensor_size, bool has_y,
+                           c10::string_view spec) {
+  const auto r = cached<RepresentationPtr>(std::string(spec), parse_representation);
+  return r->apply(
+      events_in(events, sensor_from(sensor_size, "events_to_dense"), has_y, "events_to_dense"));
+}
+
+at::Tensor events_slice(const at::Tensor& events, c10::IntArrayRef sensor_size, bool has_y,
+                        c10::string_view spec) {
+  const auto s = cached<SlicerPtr>(std::string(spec), parse_slicer);
+  const auto ranges = s->slice_indices(
+      events_in(events, sensor_from(sensor_size, "events_slice"), has_y, "events_slice"));
+  auto out =
+      at::empty({static_cast<int64_t>(ranges.size()), 2}, at::TensorOptions().dtype(at::kLong));
+  auto a = out.accessor<int64_t, 2>();
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    a[i][0] = ranges[i].start;
+    a[i][1] = ranges[i].stop;
+  }
+  return out;
+}
+
+// The canonical text of a spec; kind: "transform", "representation" or "slicer".
+std::string events_spec_repr(c10::string_view kind, c10::string_view spec) {
+  const std::string k(kind), s(spec);
+  if (k == "transform") return parse_transform(s)->repr();
+  if (k == "representation") return parse_representation(s)->repr();
+  if (k == "slicer") return parse_slicer(s)->repr();
+  TORCH_CHECK(false,
+              "snn::events_spec_repr: kind must be transform, representation or slicer, got '", k,
+              "'");
+}
+
+}  // namespace
+}  // namespace snn::events
+
+TORCH_LIBRARY_FRAGMENT(snn, m) {
+  m.def(
+      "events_transform(Tensor events, int[] sensor_size, bool has_y, str transform, int seed) "
+      "-> (Tensor, int[])",
+      &snn::events::events_transform);
+  m.def(
+      "events_to_dense(Tensor events, int[] sensor_size, bool has_y, str representation) -> Tensor",
+      &snn::events::events_to_dense);
+  m.def("events_slice(Tensor events, int[] sensor_size, bool has_y, str slicer) -> Tensor",
+        &snn::events::events_slice);
+  m.def("events_spec_repr(str kind, str spec) -> str", &snn::events::events_spec_repr);
+}

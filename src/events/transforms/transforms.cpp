@@ -1,0 +1,817 @@
+// Event-to-event transforms (Tonic's), and parse_transform.
+#include "snn/events/transforms.h"
+
+#include <c10/util/Exception.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <numeric>
+
+#include "events/transforms/spec.h"
+
+namespace snn::events {
+namespace {
+
+using spec::Repr;
+
+void check_probability(const char* name, double p) {
+  TORCH_CHECK(p >= 0 && p <= 1, "snn::events::", name, ": p must lie in [0, 1], got p=", p);
+}
+
+void check_has_y(const char* name, const Events& e) {
+  TORCH_CHECK(e.has_y(), "snn::events::", name,
+              ": needs events with a y column, got audio-shaped (t, x, p) events of sensor ",
+              e.sensor());
+}
+
+double uniform01(Rng& rng) {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+// The events at the given indices, in that order.
+Events gather(const Events& e, const std::vector<int64_t>& idx) {
+  Events out(e.sensor(), e.has_y());
+  const size_t n = idx.size();
+  out.t.resize(n);
+  out.x.resize(n);
+  out.y.resize(n);
+  out.p.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    const int64_t i = idx[k];
+    out.t[k] = e.t[i];
+    out.x[k] = e.x[i];
+    out.y[k] = e.y[i];
+    out.p[k] = e.p[i];
+  }
+  return out;
+}
+
+// Keeps the events where keep(i) holds, in order.
+template <typename Pred>
+Events filter(const Events& e, Pred keep) {
+  std::vector<int64_t> idx;
+  idx.reserve(e.size());
+  for (int64_t i = 0; i < e.size(); ++i) {
+    if (keep(i)) idx.push_back(i);
+  }
+  return gather(e, idx);
+}
+
+// Row-major pixel index (x + W·y) and the number of pixels; audio: x.
+int64_t n_pixels(const Events& e) {
+  return e.sensor().width * (e.has_y() ? std::max<int64_t>(e.sensor().height, 1) : 1);
+}
+void check_pixels(const char* name, const Events& e) {
+  for (int64_t i = 0; i < e.size(); ++i) {
+    const bool ok = e.x[i] >= 0 && e.x[i] < e.sensor().width &&
+                    (!e.has_y() || (e.y[i] >= 0 && e.y[i] < e.sensor().height));
+    TORCH_CHECK(ok, "snn::events::", name, ": event ", i, " (x=", e.x[i], ", y=", e.y[i],
+                ") lies outside the sensor ", e.sensor());
+  }
+}
+
+}  // namespace
+
+Events Transform::apply(const Events& events, uint64_t seed) const {
+  Rng rng(seed);
+  return apply(events, rng);
+}
+
+// ---- CropTime ------------------------------------------------------------------------------
+
+CropTime::CropTime(CropTimeOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(!options_.max() || *options_.max() >= options_.min(),
+              "snn::events::CropTime: max must be >= min, got min=", options_.min(),
+              ", max=", *options_.max());
+}
+Events CropTime::apply(const Events& e, Rng&) const {
+  const int64_t lo = options_.min();
+  const int64_t hi = options_.max().value_or(std::numeric_limits<int64_t>::max());
+  return filter(e, [&](int64_t i) { return e.t[i] >= lo && e.t[i] <= hi; });
+}
+std::string CropTime::repr() const {
+  return Repr("CropTime").arg("min", options_.min()).arg("max", options_.max()).str();
+}
+
+// ---- TimeSkew, TimeAlignment -----------------------------------------------------------------
+
+TimeSkew::TimeSkew(TimeSkewOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(std::isfinite(options_.coefficient()),
+              "snn::events::TimeSkew: coefficient must be finite, got ", options_.coefficient());
+  TORCH_CHECK(std::isfinite(options_.offset()),
+              "snn::events::TimeSkew: offset must be finite, got ", options_.offset());
+}
+Events TimeSkew::apply(const Events& e, Rng&) const {
+  Events out = e;
+  for (auto& t : out.t) {
+    t = static_cast<int64_t>(static_cast<double>(t) * options_.coefficient() + options_.offset());
+  }
+  return out;
+}
+std::string TimeSkew::repr() const {
+  return Repr("TimeSkew")
+      .arg("coefficient", options_.coefficient())
+      .arg("offset", options_.offset())
+      .str();
+}
+
+Events TimeAlignment::apply(const Events& e, Rng&) const {
+  Events out = e;
+  if (e.empty()) return out;
+  const int64_t t0 = *std::min_element(e.t.begin(), e.t.end());
+  for (auto& t : out.t) t -= t0;
+  return out;
+}
+
+// ---- TimeJitter ------------------------------------------------------------------------------
+
+TimeJitter::TimeJitter(TimeJitterOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(options_.std() >= 0 && std::isfinite(options_.std()),
+              "snn::events::TimeJitter: std must be >= 0, got std=", options_.std());
+}
+Events TimeJitter::apply(const Events& e, Rng& rng) const {
+  Events out = e;
+  if (options_.std() > 0) {
+    std::normal_distribution<double> normal(0.0, options_.std());
+    for (auto& t : out.t) t = static_cast<int64_t>(static_cast<double>(t) + normal(rng));
+  }
+  if (options_.clip_negative()) {
+    out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
+  }
+  if (options_.sort_timestamps()) {
+    std::vector<int64_t> order(out.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return out.t[a] < out.t[b]; });
+    out = gather(out, order);
+  }
+  return out;
+}
+std::string TimeJitter::repr() const {
+  return Repr("TimeJitter")
+      .arg("std", options_.std())
+      .arg("clip_negative", options_.clip_negative())
+      .arg("sort_timestamps", options_.sort_timestamps())
+      .str();
+}
+
+// ---- RandomTimeReversal ------------------------------------------------------------------------
+
+RandomTimeReversal::RandomTimeReversal(RandomTimeReversalOptions options)
+    : options_(std::move(options)) {
+  check_probability("RandomTimeReversal", options_.p());
+}
+Events RandomTimeReversal::apply(const Events& e, Rng& rng) const {
+  if (!(uniform01(rng) < options_.p()) || e.empty()) return e;
+  const int64_t t_max = *std::max_element(e.t.begin(), e.t.end());
+  Events out(e.sensor(), e.has_y());
+  out.reserve(e.size());
+  for (int64_t i = e.size() - 1; i >= 0; --i) {
+    const int64_t p = options_.flip_polarities() ? (e.p[i] == 0 ? 1 : 0) : e.p[i];
+    out.push_back(t_max - e.t[i], e.x[i], e.y[i], p);
+  }
+  return out;
+}
+std::string RandomTimeReversal::repr() const {
+  return Repr("RandomTimeReversal")
+      .arg("p", options_.p())
+      .arg("flip_polarities", options_.flip_polarities())
+      .str();
+}
+
+// ---- crops
+// ---------------------------------------------------------------------------------------
+
+namespace {
+// Keeps x0 <= x < x0 + w (and y likewise), moved by (-x0, -y0); new sensor (w, h, P).
+Events crop_box(const Events& e, int64_t x0, int64_t y0, int64_t w, int64_t h) {
+  SensorSize s = e.sensor();
+  s.width = w;
+  if (e.has_y()) s.height = h;
+  Events out(s, e.has_y());
+  out.reserve(e.size());
+  for (int64_t i = 0; i < e.size(); ++i) {
+    if (e.x[i] < x0 || e.x[i] >= x0 + w) continue;
+    if (e.has_y() && (e.y[i] < y0 || e.y[i] >= y0 + h)) continue;
+    out.push_back(e.t[i], e.x[i] - x0, e.has_y() ? e.y[i] - y0 : 0, e.p[i]);
+  }
+  return out;
+}
+}  // namespace
+
+CropSpace::CropSpace(CropSpaceOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(options_.width() >= 1,
+              "snn::events::CropSpace: width must be >= 1, got width=", options_.width());
+  TORCH_CHECK(options_.height() >= 1,
+              "snn::events::CropSpace: height must be >= 1, got height=", options_.height());
+  TORCH_CHECK(options_.x() >= 0, "snn::events::CropSpace: x must be >= 0, got x=", options_.x());
+  TORCH_CHECK(options_.y() >= 0, "snn::events::CropSpace: y must be >= 0, got y=", options_.y());
+}
+Events CropSpace::apply(const Events& e, Rng&) const {
+  const auto& o = options_;
+  TORCH_CHECK(o.x() + o.width() <= e.sensor().width, "snn::events::CropSpace: the box x=", o.x(),
+              ", width=", o.width(), " reaches past the sensor width ", e.sensor().width);
+  if (e.has_y()) {
+    TORCH_CHECK(o.y() + o.height() <= e.sensor().height,
+                "snn::events::CropSpace: the box y=", o.y(), ", height=", o.height(),
+                " reaches past the sensor height ", e.sensor().height);
+  } else {
+    TORCH_CHECK(o.y() == 0 && o.height() == 1,
+                "snn::events::CropSpace: audio-shaped events have no y: expected y=0, height=1, "
+                "got y=",
+                o.y(), ", height=", o.height());
+  }
+  return crop_box(e, o.x(), o.y(), o.width(), o.height());
+}
+std::string CropSpace::repr() const {
+  return Repr("CropSpace")
+      .arg("x", options_.x())
+      .arg("y", options_.y())
+      .arg("width", options_.width())
+      .arg("height", options_.height())
+      .str();
+}
+
+CenterCrop::CenterCrop(int64_t width, int64_t height) : width_(width), height_(height) {
+  TORCH_CHECK(width >= 1 && height >= 1,
+              "snn::events::CenterCrop: size must be >= 1 in both axes, got size=(", width, ", ",
+              height, ")");
+}
+Events CenterCrop::apply(const Events& e, Rng&) const {
+  check_has_y("CenterCrop", e);
+  // Tonic: offsets may be negative (padding); the kept range starts at max(offset, 0).
+  const auto floordiv = [](int64_t a, int64_t b) { return a / b - ((a % b != 0) && (a < 0)); };
+  const int64_t ox = floordiv(e.sensor().width - width_, 2);
+  const int64_t oy = floordiv(e.sensor().height - height_, 2);
+  const int64_t kx = std::max<int64_t>(ox, 0), ky = std::max<int64_t>(oy, 0);
+  SensorSize s{width_, height_, e.sensor().polarities};
+  Events out(s, true);
+  for (int64_t i = 0; i < e.size(); ++i) {
+    if (e.x[i] < kx || e.x[i] >= kx + width_ || e.y[i] < ky || e.y[i] >= ky + height_) continue;
+    out.push_back(e.t[i], e.x[i] - ox, e.y[i] - oy, e.p[i]);
+  }
+  return out;
+}
+std::string CenterCrop::repr() const {
+  return Repr("CenterCrop").arg("size", std::pair{width_, height_}).str();
+}
+
+RandomCrop::RandomCrop(int64_t width, int64_t height) : width_(width), height_(height) {
+  TORCH_CHECK(width >= 1 && height >= 1,
+              "snn::events::RandomCrop: target_size must be >= 1 in both axes, got target_size=(",
+              width, ", ", height, ")");
+}
+Events RandomCrop::apply(const Events& e, Rng& rng) const {
+  check_has_y("RandomCrop", e);
+  TORCH_CHECK(width_ <= e.sensor().width && height_ <= e.sensor().height,
+              "snn::events::RandomCrop: target_size=(", width_, ", ", height_,
+              ") is larger than the sensor ", e.sensor());
+  const auto x0 =
+      static_cast<int64_t>(uniform01(rng) * static_cast<double>(e.sensor().width - width_));
+  const auto y0 =
+      static_cast<int64_t>(uniform01(rng) * static_cast<double>(e.sensor().height - height_));
+  return crop_box(e, x0, y0, width_, height_);
+}
+std::string RandomCrop::repr() const {
+  return Repr("RandomCrop").arg("target_size", std::pair{width_, height_}).str();
+}
+
+// ---- Downsample ------------------------------------------------------------------------------
+
+Downsample::Downsample(DownsampleOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  TORCH_CHECK(
+      o.time_factor() > 0 && std::isfinite(o.time_factor()),
+      "snn::events::Downsample: time_factor must be > 0, got time_factor=", o.time_factor());
+  TORCH_CHECK(!(o.spatial_factor() && o.target_size()),
+              "snn::events::Downsample: give spatial_factor or target_size, not both");
+  if (o.spatial_factor()) {
+    const auto [fx, fy] = *o.spatial_factor();
+    TORCH_CHECK(fx > 0 && fy > 0 && std::isfinite(fx) && std::isfinite(fy),
+                "snn::events::Downsample: spatial_factor must be > 0, got spatial_factor=(", fx,
+                ", ", fy, ")");
+  }
+  if (o.target_size()) {
+    const auto [w, h] = *o.target_size();
+    TORCH_CHECK(w >= 1 && h >= 1,
+                "snn::events::Downsample: target_size must be >= 1, got target_size=(", w, ", ", h,
+                ")");
+  }
+}
+Events Downsample::apply(const Events& e, Rng&) const {
+  const auto& o = options_;
+  SensorSize s = e.sensor();
+  double fx = 1, fy = 1;
+  if (o.target_size()) {
+    TORCH_CHECK(e.sensor().width > 0 && (!e.has_y() || e.sensor().height > 0),
+                "snn::events::Downsample: target_size needs a sensor size, got ", e.sensor());
+    fx = static_cast<double>(o.target_size()->first) / static_cast<double>(s.width);
+    fy = e.has_y() ? static_cast<double>(o.target_size()->second) / static_cast<double>(s.height)
+                   : 1.0;
+    s.width = o.target_size()->first;
+    if (e.has_y()) s.height = o.target_size()->second;
+  } else if (o.spatial_factor()) {
+    fx = o.spatial_factor()->first;
+    fy = e.has_y() ? o.spatial_factor()->second : 1.0;
+    // The width that holds every scaled x: x' <= trunc((W - 1)·fx).
+    s.width = static_cast<int64_t>(static_cast<double>(s.width - 1) * fx) + 1;
+    if (e.has_y()) s.height = static_cast<int64_t>(static_cast<double>(s.height - 1) * fy) + 1;
+  }
+  // Coordinates are int16.
+  TORCH_CHECK(s.width <= 32768 && s.height <= 32768, "snn::events::Downsample: the scaled sensor ",
+              s, " has coordinates beyond the int16 range of events");
+  Events out = e;
+  out.set_sensor(s);
+  const double ft = o.time_factor();
+  for (int64_t i = 0; i < e.size(); ++i) {
+    // Tonic: t·factor + 0 and x·factor in float64, truncated back into integers.
+    out.t[i] = static_cast<int64_t>(static_cast<double>(e.t[i]) * ft + 0.0);
+    out.x[i] = static_cast<int16_t>(static_cast<double>(e.x[i]) * fx);
+    out.y[i] = static_cast<int16_t>(static_cast<double>(e.y[i]) * fy);
+  }
+  return out;
+}
+std::string Downsample::repr() const {
+  return Repr("Downsample")
+      .arg("time_factor", options_.time_factor())
+      .arg("spatial_factor", options_.spatial_factor())
+      .arg("target_size", options_.target_size())
+      .str();
+}
+
+// ---- flips
+// ---------------------------------------------------------------------------------------
+
+RandomFlipLR::RandomFlipLR(RandomFlipOptions options) : options_(std::move(options)) {
+  check_probability("RandomFlipLR", options_.p());
+}
+Events RandomFlipLR::apply(const Events& e, Rng& rng) const {
+  Events out = e;
+  if (uniform01(rng) < options_.p()) {
+    for (auto& x : out.x) x = static_cast<int16_t>(e.sensor().width - 1 - x);
+  }
+  return out;
+}
+std::string RandomFlipLR::repr() const {
+  return Repr("RandomFlipLR").arg("p", options_.p()).str();
+}
+
+RandomFlipUD::RandomFlipUD(RandomFlipOptions options) : options_(std::move(options)) {
+  check_probability("RandomFlipUD", options_.p());
+}
+Events RandomFlipUD::apply(const Events& e, Rng& rng) const {
+  check_has_y("RandomFlipUD", e);
+  Events out = e;
+  if (uniform01(rng) < options_.p()) {
+    for (auto& y : out.y) y = static_cast<int16_t>(e.sensor().height - 1 - y);
+  }
+  return out;
+}
+std::string RandomFlipUD::repr() const {
+  return Repr("RandomFlipUD").arg("p", options_.p()).str();
+}
+
+RandomFlipPolarity::RandomFlipPolarity(RandomFlipOptions options) : options_(std::move(options)) {
+  check_probability("RandomFlipPolarity", options_.p());
+}
+Events RandomFlipPolarity::apply(const Events& e, Rng& rng) const {
+  Events out = e;
+  if (uniform01(rng) < options_.p()) {
+    for (auto& p : out.p) p = static_cast<int16_t>(p == 0 ? 1 : 0);
+  }
+  return out;
+}
+std::string RandomFlipPolarity::repr() const {
+  return Repr("RandomFlipPolarity").arg("p", options_.p()).str();
+}
+
+// ---- SpatialJitter
+// -------------------------------------------------------------------------------
+
+SpatialJitter::SpatialJitter(SpatialJitterOptions options) : options_(std::move(options)) {
+  const auto& o = options_;
+  TORCH_CHECK(o.var_x() >= 0,
+              "snn::events::SpatialJitter: var_x must be >= 0, got var_x=", o.var_x());
+  TORCH_CHECK(o.var_y() >= 0,
+              "snn::events::SpatialJitter: var_y must be >= 0, got var_y=", o.var_y());
+  TORCH_CHECK(o.sigma_xy() * o.sigma_xy() <= o.var_x() * o.var_y(),
+              "snn::events::SpatialJitter: the covariance [[var_x, sigma_xy], [sigma_xy, var_y]] "
+              "must be positive semi-definite (sigma_xy² <= var_x·var_y), got sigma_xy=",
+              o.sigma_xy(), ", var_x=", o.var_x(), ", var_y=", o.var_y());
+}
+Events SpatialJitter::apply(const Events& e, Rng& rng) const {
+  const auto& o = options_;
+  // Cholesky factor of the covariance: (dx, dy) = L·(z1, z2).
+  const double l11 = std::sqrt(o.var_x());
+  const double l21 = l11 > 0 ? o.sigma_xy() / l11 : 0.0;
+  const double l22 = std::sqrt(std::max(0.0, o.var_y() - l21 * l21));
+  std::normal_distribution<double> normal(0.0, 1.0);
+  Events out(e.sensor(), e.has_y());
+  out.reserve(e.size());
+  const int64_t W = e.sensor().width, H = e.sensor().height;
+  for (int64_t i = 0; i < e.size(); ++i) {
+    const double z1 = normal(rng);
+    const double z2 = e.has_y() ? normal(rng) : 0.0;
+    const auto x = static_cast<int64_t>(e.x[i] + l11 * z1);
+    const auto y = e.has_y() ? static_cast<int64_t>(e.y[i] + l21 * z1 + l22 * z2) : 0;
+    if (o.clip_outliers() && (x < 0 || x >= W || (e.has_y() && (y < 0 || y >= H)))) continue;
+    out.push_back(e.t[i], x, y, e.p[i]);
+  }
+  return out;
+}
+std::string SpatialJitter::repr() const {
+  return Repr("SpatialJitter")
+      .arg("var_x", options_.var_x())
+      .arg("var_y", options_.var_y())
+      .arg("sigma_xy", options_.sigma_xy())
+      .arg("clip_outliers", options_.clip_outliers())
+      .str();
+}
+
+// ---- MergePolarities
+// -----------------------------------------------------------------------------
+
+Events MergePolarities::apply(const Events& e, Rng&) const {
+  Events out = e;
+  std::fill(out.p.begin(), out.p.end(), int16_t{0});
+  SensorSize s = e.sensor();
+  s.polarities = 1;
+  out.set_sensor(s);
+  return out;
+}
+
+// ---- Denoise, RefractoryPeriod, Decimation
+// -------------------------------------------------------
+
+Denoise::Denoise(double filter_time) : filter_time_(filter_time) {
+  TORCH_CHECK(filter_time > 0 && std::isfinite(filter_time),
+              "snn::events::Denoise: filter_time must be > 0, got filter_time=", filter_time);
+}
+Events Denoise::apply(const Events& e, Rng&) const {
+  check_pixels("Denoise", e);
+  const int64_t W = e.sensor().width;
+  const int64_t H = e.has_y() ? e.sensor().height : 1;
+  // Per pixel: the time until which it makes its neighbours' events pass (t + filter_time).
+  std::vector<double> until(static_cast<size_t>(W * H), -std::numeric_limits<double>::infinity());
+  std::vector<uint8_t> keep(e.size(), 0);
+  for (int64_t i = 0; i < e.size(); ++i) {
+    const int64_t x = e.x[i], y = e.has_y() ? e.y[i] : 0;
+    const auto t = static_cast<double>(e.t[i]);
+    until[x + W * y] = t + filter_time_;
+    keep[i] = (x > 0 && until[x - 1 + W * y] > t) || (x < W - 1 && until[x + 1 + W * y] > t) ||
+              (y > 0 && until[x + W * (y - 1)] > t) || (y < H - 1 && until[x + W * (y + 1)] > t);
+  }
+  return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
+}
+std::string Denoise::repr() const {
+  return Repr("Denoise").arg("filter_time", filter_time_).str();
+}
+
+RefractoryPeriod::RefractoryPeriod(double delta) : delta_(delta) {
+  TORCH_CHECK(delta >= 0 && std::isfinite(delta),
+              "snn::events::RefractoryPeriod: delta must be >= 0, got delta=", delta);
+}
+Events RefractoryPeriod::apply(const Events& e, Rng&) const {
+  check_pixels("RefractoryPeriod", e);
+  const int64_t W = e.sensor().width;
+  std::vector<double> last(static_cast<size_t>(n_pixels(e)),
+                           -std::numeric_limits<double>::infinity());
+  std::vector<uint8_t> keep(e.size(), 0);
+  for (int64_t i = 0; i < e.size(); ++i) {
+    const int64_t k = e.x[i] + (e.has_y() ? W * e.y[i] : 0);
+    const auto t = static_cast<double>(e.t[i]);
+    keep[i] = t - last[k] > delta_;
+    last[k] = t;
+  }
+  return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
+}
+std::string RefractoryPeriod::repr() const {
+  return Repr("RefractoryPeriod").arg("delta", delta_).str();
+}
+
+Decimation::Decimation(int64_t n) : n_(n) {
+  TORCH_CHECK(n >= 1, "snn::events::Decimation: n must be >= 1, got n=", n);
+}
+Events Decimation::apply(const Events& e, Rng&) const {
+  check_pixels("Decimation", e);
+  const int64_t W = e.sensor().width;
+  std::vector<int64_t> count(static_cast<size_t>(n_pixels(e)), 0);
+  std::vector<uint8_t> keep(e.size(), 0);
+  for (int64_t i = 0; i < e.size(); ++i) {
+    auto& c = count[e.x[i] + (e.has_y() ? W * e.y[i] : 0)];
+    if (++c >= n_) {
+      c = 0;
+      keep[i] = 1;
+    }
+  }
+  return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
+}
+std::string Decimation::repr() const {
+  return Repr("Decimation").arg("n", n_).str();
+}
+
+// ---- DropEvent, DropPixel
+// ------------------------------------------------------------------------
+
+DropEvent::DropEvent(double p) : p_(p) {
+  check_probability("DropEvent", p);
+}
+Events DropEvent::apply(const Events& e, Rng& rng) const {
+  const int64_t n = e.size();
+  const auto n_drop = std::min<int64_t>(n, static_cast<int64_t>(p_ * static_cast<double>(n) + 0.5));
+  // A partial Fisher-Yates shuffle picks n_drop distinct indices uniformly.
+  std::vector<int64_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::vector<uint8_t> keep(n, 1);
+  for (int64_t i = 0; i < n_drop; ++i) {
+    const int64_t j = std::uniform_int_distribution<int64_t>(i, n - 1)(rng);
+    std::swap(idx[i], idx[j]);
+    keep[idx[i]] = 0;
+  }
+  return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
+}
+std::string DropEvent::repr() const {
+  return Repr("DropEvent").arg("p", p_).str();
+}
+
+DropPixel::DropPixel(DropPixelOptions options) : options_(std::move(options)) {
+  if (options_.hot_pixel_frequency()) {
+    TORCH_CHECK(*options_.hot_pixel_frequency() > 0,
+                "snn::events::DropPixel: hot_pixel_frequency must be > 0, got "
+                "hot_pixel_frequency=",
+                *options_.hot_pixel_frequency());
+  }
+}
+Events DropPixel::apply(const Events& e, Rng&) const {
+  check_pixels("DropPixel", e);
+  const int64_t W = e.sensor().width, H = e.has_y() ? e.sensor().height : 1;
+  std::vector<bool> dropped(static_cast<size_t>(W * H), false);
+  for (const auto& [x, y] : options_.coordinates()) {
+    if (x >= 0 && x < W && y >= 0 && y < H) dropped[x + W * y] = true;
+  }
+  if (options_.hot_pixel_frequency() && !e.empty()) {
+    std::vector<int64_t> count(static_cast<size_t>(W * H), 0);
+    for (int64_t i = 0; i < e.size(); ++i) ++count[e.x[i] + (e.has_y() ? W * e.y[i] : 0)];
+    const double max_occur =
+        *options_.hot_pixel_frequency() * static_cast<double>(e.t.back() - e.t.front()) * 1e-6;
+    for (size_t k = 0; k < count.size(); ++k) {
+      if (static_cast<double>(count[k]) > max_occur) dropped[k] = true;
+    }
+  }
+  return filter(e, [&](int64_t i) { return !dropped[e.x[i] + (e.has_y() ? W * e.y[i] : 0)]; });
+}
+std::string DropPixel::repr() const {
+  return Repr("DropPixel")
+      .arg("coordinates", options_.coordinates())
+      .arg("hot_pixel_frequency", options_.hot_pixel_frequency())
+      .str();
+}
+
+// ---- DropEventByTime, DropEventByArea, UniformNoise
+
+DropEventByTime::DropEventByTime(double duration_ratio) : duration_ratio_(duration_ratio) {
+  TORCH_CHECK(
+      duration_ratio >= 0 && duration_ratio < 1,
+      "snn::events::DropEventByTime: duration_ratio must lie in [0, 1), got duration_ratio=",
+      duration_ratio);
+}
+Events DropEventByTime::apply(const Events& e, Rng& rng) const {
+  if (e.empty()) return e;
+  const auto t_end = static_cast<double>(*std::max_element(e.t.begin(), e.t.end()));
+  const double length = t_end * duration_ratio_;
+  const double start = std::uniform_real_distribution<double>(0.0, t_end - length)(rng);
+  return filter(e, [&](int64_t i) {
+    const auto t = static_cast<double>(e.t[i]);
+    return !(t >= start && t <= start + length);
+  });
+}
+std::string DropEventByTime::repr() const {
+  return Repr("DropEventByTime").arg("duration_ratio", duration_ratio_).str();
+}
+
+DropEventByArea::DropEventByArea(double area_ratio) : area_ratio_(area_ratio) {
+  TORCH_CHECK(
+      area_ratio >= 0 && area_ratio < 1,
+      "snn::events::DropEventByArea: area_ratio must lie in [0, 1), got area_ratio=", area_ratio);
+}
+Events DropEventByArea::apply(const Events& e, Rng& rng) const {
+  check_has_y("DropEventByArea", e);
+  const int64_t W = e.sensor().width, H = e.sensor().height;
+  const auto cut_w = static_cast<int64_t>(static_cast<double>(W) * area_ratio_);
+  const auto cut_h = static_cast<int64_t>(static_cast<double>(H) * area_ratio_);
+  const int64_t x1 = std::uniform_int_distribution<int64_t>(0, W - cut_w - 1)(rng);
+  const int64_t y1 = std::uniform_int_distribution<int64_t>(0, H - cut_h - 1)(rng);
+  return filter(e, [&](int64_t i) {
+    return !(e.x[i] >= x1 && e.x[i] < x1 + cut_w && e.y[i] >= y1 && e.y[i] < y1 + cut_h);
+  });
+}
+std::string DropEventByArea::repr() const {
+  return Repr("DropEventByArea").arg("area_ratio", area_ratio_).str();
+}
+
+Events EventDrop::apply(const Events& e, Rng& rng) const {
+  check_has_y("EventDrop", e);
+  const auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  switch (pick(0, 3)) {
+    case 1:
+      return DropEventByTime(static_cast<double>(pick(1, 9)) / 10.0).apply(e, rng);
+    case 2:
+      return DropEventByArea(static_cast<double>(pick(1, 5)) / 20.0).apply(e, rng);
+    case 3:
+      return DropEvent(static_cast<double>(pick(1, 9)) / 10.0).apply(e, rng);
+    default:
+      return e;
+  }
+}
+
+UniformNoise::UniformNoise(int64_t n) : n_(n) {
+  TORCH_CHECK(n >= 0, "snn::events::UniformNoise: n must be >= 0, got n=", n);
+}
+Events UniformNoise::apply(const Events& e, Rng& rng) const {
+  if (e.empty() || n_ == 0) return e;
+  const auto [lo, hi] = std::minmax_element(e.t.begin(), e.t.end());
+  const auto& s = e.sensor();
+  Events all = e;
+  all.reserve(e.size() + n_);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const auto draw = [&](double a, double b) { return static_cast<int64_t>(a + (b - a) * u(rng)); };
+  for (int64_t k = 0; k < n_; ++k) {
+    const int64_t x = draw(0, static_cast<double>(s.width));
+    const int64_t y = e.has_y() ? draw(0, static_cast<double>(s.height)) : 0;
+    const int64_t p = draw(0, static_cast<double>(s.polarities));
+    all.push_back(draw(static_cast<double>(*lo), static_cast<double>(*hi)), x, y, p);
+  }
+  std::vector<int64_t> order(all.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return all.t[a] < all.t[b]; });
+  return gather(all, order);
+}
+std::string UniformNoise::repr() const {
+  return Repr("UniformNoise").arg("n", n_).str();
+}
+
+// ---- Compose
+// --------------------------------------------------------------------------------------
+
+Compose::Compose(std::vector<TransformPtr> transforms) : transforms_(std::move(transforms)) {
+  for (size_t i = 0; i < transforms_.size(); ++i) {
+    TORCH_CHECK(transforms_[i] != nullptr, "snn::events::Compose: transform ", i, " is null");
+  }
+}
+Events Compose::apply(const Events& e, Rng& rng) const {
+  Events out = e;
+  for (const auto& t : transforms_) out = t->apply(out, rng);
+  return out;
+}
+std::string Compose::repr() const {
+  std::string s = "Compose([";
+  for (size_t i = 0; i < transforms_.size(); ++i) s += (i ? ", " : "") + transforms_[i]->repr();
+  return s + "])";
+}
+
+// ---- parse_transform
+// -------------------------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kWhat = "snn::events::parse_transform";
+
+TransformPtr build(const spec::Value& call);
+
+using Builder = std::function<TransformPtr(spec::Args&)>;
+
+const std::map<std::string, Builder>& builders() {
+  static const std::map<std::string, Builder> m = {
+      {"CropTime",
+       [](spec::Args& a) {
+         return std::make_shared<CropTime>(
+             CropTimeOptions().min(a.integer("min", 0)).max(a.optional_integer("max")));
+       }},
+      {"TimeSkew",
+       [](spec::Args& a) {
+         return std::make_shared<TimeSkew>(
+             TimeSkewOptions(a.real("coefficient")).offset(a.real("offset", 0.0)));
+       }},
+      {"TimeAlignment", [](spec::Args&) { return std::make_shared<TimeAlignment>(); }},
+      {"TimeJitter",
+       [](spec::Args& a) {
+         return std::make_shared<TimeJitter>(
+             TimeJitterOptions(a.real("std"))
+                 .clip_negative(a.boolean("clip_negative", true))
+                 .sort_timestamps(a.boolean("sort_timestamps", false)));
+       }},
+      {"RandomTimeReversal",
+       [](spec::Args& a) {
+         return std::make_shared<RandomTimeReversal>(
+             RandomTimeReversalOptions()
+                 .p(a.real("p", 0.5))
+                 .flip_polarities(a.boolean("flip_polarities", true)));
+       }},
+      {"CropSpace",
+       [](spec::Args& a) {
+         return std::make_shared<CropSpace>(
+             CropSpaceOptions(a.integer("width"), a.integer("height"))
+                 .x(a.integer("x", 0))
+                 .y(a.integer("y", 0)));
+       }},
+      {"CenterCrop",
+       [](spec::Args& a) {
+         auto size = a.optional_integer_pair("size");
+         TORCH_CHECK(size, kWhat, ": CenterCrop needs the parameter 'size'");
+         return std::make_shared<CenterCrop>(size->first, size->second);
+       }},
+      {"RandomCrop",
+       [](spec::Args& a) {
+         auto size = a.optional_integer_pair("target_size");
+         TORCH_CHECK(size, kWhat, ": RandomCrop needs the parameter 'target_size'");
+         return std::make_shared<RandomCrop>(size->first, size->second);
+       }},
+      {"Downsample",
+       [](spec::Args& a) {
+         return std::make_shared<Downsample>(
+             DownsampleOptions()
+                 .time_factor(a.real("time_factor", 1.0))
+                 .spatial_factor(a.optional_real_pair("spatial_factor"))
+                 .target_size(a.optional_integer_pair("target_size")));
+       }},
+      {"RandomFlipLR",
+       [](spec::Args& a) {
+         return std::make_shared<RandomFlipLR>(RandomFlipOptions().p(a.real("p", 0.5)));
+       }},
+      {"RandomFlipUD",
+       [](spec::Args& a) {
+         return std::make_shared<RandomFlipUD>(RandomFlipOptions().p(a.real("p", 0.5)));
+       }},
+      {"RandomFlipPolarity",
+       [](spec::Args& a) {
+         return std::make_shared<RandomFlipPolarity>(RandomFlipOptions().p(a.real("p", 0.5)));
+       }},
+      {"SpatialJitter",
+       [](spec::Args& a) {
+         return std::make_shared<SpatialJitter>(
+             SpatialJitterOptions()
+                 .var_x(a.real("var_x", 1.0))
+                 .var_y(a.real("var_y", 1.0))
+                 .sigma_xy(a.real("sigma_xy", 0.0))
+                 .clip_outliers(a.boolean("clip_outliers", false)));
+       }},
+      {"MergePolarities", [](spec::Args&) { return std::make_shared<MergePolarities>(); }},
+      {"Denoise", [](spec::Args& a) { return std::make_shared<Denoise>(a.real("filter_time")); }},
+      {"RefractoryPeriod",
+       [](spec::Args& a) { return std::make_shared<RefractoryPeriod>(a.real("delta")); }},
+      {"Decimation", [](spec::Args& a) { return std::make_shared<Decimation>(a.integer("n")); }},
+      {"DropEvent", [](spec::Args& a) { return std::make_shared<DropEvent>(a.real("p")); }},
+      {"DropPixel",
+       [](spec::Args& a) {
+         return std::make_shared<DropPixel>(
+             DropPixelOptions()
+                 .coordinates(a.integer_pairs("coordinates"))
+                 .hot_pixel_frequency(a.optional_real("hot_pixel_frequency")));
+       }},
+      {"DropEventByTime",
+       [](spec::Args& a) {
+         return std::make_shared<DropEventByTime>(a.real("duration_ratio", 0.2));
+       }},
+      {"DropEventByArea",
+       [](spec::Args& a) { return std::make_shared<DropEventByArea>(a.real("area_ratio", 0.2)); }},
+      {"EventDrop", [](spec::Args&) { return std::make_shared<EventDrop>(); }},
+      {"UniformNoise",
+       [](spec::Args& a) { return std::make_shared<UniformNoise>(a.integer("n")); }},
+      {"Compose",
+       [](spec::Args& a) {
+         std::vector<TransformPtr> ts;
+         for (const auto& c : a.calls("transforms")) ts.push_back(build(c));
+         return std::make_shared<Compose>(std::move(ts));
+       }},
+  };
+  return m;
+}
+
+TransformPtr build(const spec::Value& call) {
+  const auto& m = builders();
+  auto it = m.find(call.text);
+  if (it == m.end()) {
+    std::string names;
+    for (const auto& kv : m) names += (names.empty() ? "" : ", ") + kv.first;
+    TORCH_CHECK(false, kWhat, ": unknown transform '", call.text, "' at position ", call.pos,
+                " (known: ", names, ")");
+  }
+  spec::Args args(call, kWhat);
+  TransformPtr t = it->second(args);
+  args.finish();
+  return t;
+}
+
+}  // namespace
+
+TransformPtr parse_transform(const std::string& text) {
+  return build(spec::parse(text, kWhat));
+}
+
+}  // namespace snn::events
