@@ -1,8 +1,8 @@
 // snn: the command-line tool of snn.cpp. Thin: parses, calls the library, prints.
 // Exit codes: 0 success, 2 usage error or bad input (with one line saying what was wrong).
 #include <ATen/ATen.h>
-#include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -103,14 +103,17 @@ void convert(const Input& in, const std::string& out, std::string out_format,
   if (!transform.empty()) events = ev::parse_transform(transform)->apply(events, 0);
   if (out_format == "auto") {
     const auto ext = std::filesystem::path(out).extension().string();
-    out_format = ext == ".bin" ? "nmnist" : ext == ".raw" ? "evt2" : ext == ".dat" ? "dat"
-               : ext == ".aedat" ? "aedat3" : "";
+    out_format = ext == ".bin"     ? "nmnist"
+                 : ext == ".raw"   ? "evt2"
+                 : ext == ".dat"   ? "dat"
+                 : ext == ".aedat" ? "aedat3"
+                                   : "";
     TORCH_CHECK(!out_format.empty(), "cannot tell the output format from '", out,
                 "': use --out-format nmnist|evt2|evt3|dat|aedat3");
   }
   ev::write_events(events, out, ev::parse_format(out_format));
-  std::printf("wrote %lld events to %s (%s)\n", static_cast<long long>(events.size()),
-              out.c_str(), out_format.c_str());
+  std::printf("wrote %lld events to %s (%s)\n", static_cast<long long>(events.size()), out.c_str(),
+              out_format.c_str());
 }
 
 void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_cs) {
@@ -142,9 +145,10 @@ void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_c
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"snn: train and evaluate spiking neural networks, and inspect event data "
-               "(snn.cpp)",
-               "snn"};
+  CLI::App app{
+      "snn: train and evaluate spiking neural networks, and inspect event data "
+      "(snn.cpp)",
+      "snn"};
   app.set_version_flag("-V,--version", std::string("snn ") + snn::version());
   app.require_subcommand(0, 1);
 

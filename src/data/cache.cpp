@@ -126,8 +126,10 @@ std::string temp_name(const std::string& path) {
   return os.str();
 }
 
+}  // namespace
+
 // FNV-1a: stable across compilers and runs (std::hash is not).
-std::string fnv1a_hex(const std::string& s) {
+std::string stable_hash_hex(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {
     h ^= c;
@@ -141,7 +143,17 @@ std::string fnv1a_hex(const std::string& s) {
   return os.str();
 }
 
-}  // namespace
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = temp_name(path);
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    TORCH_CHECK(out.good(), "snn::data: cannot write ", tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  TORCH_CHECK(!ec, "snn::data: cannot move ", tmp, " to ", path, ": ", ec.message());
+}
 
 void save_example(const std::string& path, const at::Tensor& data, const at::Tensor& target,
                   bool compress) {
@@ -179,7 +191,7 @@ std::string cache_folder(const std::string& root, const std::string& key, bool r
   TORCH_CHECK(!key.empty(),
               "snn::data: a disk cache needs a non-empty key (the dataset and "
               "transform description)");
-  const fs::path folder = fs::path(root) / fnv1a_hex(key);
+  const fs::path folder = fs::path(root) / stable_hash_hex(key);
   std::error_code ec;
   fs::create_directories(folder, ec);
   TORCH_CHECK(!ec, "snn::data: cannot create cache folder ", folder.string(), ": ", ec.message());
@@ -191,10 +203,7 @@ std::string cache_folder(const std::string& root, const std::string& key, bool r
     TORCH_CHECK(stored == key, "snn::data: cache folder ", folder.string(), " holds key \"", stored,
                 "\", not \"", key, "\" (hash collision): use another cache root");
   } else {
-    const std::string tmp = temp_name(key_file.string());
-    std::ofstream(tmp, std::ios::binary) << key;
-    fs::rename(tmp, key_file, ec);
-    TORCH_CHECK(!ec, "snn::data: cannot write ", key_file.string(), ": ", ec.message());
+    write_file_atomically(key_file.string(), key);
   }
   if (reset) {
     for (const auto& entry : fs::directory_iterator(folder)) {

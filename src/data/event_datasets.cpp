@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "snn/data/cache.h"
 #include "snn/events/io.h"
 
 namespace snn::data {
@@ -50,17 +53,21 @@ struct SHD::File {
 SHD::SHD(const std::string& root, bool train)
     : SHD(root, train ? "shd_train.h5" : "shd_test.h5", train ? "SHD(train)" : "SHD(test)") {}
 
-SHD::SHD(const std::string& root, const std::string& file, const std::string& name)
-    : name_(name) {
+SHD::SHD(const std::string& root, const std::string& file, const std::string& name) : name_(name) {
   const auto path = (fs::path(root) / file).string();
   if (!fs::exists(path)) {
-    missing(name, {path}, "Download " + file + ".zip from https://zenkelab.org/datasets/ and "
-                          "unzip it into " + root + ".");
+    missing(name, {path},
+            "Download " + file +
+                ".zip from https://zenkelab.org/datasets/ and "
+                "unzip it into " +
+                root + ".");
   }
   file_ = std::make_shared<File>(path);
 }
 
-int64_t SHD::size() const { return file_->hsd.size(); }
+int64_t SHD::size() const {
+  return file_->hsd.size();
+}
 
 events::Events SHD::events(int64_t index) const {
   check_index(index);
@@ -78,13 +85,18 @@ int64_t SHD::speaker(int64_t index) const {
   return file_->hsd.speaker(index);
 }
 
-events::SensorSize SHD::sensor() const { return events::HSDFile::kSensor; }
-std::string SHD::repr() const { return name_; }
+events::SensorSize SHD::sensor() const {
+  return events::HSDFile::kSensor;
+}
+std::string SHD::repr() const {
+  return name_;
+}
 
 SSC::SSC(const std::string& root, const std::string& split)
     : SHD(root, "ssc_" + split + ".h5", "SSC(" + split + ")") {
   TORCH_CHECK(split == "train" || split == "valid" || split == "test",
-              "snn::data::SSC: split must be \"train\", \"valid\" or \"test\", got \"", split, "\"");
+              "snn::data::SSC: split must be \"train\", \"valid\" or \"test\", got \"", split,
+              "\"");
 }
 
 // ---- N-MNIST ---------------------------------------------------------------------------------
@@ -108,8 +120,10 @@ NMNIST::NMNIST(const std::string& root, bool train, bool first_saccade_only)
   }
   if (!absent.empty()) {
     missing("NMNIST", absent,
-            "Download " + split + ".zip from https://www.garrickorchard.com/datasets/n-mnist and "
-            "unzip it into " + root + " (giving " + folder.string() + "/0 ... /9).");
+            "Download " + split +
+                ".zip from https://www.garrickorchard.com/datasets/n-mnist and "
+                "unzip it into " +
+                root + " (giving " + folder.string() + "/0 ... /9).");
   }
 }
 
@@ -139,8 +153,8 @@ DVSGesture::DVSGesture(const std::string& root, bool train) : train_(train) {
   const auto list_path = (fs::path(root) / list).string();
   const std::string source =
       "Download DvsGesture.tar.gz from https://research.ibm.com/interactive/dvsgesture/ and "
-      "unpack it so that " + root + " holds the .aedat recordings, their _labels.csv files and " +
-      list + ".";
+      "unpack it so that " +
+      root + " holds the .aedat recordings, their _labels.csv files and " + list + ".";
   if (!fs::exists(list_path)) missing("DVSGesture", {list_path}, source);
   std::vector<std::string> absent;
   for (const auto& name : events::read_trial_list(list_path)) {
@@ -221,7 +235,78 @@ int64_t EventFolder::label(int64_t index) const {
   return labels_[index];
 }
 
-std::string EventFolder::repr() const { return "EventFolder(" + root_ + ")"; }
+std::string EventFolder::repr() const {
+  return "EventFolder(" + root_ + ")";
+}
+
+// ---- slices ------------------------------------------------------------------------------
+
+SlicedDataset::SlicedDataset(std::shared_ptr<const EventDataset> source, events::SlicerPtr slicer,
+                             const std::optional<std::string>& metadata_dir)
+    : source_(std::move(source)), slicer_(std::move(slicer)) {
+  TORCH_CHECK(source_ != nullptr && slicer_ != nullptr,
+              "snn::data::SlicedDataset: needs a source dataset and a slicer");
+  const std::string key = source_->repr() + " | " + slicer_->repr();
+  if (metadata_dir) {
+    fs::create_directories(*metadata_dir);
+    metadata_file_ =
+        (fs::path(*metadata_dir) / (detail::stable_hash_hex(key) + ".slices")).string();
+    std::ifstream in(metadata_file_);
+    std::string stored_key;
+    if (in && std::getline(in, stored_key) && stored_key == key) {
+      int64_t n = 0;
+      in >> n;
+      TORCH_CHECK(in && n >= 0, "snn::data::SlicedDataset: damaged slice table ", metadata_file_,
+                  " (delete it to have it rebuilt)");
+      Slice sl{};
+      while (in >> sl.sample >> sl.start >> sl.stop) {
+        TORCH_CHECK(
+            sl.sample >= 0 && sl.sample < source_->size() && 0 <= sl.start && sl.start <= sl.stop,
+            "snn::data::SlicedDataset: damaged slice table ", metadata_file_,
+            " (delete it to have it rebuilt)");
+        slices_.push_back(sl);
+      }
+      TORCH_CHECK(static_cast<int64_t>(slices_.size()) == n,
+                  "snn::data::SlicedDataset: damaged slice table ", metadata_file_, ": ",
+                  slices_.size(), " of ", n, " slices (delete it to have it rebuilt)");
+      return;
+    }
+  }
+  for (int64_t i = 0; i < source_->size(); ++i) {
+    for (const auto& r : slicer_->slice_indices(source_->events(i))) {
+      slices_.push_back({i, r.start, r.stop});
+    }
+  }
+  if (!metadata_file_.empty()) {
+    std::ostringstream os;
+    os << key << "\n" << slices_.size() << "\n";
+    for (const auto& sl : slices_) os << sl.sample << " " << sl.start << " " << sl.stop << "\n";
+    detail::write_file_atomically(metadata_file_, os.str());
+  }
+}
+
+const SlicedDataset::Slice& SlicedDataset::slice(int64_t index) const {
+  check_index(index);
+  return slices_[index];
+}
+
+events::Events SlicedDataset::events(int64_t index) const {
+  const Slice& sl = slice(index);
+  const auto all = source_->events(sl.sample);
+  TORCH_CHECK(sl.stop <= all.size(), "snn::data::SlicedDataset: slice [", sl.start, ", ", sl.stop,
+              ") of sample ", sl.sample, " exceeds its ", all.size(),
+              " events: the source changed since the slice table ", metadata_file_,
+              " was written (delete it)");
+  return all.slice(sl.start, sl.stop);
+}
+
+int64_t SlicedDataset::label(int64_t index) const {
+  return source_->label(slice(index).sample);
+}
+
+std::string SlicedDataset::repr() const {
+  return "Sliced(" + source_->repr() + ", " + slicer_->repr() + ")";
+}
 
 // ---- tensors -----------------------------------------------------------------------------
 

@@ -260,6 +260,31 @@ def test_drop_event_drops_tonics_count(snn_ops, p):
     assert torch.equal(ev[keep], a)
 
 
+def test_drop_event_with_a_range_of_p(snn_ops):
+    sensor = (34, 34, 2)
+    ev = random_events(29, sensor, True, n=1000)
+    fractions = set()
+    for seed in range(30):
+        out, _ = ours(snn_ops, ev, sensor, True, "DropEvent(p=(0.1, 0.4))", seed)
+        f = 1 - len(out) / len(ev)
+        assert 0.1 - 1e-3 <= f <= 0.4 + 1e-3
+        fractions.add(len(out))
+    assert len(fractions) > 10, "p is drawn per sample"
+
+
+def test_refractory_period_with_a_range_of_delta(snn_ops):
+    sensor = (8, 8, 2)
+    ev = random_events(30, sensor, True, n=3000, duration=30_000, t0=1)
+    candidates = {d: from_tonic(tt.RefractoryPeriod(delta=d)(to_tonic(ev, True))) for d in range(40, 44)}
+    seen = set()
+    for seed in range(12):
+        out, _ = ours(snn_ops, ev, sensor, True, "RefractoryPeriod(delta=(40, 44))", seed)
+        match = [d for d, want in candidates.items() if want.shape == out.shape and torch.equal(want, out)]
+        assert match, "the output is Tonic's for a whole delta in [40, 44)"
+        seen.update(match)
+    assert len(seen) > 1
+
+
 def test_drop_event_is_uniform_over_events(snn_ops):
     sensor, p, trials = (8, 8, 2), 0.3, 400
     ev = torch.stack([torch.arange(50), torch.arange(50) % 8, torch.arange(50) // 8 % 8,

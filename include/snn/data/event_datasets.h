@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "snn/events/events.h"
+#include "snn/events/slicers.h"
 #include "snn/events/transforms.h"
 
 namespace snn::data {
@@ -136,6 +137,35 @@ class EventFolder : public EventDataset {
   std::vector<std::string> classes_, files_;
   std::vector<int64_t> labels_;
   events::SensorSize sensor_;
+};
+
+/// Every slice of every sample of `source` as a sample of its own (Tonic's SlicedDataset):
+/// sample k is slice j of source sample i, with i's label. Finding the slices reads every
+/// sample once; with a `metadata_dir`, the slice table is stored there (keyed by the
+/// source's and the slicer's repr, written atomically) and read back by later instances,
+/// so that the samples are not read again. A table stored for another key is never used.
+class SlicedDataset : public EventDataset {
+ public:
+  SlicedDataset(std::shared_ptr<const EventDataset> source, events::SlicerPtr slicer,
+                const std::optional<std::string>& metadata_dir = std::nullopt);
+  int64_t size() const override { return static_cast<int64_t>(slices_.size()); }
+  events::Events events(int64_t index) const override;
+  int64_t label(int64_t index) const override;
+  events::SensorSize sensor() const override { return source_->sensor(); }
+  std::string repr() const override;
+  /// The source sample and the event range [start, stop) of slice `index`.
+  struct Slice {
+    int64_t sample, start, stop;
+  };
+  const Slice& slice(int64_t index) const;
+  /// Where the slice table is stored (empty without a metadata_dir).
+  const std::string& metadata_file() const { return metadata_file_; }
+
+ private:
+  std::shared_ptr<const EventDataset> source_;
+  events::SlicerPtr slicer_;
+  std::vector<Slice> slices_;
+  std::string metadata_file_;
 };
 
 /// A torch::data dataset of {representation(transform(events_i)), label_i} (label int64).

@@ -275,6 +275,7 @@ std::optional<std::pair<double, double>> Args::optional_real_pair(const std::str
 std::optional<std::pair<int64_t, int64_t>> Args::optional_integer_pair(const std::string& key) {
   const Value* v = find(key);
   if (v == nullptr || v->kind == Value::Kind::None) return std::nullopt;
+  if (is_int(*v)) return std::pair{v->integer, v->integer};  // one value for both
   if (!is_seq(*v) || v->items.size() != 2 || !is_int(v->items[0]) || !is_int(v->items[1])) {
     fail(*v, key, "a pair of integers (a, b)");
   }

@@ -31,6 +31,17 @@ double uniform01(Rng& rng) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
+// A parameter given as a value or as a range [lo, hi) drawn from per sample (Tonic's
+// tuples): (hi - lo)·u + lo; no draw for a single value.
+double draw(const RealPair& range, Rng& rng) {
+  if (range.first == range.second) return range.first;
+  return (range.second - range.first) * uniform01(rng) + range.first;
+}
+template <typename T>
+std::string format_range(const std::pair<T, T>& range) {
+  return range.first == range.second ? spec::format(range.first) : spec::format(range);
+}
+
 // The events at the given indices, in that order.
 Events gather(const Events& e, const std::vector<int64_t>& idx) {
   Events out(e.sensor(), e.has_y());
@@ -470,12 +481,17 @@ std::string Denoise::repr() const {
   return Repr("Denoise").arg("filter_time", filter_time_).str();
 }
 
-RefractoryPeriod::RefractoryPeriod(double delta) : delta_(delta) {
-  TORCH_CHECK(delta >= 0 && std::isfinite(delta),
-              "snn::events::RefractoryPeriod: delta must be >= 0, got delta=", delta);
+RefractoryPeriod::RefractoryPeriod(double delta) : RefractoryPeriod(RealPair{delta, delta}) {}
+RefractoryPeriod::RefractoryPeriod(RealPair delta_range) : delta_(delta_range) {
+  TORCH_CHECK(delta_.first >= 0 && delta_.first <= delta_.second && std::isfinite(delta_.second),
+              "snn::events::RefractoryPeriod: delta must be >= 0 (a range: 0 <= lo <= hi), got "
+              "delta=",
+              format_range(delta_));
 }
-Events RefractoryPeriod::apply(const Events& e, Rng&) const {
+Events RefractoryPeriod::apply(const Events& e, Rng& rng) const {
   check_pixels("RefractoryPeriod", e);
+  // Tonic draws int((hi - lo)·u + lo) for a range.
+  const double delta = delta_.first == delta_.second ? delta_.first : std::trunc(draw(delta_, rng));
   const int64_t W = e.sensor().width;
   std::vector<double> last(static_cast<size_t>(n_pixels(e)),
                            -std::numeric_limits<double>::infinity());
@@ -483,13 +499,13 @@ Events RefractoryPeriod::apply(const Events& e, Rng&) const {
   for (int64_t i = 0; i < e.size(); ++i) {
     const int64_t k = e.x[i] + (e.has_y() ? W * e.y[i] : 0);
     const auto t = static_cast<double>(e.t[i]);
-    keep[i] = t - last[k] > delta_;
+    keep[i] = t - last[k] > delta;
     last[k] = t;
   }
   return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
 }
 std::string RefractoryPeriod::repr() const {
-  return Repr("RefractoryPeriod").arg("delta", delta_).str();
+  return "RefractoryPeriod(delta=" + format_range(delta_) + ")";
 }
 
 Decimation::Decimation(int64_t n) : n_(n) {
@@ -516,12 +532,16 @@ std::string Decimation::repr() const {
 // ---- DropEvent, DropPixel
 // ------------------------------------------------------------------------
 
-DropEvent::DropEvent(double p) : p_(p) {
-  check_probability("DropEvent", p);
+DropEvent::DropEvent(double p) : DropEvent(RealPair{p, p}) {}
+DropEvent::DropEvent(RealPair p_range) : p_(p_range) {
+  TORCH_CHECK(p_.first >= 0 && p_.second <= 1 && p_.first <= p_.second,
+              "snn::events::DropEvent: p must lie in [0, 1] (a range: 0 <= lo <= hi <= 1), got p=",
+              format_range(p_));
 }
 Events DropEvent::apply(const Events& e, Rng& rng) const {
+  const double p = draw(p_, rng);
   const int64_t n = e.size();
-  const auto n_drop = std::min<int64_t>(n, static_cast<int64_t>(p_ * static_cast<double>(n) + 0.5));
+  const auto n_drop = std::min<int64_t>(n, static_cast<int64_t>(p * static_cast<double>(n) + 0.5));
   // A partial Fisher-Yates shuffle picks n_drop distinct indices uniformly.
   std::vector<int64_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
@@ -534,7 +554,7 @@ Events DropEvent::apply(const Events& e, Rng& rng) const {
   return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
 }
 std::string DropEvent::repr() const {
-  return Repr("DropEvent").arg("p", p_).str();
+  return "DropEvent(p=" + format_range(p_) + ")";
 }
 
 DropPixel::DropPixel(DropPixelOptions options) : options_(std::move(options)) {
@@ -629,22 +649,29 @@ Events EventDrop::apply(const Events& e, Rng& rng) const {
   }
 }
 
-UniformNoise::UniformNoise(int64_t n) : n_(n) {
-  TORCH_CHECK(n >= 0, "snn::events::UniformNoise: n must be >= 0, got n=", n);
+UniformNoise::UniformNoise(int64_t n) : UniformNoise(IntPair{n, n}) {}
+UniformNoise::UniformNoise(IntPair n_range) : n_(n_range) {
+  TORCH_CHECK(n_.first >= 0 && n_.first <= n_.second,
+              "snn::events::UniformNoise: n must be >= 0 (a range: 0 <= lo <= hi), got n=",
+              format_range(n_));
 }
 Events UniformNoise::apply(const Events& e, Rng& rng) const {
-  if (e.empty() || n_ == 0) return e;
+  if (e.empty()) return e;
+  // Tonic draws int((hi - lo)·u + lo) for a range.
+  const auto n = static_cast<int64_t>(
+      draw(RealPair{static_cast<double>(n_.first), static_cast<double>(n_.second)}, rng));
+  if (n == 0) return e;
   const auto [lo, hi] = std::minmax_element(e.t.begin(), e.t.end());
   const auto& s = e.sensor();
   Events all = e;
-  all.reserve(e.size() + n_);
+  all.reserve(e.size() + n);
   std::uniform_real_distribution<double> u(0.0, 1.0);
-  const auto draw = [&](double a, double b) { return static_cast<int64_t>(a + (b - a) * u(rng)); };
-  for (int64_t k = 0; k < n_; ++k) {
-    const int64_t x = draw(0, static_cast<double>(s.width));
-    const int64_t y = e.has_y() ? draw(0, static_cast<double>(s.height)) : 0;
-    const int64_t p = draw(0, static_cast<double>(s.polarities));
-    all.push_back(draw(static_cast<double>(*lo), static_cast<double>(*hi)), x, y, p);
+  const auto in = [&](double a, double b) { return static_cast<int64_t>(a + (b - a) * u(rng)); };
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t x = in(0, static_cast<double>(s.width));
+    const int64_t y = e.has_y() ? in(0, static_cast<double>(s.height)) : 0;
+    const int64_t p = in(0, static_cast<double>(s.polarities));
+    all.push_back(in(static_cast<double>(*lo), static_cast<double>(*hi)), x, y, p);
   }
   std::vector<int64_t> order(all.size());
   std::iota(order.begin(), order.end(), 0);
@@ -653,7 +680,7 @@ Events UniformNoise::apply(const Events& e, Rng& rng) const {
   return gather(all, order);
 }
 std::string UniformNoise::repr() const {
-  return Repr("UniformNoise").arg("n", n_).str();
+  return "UniformNoise(n=" + format_range(n_) + ")";
 }
 
 // ---- Compose
@@ -685,6 +712,12 @@ constexpr const char* kWhat = "snn::events::parse_transform";
 TransformPtr build(const spec::Value& call);
 
 using Builder = std::function<TransformPtr(spec::Args&)>;
+
+template <typename T>
+T required(const std::optional<T>& v, const spec::Args& a, const char* key) {
+  TORCH_CHECK(v.has_value(), kWhat, ": ", a.name(), " needs the parameter '", key, "'");
+  return *v;
+}
 
 const std::map<std::string, Builder>& builders() {
   static const std::map<std::string, Builder> m = {
@@ -764,9 +797,15 @@ const std::map<std::string, Builder>& builders() {
       {"MergePolarities", [](spec::Args&) { return std::make_shared<MergePolarities>(); }},
       {"Denoise", [](spec::Args& a) { return std::make_shared<Denoise>(a.real("filter_time")); }},
       {"RefractoryPeriod",
-       [](spec::Args& a) { return std::make_shared<RefractoryPeriod>(a.real("delta")); }},
+       [](spec::Args& a) {
+         return std::make_shared<RefractoryPeriod>(
+             required(a.optional_real_pair("delta"), a, "delta"));
+       }},
       {"Decimation", [](spec::Args& a) { return std::make_shared<Decimation>(a.integer("n")); }},
-      {"DropEvent", [](spec::Args& a) { return std::make_shared<DropEvent>(a.real("p")); }},
+      {"DropEvent",
+       [](spec::Args& a) {
+         return std::make_shared<DropEvent>(required(a.optional_real_pair("p"), a, "p"));
+       }},
       {"DropPixel",
        [](spec::Args& a) {
          return std::make_shared<DropPixel>(
@@ -782,7 +821,9 @@ const std::map<std::string, Builder>& builders() {
        [](spec::Args& a) { return std::make_shared<DropEventByArea>(a.real("area_ratio", 0.2)); }},
       {"EventDrop", [](spec::Args&) { return std::make_shared<EventDrop>(); }},
       {"UniformNoise",
-       [](spec::Args& a) { return std::make_shared<UniformNoise>(a.integer("n")); }},
+       [](spec::Args& a) {
+         return std::make_shared<UniformNoise>(required(a.optional_integer_pair("n"), a, "n"));
+       }},
       {"Compose",
        [](spec::Args& a) {
          std::vector<TransformPtr> ts;

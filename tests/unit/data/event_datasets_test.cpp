@@ -88,7 +88,8 @@ TEST_F(DatasetTest, SHDSamplesComeFromTheHDF5File) {
 TEST_F(DatasetTest, DVSGestureCutsRecordingsIntoLabelledGestures) {
   ev::write_events(make(100, 0, {128, 128, 2}), (root_ / "user01_led.aedat").string(),
                    ev::FileFormat::AEDAT3);
-  ev::write_gesture_labels({{3, 0, 200}, {11, 500, 800}}, (root_ / "user01_led_labels.csv").string());
+  ev::write_gesture_labels({{3, 0, 200}, {11, 500, 800}},
+                           (root_ / "user01_led_labels.csv").string());
   std::ofstream(root_ / "trials_to_train.txt") << "user01_led.aedat\n";
   snn::data::DVSGesture train(root_.string());
   ASSERT_EQ(train.size(), 2);
@@ -105,11 +106,10 @@ TEST_F(DatasetTest, FolderDatasetFeedsFramesToADiskCache) {
                    ev::FileFormat::AEDAT3);
   ev::write_events(make(40, 0, {16, 8, 2}), (root_ / "data/right/b.aedat").string(),
                    ev::FileFormat::AEDAT3);
-  auto folder = std::make_shared<snn::data::EventFolder>((root_ / "data").string(),
-                                                         ev::SensorSize{16, 8, 2});
+  auto folder =
+      std::make_shared<snn::data::EventFolder>((root_ / "data").string(), ev::SensorSize{16, 8, 2});
   EXPECT_EQ(folder->classes(), (std::vector<std::string>{"left", "right"}));
-  snn::data::EventTensorDataset frames(folder,
-                                       ev::parse_representation("ToFrame(event_count=20)"));
+  snn::data::EventTensorDataset frames(folder, ev::parse_representation("ToFrame(event_count=20)"));
   const auto sample = frames.get(1);
   EXPECT_EQ(sample.data.sizes(), (at::IntArrayRef{2, 2, 8, 16}));  // 40 events, 20 a frame
   EXPECT_EQ(sample.data.sum().item<int64_t>(), 40);
@@ -120,6 +120,62 @@ TEST_F(DatasetTest, FolderDatasetFeedsFramesToADiskCache) {
   EXPECT_TRUE(at::equal(cached.get(1).data, sample.data));
   EXPECT_NE(frames.key().find("EventFolder("), std::string::npos);
   EXPECT_NE(frames.key().find("ToFrame("), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// Counts how often the source is read, to show that a stored slice table is reused.
+class CountingSource : public snn::data::EventDataset {
+ public:
+  explicit CountingSource(int64_t n) : n_(n) {}
+  int64_t size() const override { return n_; }
+  ev::Events events(int64_t index) const override {
+    ++reads;
+    ev::Events e(ev::SensorSize{4, 4, 2});
+    for (int64_t i = 0; i < 10 * (index + 1); ++i) e.push_back(100 * i, i % 4, 0, 0);
+    return e;
+  }
+  int64_t label(int64_t index) const override { return index + 5; }
+  ev::SensorSize sensor() const override { return {4, 4, 2}; }
+  std::string repr() const override { return "Counting(" + std::to_string(n_) + ")"; }
+  mutable int64_t reads = 0;
+
+ private:
+  int64_t n_;
+};
+
+TEST_F(DatasetTest, SlicedDatasetStoresAndReusesItsSliceTable) {
+  auto source = std::make_shared<CountingSource>(3);  // 10, 20, 30 events, 100 us apart
+  const auto slicer = ev::parse_slicer("SliceByEventCount(event_count=10)");
+  snn::data::SlicedDataset sliced(source, slicer, (root_ / "meta").string());
+  ASSERT_EQ(sliced.size(), 6);  // 1 + 2 + 3 slices, as Tonic's get_slice_metadata gives them
+  EXPECT_EQ(source->reads, 3);
+  const auto expected = slicer->slice_indices(source->events(2));
+  EXPECT_EQ(sliced.slice(5).sample, 2);
+  EXPECT_EQ(sliced.slice(5).start, expected.back().start);
+  EXPECT_EQ(sliced.events(5).t, source->events(2).slice(20, 30).t);
+  EXPECT_EQ(sliced.label(5), 7);
+
+  source->reads = 0;
+  snn::data::SlicedDataset again(source, slicer, (root_ / "meta").string());
+  EXPECT_EQ(source->reads, 0) << "the stored table must be read, not the samples";
+  EXPECT_EQ(again.size(), 6);
+  EXPECT_EQ(again.metadata_file(), sliced.metadata_file());
+
+  snn::data::SlicedDataset other(source, ev::parse_slicer("SliceByEventCount(event_count=5)"),
+                                 (root_ / "meta").string());
+  EXPECT_EQ(other.size(), 12) << "another slicer never meets the stored table";
+  EXPECT_NE(other.metadata_file(), sliced.metadata_file());
+
+  // A table cut short (6 slices announced, 1 present) is reported, not half used.
+  std::ofstream(sliced.metadata_file(), std::ios::trunc)
+      << "Counting(3) | " << slicer->repr() << "\n6\n0 0 10\n";
+  EXPECT_NE(error_of([&] {
+              snn::data::SlicedDataset(source, slicer, (root_ / "meta").string());
+            }).find("damaged slice table"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -71,6 +71,9 @@ TEST(TransformSpecTest, ReprRoundTripsForEveryTransform) {
       "RefractoryPeriod(delta=1000.5)",
       "Decimation(n=5)",
       "DropEvent(p=0.2)",
+      "DropEvent(p=(0, 0.5))",
+      "RefractoryPeriod(delta=(0, 1000))",
+      "UniformNoise(n=(10, 100))",
       "DropPixel(coordinates=[(1, 2), (3, 4)], hot_pixel_frequency=none)",
       "DropPixel(coordinates=[], hot_pixel_frequency=60)",
       "DropEventByTime(duration_ratio=0.25)",
@@ -98,6 +101,8 @@ TEST(TransformSpecTest, DefaultsAreFilledInAndNamed) {
   EXPECT_EQ(parse_transform("Compose(transforms=[MergePolarities()])")->repr(),
             "Compose([MergePolarities()])");
   EXPECT_EQ(parse_transform("RandomFlipLR(p=1e0)")->repr(), "RandomFlipLR(p=1)");
+  EXPECT_EQ(parse_transform("CenterCrop(size=10)")->repr(), "CenterCrop(size=(10, 10))");
+  EXPECT_EQ(parse_transform("DropEvent(p=(0.2, 0.2))")->repr(), "DropEvent(p=0.2)");
   EXPECT_EQ(parse_transform("TimeJitter(std=0, clip_negative=False)")->repr(),
             "TimeJitter(std=0, clip_negative=false, sort_timestamps=false)");
 }
@@ -166,13 +171,17 @@ TEST(TransformSpecTest, RepresentationAndSlicerReprsRoundTrip) {
 
 TEST(TransformOptionsTest, BadParametersAreRejectedByName) {
   EXPECT_THROW_WITH(Denoise(0), "filter_time must be > 0, got filter_time=0");
-  EXPECT_THROW_WITH(RefractoryPeriod(-1), "delta must be >= 0, got delta=-1");
-  EXPECT_THROW_WITH(DropEvent(1.5), "p must lie in [0, 1], got p=1.5");
+  EXPECT_THROW_WITH(RefractoryPeriod(-1), "got delta=-1");
+  EXPECT_THROW_WITH(DropEvent(1.5), "got p=1.5");
+  EXPECT_THROW_WITH(DropEvent(RealPair{0.5, 0.1}), "got p=(0.5, 0.1)");
+  EXPECT_THROW_WITH(RefractoryPeriod(RealPair{10, 5}), "got delta=(10, 5)");
+  EXPECT_THROW_WITH(parse_transform("DropEvent()"), "DropEvent needs the parameter 'p'");
   EXPECT_THROW_WITH(RandomFlipLR(RandomFlipOptions().p(-0.1)), "got p=-0.1");
   EXPECT_THROW_WITH(Decimation(0), "n must be >= 1, got n=0");
   EXPECT_THROW_WITH(DropEventByTime(1), "duration_ratio must lie in [0, 1), got duration_ratio=1");
   EXPECT_THROW_WITH(DropEventByArea(-0.5), "area_ratio must lie in [0, 1), got area_ratio=-0.5");
-  EXPECT_THROW_WITH(UniformNoise(-1), "n must be >= 0, got n=-1");
+  EXPECT_THROW_WITH(UniformNoise(-1),
+                    "UniformNoise: n must be >= 0 (a range: 0 <= lo <= hi), got n=-1");
   EXPECT_THROW_WITH(CropTime(CropTimeOptions().min(10).max(5)), "got min=10, max=5");
   EXPECT_THROW_WITH(TimeJitter(TimeJitterOptions(-2)), "std must be >= 0, got std=-2");
   EXPECT_THROW_WITH(SpatialJitter(SpatialJitterOptions().var_x(1).var_y(1).sigma_xy(2)),
