@@ -11,16 +11,9 @@ std::ostream& operator<<(std::ostream& os, const SensorSize& s) {
   return os << "(" << s.width << ", " << s.height << ", " << s.polarities << ")";
 }
 
-void Events::reserve(int64_t n) {
-  t.reserve(n);
-  x.reserve(n);
-  y.reserve(n);
-  p.reserve(n);
-}
-
 Events Events::slice(int64_t begin, int64_t end) const {
-  TORCH_CHECK(0 <= begin && begin <= end && end <= size(), "snn::events: slice [", begin, ", ",
-              end, ") out of range for ", size(), " events");
+  TORCH_CHECK(0 <= begin && begin <= end && end <= size(), "snn::events: slice [", begin, ", ", end,
+              ") out of range for ", size(), " events");
   Events out(sensor_, has_y_);
   out.t.assign(t.begin() + begin, t.begin() + end);
   out.x.assign(x.begin() + begin, x.begin() + end);
@@ -39,16 +32,18 @@ Events Events::select(const std::vector<bool>& keep) const {
   return out;
 }
 
-int64_t Events::duration() const { return size() < 2 ? 0 : t.back() - t.front(); }
+int64_t Events::duration() const {
+  return size() < 2 ? 0 : t.back() - t.front();
+}
 
 at::Tensor Events::to_tensor() const {
   auto out = at::empty({size(), 4}, at::TensorOptions().dtype(at::kLong));
-  auto a = out.accessor<int64_t, 2>();
-  for (int64_t i = 0; i < size(); ++i) {
-    a[i][0] = t[i];
-    a[i][1] = x[i];
-    a[i][2] = y[i];
-    a[i][3] = p[i];
+  int64_t* row = out.mutable_data_ptr<int64_t>();
+  for (int64_t i = 0; i < size(); ++i, row += 4) {
+    row[0] = t[i];
+    row[1] = x[i];
+    row[2] = y[i];
+    row[3] = p[i];
   }
   return out;
 }
@@ -72,8 +67,8 @@ void Events::check_within_sensor(const std::string& what) const {
   for (int64_t i = 0; i < size(); ++i) {
     // Polarities are not checked here: Tonic's audio data carries p = 1 with one polarity,
     // and each consumer (e.g. ToFrame) says how it maps p.
-    const bool ok = x[i] >= 0 && x[i] < sensor_.width &&
-                    (!has_y_ || (y[i] >= 0 && y[i] < sensor_.height));
+    const bool ok =
+        x[i] >= 0 && x[i] < sensor_.width && (!has_y_ || (y[i] >= 0 && y[i] < sensor_.height));
     TORCH_CHECK(ok, "snn::events: ", what, ": event ", i, " (x=", x[i], ", y=", y[i], ", p=", p[i],
                 ") lies outside the sensor ", sensor_);
   }

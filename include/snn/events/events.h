@@ -39,7 +39,12 @@ class Events {
   void set_sensor(SensorSize s) { sensor_ = s; }
   bool has_y() const { return has_y_; }
 
-  void reserve(int64_t n);
+  void reserve(int64_t n) {
+    t.reserve(n);
+    x.reserve(n);
+    y.reserve(n);
+    p.reserve(n);
+  }
   /// Appends one event (y is ignored, and kept 0, without a y column).
   void push_back(int64_t t_us, int64_t x_, int64_t y_, int64_t p_) {
     t.push_back(t_us);

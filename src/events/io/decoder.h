@@ -97,7 +97,7 @@ struct PercentHeader {
 PercentHeader parse_percent_header(const std::vector<std::string>& lines);
 
 /// Every event of a decoder.
-Events decode_all(Decoder& decoder);
+Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);
 
 /// The lines of a header whose lines start with `marker` ('%' or '#'), without the marker
 /// line ending; stops before the first line that does not start with it, or after a line

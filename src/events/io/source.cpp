@@ -143,8 +143,9 @@ void Decoder::out_of_sensor(int64_t x, int64_t y, uint64_t offset) const {
   fail(offset, what.str());
 }
 
-Events decode_all(Decoder& decoder) {
+Events decode_all(Decoder& decoder, int64_t capacity_hint) {
   Events out(decoder.sensor());
+  out.reserve(capacity_hint);
   while (decoder.decode_block(out)) {
   }
   return out;

@@ -1,0 +1,132 @@
+"""Event transforms and ToFrame: snn.cpp (torch.ops.snn) against Tonic, measured in the same run.
+
+Usage: python bench/bench_events.py [--events N] [--repeats N] [--threads N]
+Prints, per operation, the median wall time of Tonic on a structured NumPy array and of
+snn.cpp's op on the same events as an int64 [N, 4] tensor (the op's time includes turning the
+tensor into events and back), and the speed-up of snn.cpp over Tonic. Recordings: random
+events on a DVS-sized sensor (128x128x2) and an audio-shaped one (700 channels, as SHD).
+"""
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import tonic.transforms as tt
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+
+
+def timeit(fn, repeats):
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def recording(n, sensor, has_y, seed=0):
+    rng = np.random.default_rng(seed)
+    w, h, p = sensor
+    t = np.sort(rng.integers(1, 2_000_000, n))
+    x = rng.integers(0, w, n)
+    y = rng.integers(0, h, n) if has_y else np.zeros(n, np.int64)
+    pol = rng.integers(0, p, n)
+    tensor = torch.from_numpy(np.stack([t, x, y, pol], 1).astype(np.int64))
+    names = ["x", "y", "t", "p"] if has_y else ["x", "t", "p"]
+    s = np.zeros(n, np.dtype([(k, "<i8") for k in names]))
+    s["t"], s["x"], s["p"] = t, x, pol
+    if has_y:
+        s["y"] = y
+    return tensor, s
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--events", type=int, default=200_000, help="events per recording")
+    p.add_argument("--slow-events", type=int, default=20_000,
+                   help="events for the transforms Tonic runs as Python loops")
+    p.add_argument("--small-events", type=int, default=5_000,
+                   help="events per sample in the N-MNIST-sized run (34x34x2)")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.ops.load_library(str(LIBRARY))
+    ops = torch.ops.snn
+
+    print(f"threads={args.threads} repeats={args.repeats}")
+    ratios = run_cases(ops, ((128, 128, 2), True), args.events, args.slow_events, args.repeats,
+                       "DVS-sized recordings (128x128x2; audio 700x1x2)")
+    ratios += run_cases(ops, ((34, 34, 2), True), args.small_events, args.small_events,
+                        args.repeats, "N-MNIST-sized samples (34x34x2; audio 700x1x2)")
+    print(f"geometric mean speed-up over all: {np.exp(np.mean(np.log(ratios))):.1f}x")
+
+
+def run_cases(ops, dvs, n_events, n_slow, repeats, title):
+    audio = ((700, 1, 2), False)
+    w = dvs[0][0]
+    cases = [
+        # (label, sensor, has_y, n, tonic transform, snn spec, kind)
+        ("ToFrame(time_window=10000)", *dvs, n_events,
+         tt.ToFrame(sensor_size=dvs[0], time_window=10_000), "ToFrame(time_window=10000)", "dense"),
+        ("ToFrame(n_time_bins=20)", *dvs, n_events,
+         tt.ToFrame(sensor_size=dvs[0], n_time_bins=20), "ToFrame(n_time_bins=20)", "dense"),
+        ("ToFrame(event_count=5000, overlap=1000)", *dvs, n_events,
+         tt.ToFrame(sensor_size=dvs[0], event_count=5000, overlap=1000),
+         "ToFrame(event_count=5000, overlap=1000)", "dense"),
+        ("ToFrame(n_time_bins=100) audio", *audio, n_events,
+         tt.ToFrame(sensor_size=audio[0], n_time_bins=100), "ToFrame(n_time_bins=100)", "dense"),
+        ("ToVoxelGrid(n_time_bins=10)", *dvs, n_events,
+         tt.ToVoxelGrid(sensor_size=dvs[0], n_time_bins=10), "ToVoxelGrid(n_time_bins=10)", "dense"),
+        ("CropTime", *dvs, n_events, tt.CropTime(min=100_000, max=1_500_000),
+         "CropTime(min=100000, max=1500000)", "events"),
+        ("Downsample(spatial_factor=0.5)", *dvs, n_events,
+         tt.Downsample(time_factor=0.001, spatial_factor=0.5),
+         "Downsample(time_factor=0.001, spatial_factor=0.5)", "events"),
+        ("MergePolarities", *dvs, n_events, tt.MergePolarities(), "MergePolarities()", "events"),
+        ("RandomFlipLR(p=1)", *dvs, n_events, tt.RandomFlipLR(sensor_size=dvs[0], p=1),
+         "RandomFlipLR(p=1)", "events"),
+        ("DropEvent(p=0.2)", *dvs, n_events, tt.DropEvent(p=0.2), "DropEvent(p=0.2)", "events"),
+        ("TimeJitter(std=100)", *dvs, n_events, tt.TimeJitter(std=100),
+         "TimeJitter(std=100)", "events"),
+        ("Denoise(filter_time=10000)", *dvs, n_slow, tt.Denoise(filter_time=10_000),
+         "Denoise(filter_time=10000)", "events"),
+        ("RefractoryPeriod(delta=1000)", *dvs, n_slow,
+         tt.RefractoryPeriod(delta=1000), "RefractoryPeriod(delta=1000)", "events"),
+        ("Compose(Denoise, Downsample, ToFrame)", *dvs, n_slow,
+         tt.Compose([tt.Denoise(filter_time=10_000), tt.Downsample(spatial_factor=0.5),
+                     tt.ToFrame(sensor_size=(w // 2, w // 2, 2), time_window=10_000)]),
+         ("Compose([Denoise(filter_time=10000), Downsample(spatial_factor=0.5)])",
+          "ToFrame(time_window=10000)"), "pipeline"),
+    ]
+
+    print(f"\n{title}")
+    print(f"{'operation':44s} {'events':>8s} {'tonic ms':>10s} {'snn.cpp ms':>11s} {'speed-up':>9s}")
+    ratios = []
+    for label, sensor, has_y, n, tonic_t, spec, kind in cases:
+        tensor, structured = recording(n, sensor, has_y)
+        size = list(sensor)
+        if kind == "dense":
+            run = lambda: ops.events_to_dense(tensor, size, has_y, spec)  # noqa: E731
+        elif kind == "events":
+            run = lambda: ops.events_transform(tensor, size, has_y, spec, 0)  # noqa: E731
+        else:
+            def run():
+                ev, s = ops.events_transform(tensor, size, has_y, spec[0], 0)
+                return ops.events_to_dense(ev, s, has_y, spec[1])
+        t_tonic = timeit(lambda: tonic_t(structured.copy()), repeats)
+        t_snn = timeit(run, repeats)
+        ratios.append(t_tonic / t_snn)
+        print(f"{label:44s} {n:8d} {t_tonic * 1e3:10.3f} {t_snn * 1e3:11.3f} {t_tonic / t_snn:8.1f}x")
+    print(f"geometric mean speed-up: {np.exp(np.mean(np.log(ratios))):.1f}x")
+    return ratios
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Event file readers: snn.cpp (torch.ops.snn.events_read) against Tonic and expelliarmus,
+on the same files, measured in the same run.
+
+Usage: python bench/bench_readers.py [--events N] [--repeats N]
+Files: the shared real recordings (N-MNIST .bin, EVT2 .raw) when ../shared/fixtures is there,
+and, for every format with a working peer reader, a file of N random events that snn.cpp
+writes (N-MNIST, EVT2, EVT3, DAT; Tonic 1.7.0's AEDAT 3.1 reader read_dvs_ibm fails on
+its own header parser, so AEDAT has no peer here). Prints the median read time of each reader and the speed-up of snn.cpp.
+snn.cpp's time includes building the int64 [N, 4] tensor that Python receives.
+"""
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import tonic
+import torch
+from expelliarmus import Wizard
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "events"
+
+
+def timeit(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def expelliarmus_reader(encoding):
+    def read(path):
+        w = Wizard(encoding=encoding)
+        w.set_file(str(path))
+        return w.read()
+    return read
+
+
+def random_events(n, sensor):
+    rng = np.random.default_rng(0)
+    w, h, p = sensor
+    t = np.sort(rng.integers(0, 10 * n, n))
+    return torch.from_numpy(np.stack([t, rng.integers(0, w, n), rng.integers(0, h, n),
+                                      rng.integers(0, p, n)], 1).astype(np.int64))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000, help="events per generated file (default 1e6)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (default 5)")
+    args = ap.parse_args()
+    torch.ops.load_library(str(LIBRARY))
+    ops = torch.ops.snn
+    tonic_nmnist = lambda path: tonic.io.read_mnist_file(str(path), dtype=tonic.io.events_struct)
+    cases = []
+    if FIXTURES.is_dir():
+        cases += [("N-MNIST fixture (4k events)", FIXTURES / "sample_nmnist.bin", "tonic", tonic_nmnist),
+                  ("EVT2 fixture (539k events)", FIXTURES / "evt2_sample.raw", "expelliarmus",
+                   expelliarmus_reader("evt2"))]
+    tmp = Path(tempfile.mkdtemp())
+    n = args.events
+    generated = [
+        ("nmnist", (34, 34, 2), ".bin", "tonic", tonic_nmnist),
+        ("evt2", (640, 480, 2), ".raw", "expelliarmus", expelliarmus_reader("evt2")),
+        ("evt3", (1280, 720, 2), ".raw", "expelliarmus", expelliarmus_reader("evt3")),
+        ("dat", (640, 480, 2), ".dat", "expelliarmus", expelliarmus_reader("dat")),
+    ]
+    for fmt, sensor, suffix, peer_name, peer in generated:
+        path = tmp / f"random_{fmt}{suffix}"
+        events = random_events(n, sensor)
+        if fmt == "nmnist":  # N-MNIST's 23-bit timestamps (with markers) reach 2^36 us
+            events[:, 0] = torch.sort(torch.randint(0, 300_000, (n,)))[0]
+        ops.events_write(events, list(sensor), str(path), fmt)
+        cases.append((f"{fmt} ({n // 1000}k random events)", path, peer_name, peer))
+    print(f"{'file':<34} {'peer':<13} {'peer ms':>9} {'snn ms':>8} {'speed-up':>9}")
+    for name, path, peer_name, peer in cases:
+        t_peer = timeit(lambda: peer(path), args.repeats)
+        t_snn = timeit(lambda: ops.events_read(str(path)), args.repeats)
+        print(f"{name:<34} {peer_name:<13} {t_peer * 1e3:9.1f} {t_snn * 1e3:8.1f} {t_peer / t_snn:8.1f}x")
+
+
+if __name__ == "__main__":
+    main()
