@@ -7,27 +7,16 @@ tensor into events and back), and the speed-up of snn.cpp over Tonic. Recordings
 events on a DVS-sized sensor (128x128x2) and an audio-shaped one (700 channels, as SHD).
 """
 import argparse
-import os
-import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 import tonic.transforms as tt
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+from common import LIBRARY, timeit
 
 
-def timeit(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+
 
 
 def recording(n, sensor, has_y, seed=0):

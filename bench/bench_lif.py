@@ -7,26 +7,16 @@ reference, and the speed-up of the fused op over Sinabs.
 """
 import argparse
 import os
-import statistics
 import sys
 import time
-from pathlib import Path
 
 import sinabs.layers as sl
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+from common import LIBRARY, timeit
 
 
-def timeit(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+
 
 
 def sinabs_step(x, tau_syn):

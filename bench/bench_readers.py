@@ -9,8 +9,6 @@ its own header parser, so AEDAT has no peer here). Prints the median read time o
 snn.cpp's time includes building the int64 [N, 4] tensor that Python receives.
 """
 import argparse
-import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -18,21 +16,13 @@ from pathlib import Path
 import numpy as np
 import tonic
 import torch
+
+from common import LIBRARY, ROOT, timeit
 from expelliarmus import Wizard
 
-ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "events"
 
 
-def timeit(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def expelliarmus_reader(encoding):

@@ -41,14 +41,6 @@ std::vector<int16_t> channels(const char* name, const Events& e) {
   return c;
 }
 
-void check_pixels(const char* name, const Events& e) {
-  for (int64_t i = 0; i < e.size(); ++i) {
-    const bool ok = e.x[i] >= 0 && e.x[i] < e.sensor().width &&
-                    (!e.has_y() || (e.y[i] >= 0 && e.y[i] < e.sensor().height));
-    TORCH_CHECK(ok, "snn::events::", name, ": event ", i, " (x=", e.x[i], ", y=", e.y[i],
-                ") lies outside the sensor ", e.sensor());
-  }
-}
 
 // Zeroed int32 memory from calloc: the system hands out zero pages lazily, so a frame
 // stack costs only the pages that events touch (at::zeros would write every byte first).
@@ -124,7 +116,7 @@ ToFrame::ToFrame(ToFrameOptions options) : options_(std::move(options)) {
 
 at::Tensor ToFrame::apply(const Events& e) const {
   const auto& o = options_;
-  check_pixels("ToFrame", e);
+  e.check_within_sensor("ToFrame");
   TORCH_CHECK(e.size() <= std::numeric_limits<int32_t>::max(),
               "snn::events::ToFrame: counts are int32; got ", e.size(), " events");
   const auto ch = channels("ToFrame", e);
@@ -200,7 +192,7 @@ ToVoxelGrid::ToVoxelGrid(int64_t n_time_bins) : n_time_bins_(n_time_bins) {
 at::Tensor ToVoxelGrid::apply(const Events& e) const {
   TORCH_CHECK(e.sensor().polarities == 2,
               "snn::events::ToVoxelGrid: needs a sensor with 2 polarities, got ", e.sensor());
-  check_pixels("ToVoxelGrid", e);
+  e.check_within_sensor("ToVoxelGrid");
   const int64_t W = e.sensor().width;
   const int64_t H = e.has_y() ? e.sensor().height : 1;
   const int64_t n = n_time_bins_;
@@ -240,7 +232,7 @@ ToTimesurface::ToTimesurface(double dt, double tau) : dt_(dt), tau_(tau) {
 }
 
 at::Tensor ToTimesurface::apply(const Events& e) const {
-  check_pixels("ToTimesurface", e);
+  e.check_within_sensor("ToTimesurface");
   const auto ch = channels("ToTimesurface", e);
   const auto ranges = SliceByTime(SliceByTimeOptions(dt_)).slice_indices(e);
   const int64_t T = static_cast<int64_t>(ranges.size());

@@ -75,14 +75,6 @@ Events filter(const Events& e, Pred keep) {
 int64_t n_pixels(const Events& e) {
   return e.sensor().width * (e.has_y() ? std::max<int64_t>(e.sensor().height, 1) : 1);
 }
-void check_pixels(const char* name, const Events& e) {
-  for (int64_t i = 0; i < e.size(); ++i) {
-    const bool ok = e.x[i] >= 0 && e.x[i] < e.sensor().width &&
-                    (!e.has_y() || (e.y[i] >= 0 && e.y[i] < e.sensor().height));
-    TORCH_CHECK(ok, "snn::events::", name, ": event ", i, " (x=", e.x[i], ", y=", e.y[i],
-                ") lies outside the sensor ", e.sensor());
-  }
-}
 
 }  // namespace
 
@@ -462,7 +454,7 @@ Denoise::Denoise(double filter_time) : filter_time_(filter_time) {
               "snn::events::Denoise: filter_time must be > 0, got filter_time=", filter_time);
 }
 Events Denoise::apply(const Events& e, Rng&) const {
-  check_pixels("Denoise", e);
+  e.check_within_sensor("Denoise");
   const int64_t W = e.sensor().width;
   const int64_t H = e.has_y() ? e.sensor().height : 1;
   // Per pixel: the time until which it makes its neighbours' events pass (t + filter_time).
@@ -489,7 +481,7 @@ RefractoryPeriod::RefractoryPeriod(RealPair delta_range) : delta_(delta_range) {
               format_range(delta_));
 }
 Events RefractoryPeriod::apply(const Events& e, Rng& rng) const {
-  check_pixels("RefractoryPeriod", e);
+  e.check_within_sensor("RefractoryPeriod");
   // Tonic draws int((hi - lo)·u + lo) for a range.
   const double delta = delta_.first == delta_.second ? delta_.first : std::trunc(draw(delta_, rng));
   const int64_t W = e.sensor().width;
@@ -512,7 +504,7 @@ Decimation::Decimation(int64_t n) : n_(n) {
   TORCH_CHECK(n >= 1, "snn::events::Decimation: n must be >= 1, got n=", n);
 }
 Events Decimation::apply(const Events& e, Rng&) const {
-  check_pixels("Decimation", e);
+  e.check_within_sensor("Decimation");
   const int64_t W = e.sensor().width;
   std::vector<int64_t> count(static_cast<size_t>(n_pixels(e)), 0);
   std::vector<uint8_t> keep(e.size(), 0);
@@ -566,7 +558,7 @@ DropPixel::DropPixel(DropPixelOptions options) : options_(std::move(options)) {
   }
 }
 Events DropPixel::apply(const Events& e, Rng&) const {
-  check_pixels("DropPixel", e);
+  e.check_within_sensor("DropPixel");
   const int64_t W = e.sensor().width, H = e.has_y() ? e.sensor().height : 1;
   std::vector<bool> dropped(static_cast<size_t>(W * H), false);
   for (const auto& [x, y] : options_.coordinates()) {

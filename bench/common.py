@@ -1,0 +1,19 @@
+"""What the benchmarks share: the built library's path and the timer."""
+import os
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+
+
+def timeit(fn, repeats):
+    """Median wall time of `repeats` calls of fn, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
