@@ -48,18 +48,42 @@ at::Tensor Events::to_tensor() const {
   return out;
 }
 
-Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has_y) {
-  TORCH_CHECK(events.dim() == 2 && events.size(1) == 4,
-              "snn::events: expected an events tensor of shape [N, 4] (t, x, y, p), got ",
-              events.sizes());
-  TORCH_CHECK(!at::isFloatingType(events.scalar_type()) && !at::isComplexType(events.scalar_type()),
-              "snn::events: expected an integer events tensor, got ", events.scalar_type());
+Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has_y,
+                           const std::string& what) {
+  TORCH_CHECK(events.dim() == 2 && events.size(1) == 4, "snn::events: ", what,
+              ": expected an events tensor of shape [N, 4] (t, x, y, p), got ", events.sizes());
+  TORCH_CHECK(at::isIntegralType(events.scalar_type(), /*includeBool=*/false),
+              "snn::events: ", what, ": expected an integer events tensor, got ",
+              events.scalar_type());
   const auto e = events.to(at::kLong).contiguous();
-  const auto a = e.accessor<int64_t, 2>();
+  const int64_t* a = e.const_data_ptr<int64_t>();
+  const int64_t n = e.size(0);
   Events out(sensor, has_y);
-  out.reserve(e.size(0));
-  for (int64_t i = 0; i < e.size(0); ++i) out.push_back(a[i][0], a[i][1], a[i][2], a[i][3]);
-  out.check_within_sensor("events tensor");
+  out.t.resize(n);
+  out.x.resize(n);
+  out.y.resize(n);
+  out.p.resize(n);
+  // One pass without branches; the slow pass below only names a bad event.
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t* r = a + 4 * i;
+    out.t[i] = r[0];
+    out.x[i] = static_cast<int16_t>(r[1]);
+    out.y[i] = has_y ? static_cast<int16_t>(r[2]) : int16_t{0};
+    out.p[i] = static_cast<int16_t>(r[3]);
+    ok &= r[1] >= 0 && r[1] < sensor.width && (!has_y || (r[2] >= 0 && r[2] < sensor.height)) &&
+          r[3] >= INT16_MIN && r[3] <= INT16_MAX;
+  }
+  if (!ok) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t* r = a + 4 * i;
+      TORCH_CHECK(r[1] >= 0 && r[1] < sensor.width &&
+                      (!has_y || (r[2] >= 0 && r[2] < sensor.height)) && r[3] >= INT16_MIN &&
+                      r[3] <= INT16_MAX,
+                  "snn::events: ", what, ": event ", i, " (x=", r[1], ", y=", r[2], ", p=", r[3],
+                  ") lies outside the sensor ", sensor, " or p outside int16");
+    }
+  }
   return out;
 }
 

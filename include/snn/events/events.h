@@ -61,8 +61,11 @@ class Events {
 
   /// The events as an int64 tensor [N, 4], columns (t, x, y, p); y is 0 for audio data.
   at::Tensor to_tensor() const;
-  /// Events from an integer tensor [N, 4] (t, x, y, p) — the inverse of to_tensor().
-  static Events from_tensor(const at::Tensor& events, SensorSize sensor, bool has_y = true);
+  /// Events from an integer tensor [N, 4] (t, x, y, p) — the inverse of to_tensor(). Throws,
+  /// naming `what` and the first bad event, if an x or y lies outside the sensor or a p
+  /// outside int16.
+  static Events from_tensor(const at::Tensor& events, SensorSize sensor, bool has_y = true,
+                            const std::string& what = "events tensor");
 
   /// Throws (naming `what`) if an x or y lies outside the sensor.
   void check_within_sensor(const std::string& what) const;

@@ -22,58 +22,8 @@ SensorSize sensor_from(c10::IntArrayRef s, const char* op) {
   return {s[0], s[1], s[2]};
 }
 
-// Events from an [N, 4] tensor, in one pass (Events::from_tensor's checks, without its
-// per-event push_back).
 Events events_in(const at::Tensor& events, SensorSize sensor, bool has_y, const char* op) {
-  TORCH_CHECK(events.dim() == 2 && events.size(1) == 4, "snn::", op,
-              ": expected an events tensor of shape [N, 4] (t, x, y, p), got ", events.sizes());
-  TORCH_CHECK(at::isIntegralType(events.scalar_type(), /*includeBool=*/false), "snn::", op,
-              ": expected an integer events tensor, got ", events.scalar_type());
-  const auto e = events.to(at::kLong).contiguous();
-  const int64_t* a = e.data_ptr<int64_t>();
-  const int64_t n = e.size(0);
-  Events out(sensor, has_y);
-  out.t.resize(n);
-  out.x.resize(n);
-  out.y.resize(n);
-  out.p.resize(n);
-  bool ok = true;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t* r = a + 4 * i;
-    out.t[i] = r[0];
-    out.x[i] = static_cast<int16_t>(r[1]);
-    out.y[i] = has_y ? static_cast<int16_t>(r[2]) : int16_t{0};
-    out.p[i] = static_cast<int16_t>(r[3]);
-    ok &= r[1] >= 0 && r[1] < sensor.width && (!has_y || (r[2] >= 0 && r[2] < sensor.height)) &&
-          r[3] >= INT16_MIN && r[3] <= INT16_MAX;
-  }
-  if (!ok) {  // name the first bad event
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t p = a[4 * i + 3];
-      TORCH_CHECK(p >= INT16_MIN && p <= INT16_MAX, "snn::", op, ": event ", i, " has polarity ", p,
-                  ", outside the int16 range");
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t xi = a[4 * i + 1], yi = a[4 * i + 2];
-      TORCH_CHECK(xi >= 0 && xi < sensor.width && (!has_y || (yi >= 0 && yi < sensor.height)),
-                  "snn::", op, ": event ", i, " (x=", xi, ", y=", yi, ") lies outside the sensor ",
-                  sensor);
-    }
-  }
-  return out;
-}
-
-at::Tensor events_out(const Events& e) {
-  auto out = at::empty({e.size(), 4}, at::TensorOptions().dtype(at::kLong));
-  int64_t* a = out.data_ptr<int64_t>();
-  for (int64_t i = 0; i < e.size(); ++i) {
-    int64_t* r = a + 4 * i;
-    r[0] = e.t[i];
-    r[1] = e.x[i];
-    r[2] = e.y[i];
-    r[3] = e.p[i];
-  }
-  return out;
+  return Events::from_tensor(events, sensor, has_y, op);
 }
 
 // Parsed specs, by text: the ops are called once per sample with the same few specs.
@@ -102,7 +52,7 @@ std::tuple<at::Tensor, std::vector<int64_t>> events_transform(const at::Tensor& 
       events_in(events, sensor_from(sensor_size, "events_transform"), has_y, "events_transform");
   const auto out = t->apply(in, static_cast<uint64_t>(seed));
   const auto& s = out.sensor();
-  return {events_out(out), {s.width, s.height, s.polarities}};
+  return {out.to_tensor(), {s.width, s.height, s.polarities}};
 }
 
 at::Tensor events_to_dense(const at::Tensor& events, c10::IntArrayRef sensor_size, bool has_y,
