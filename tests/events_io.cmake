@@ -1,6 +1,7 @@
 # Tests of the event readers and writers (include/snn/events/io.h).
 add_executable(snn_events_io_tests unit/events/io_test.cpp)
 target_link_libraries(snn_events_io_tests PRIVATE snn::snn GTest::gtest GTest::gtest_main)
+target_include_directories(snn_events_io_tests PRIVATE unit)
 gtest_discover_tests(snn_events_io_tests DISCOVERY_TIMEOUT 60)
 
 # A short libFuzzer run of every reader (scripts/fuzz.sh builds the harness with clang,

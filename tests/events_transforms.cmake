@@ -3,5 +3,6 @@ add_executable(snn_events_transforms_tests
   unit/events/transforms_test.cpp
 )
 target_link_libraries(snn_events_transforms_tests PRIVATE snn::snn GTest::gtest GTest::gtest_main)
+target_include_directories(snn_events_transforms_tests PRIVATE unit)
 target_precompile_headers(snn_events_transforms_tests REUSE_FROM snn_unit_tests)
 gtest_discover_tests(snn_events_transforms_tests DISCOVERY_TIMEOUT 60)

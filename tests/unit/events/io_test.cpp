@@ -10,6 +10,7 @@
 #include <random>
 
 #include "snn/events/io.h"
+#include "test_util.h"
 
 namespace {
 
@@ -65,17 +66,7 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
             static_cast<std::streamsize>(bytes.size()));
 }
 
-// The message of the c10::Error `f` throws (fails the test when it does not throw).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  ADD_FAILURE() << "expected a c10::Error";
-  return "";
-}
+using snn::test::error_of;
 
 // A file name with the format's usual extension.
 std::string file_name(const std::string& stem, FileFormat f) {

@@ -8,21 +8,13 @@
 
 #include "snn/events/slicers.h"
 #include "snn/events/transforms.h"
+#include "test_util.h"
 
 namespace {
 
 using namespace snn::events;
 
-// Runs f and returns the message it throws ("" when it does not throw).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
+using snn::test::error_of;
 
 #define EXPECT_THROW_WITH(stmt, text)                                                \
   do {                                                                               \
