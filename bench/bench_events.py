@@ -1,9 +1,10 @@
 """Event transforms and ToFrame: snn.cpp (torch.ops.snn) against Tonic, measured in the same run.
 
 Usage: python bench/bench_events.py [--events N] [--repeats N] [--threads N]
-Prints, per operation, the median wall time of Tonic on a structured NumPy array and of
+Prints, per operation, the median wall time of Tonic on a structured NumPy array, of
 snn.cpp's op on the same events as an int64 [N, 4] tensor (the op's time includes turning the
-tensor into events and back), and the speed-up of snn.cpp over Tonic. Recordings: random
+tensor into events and back), and of snn.cpp's C++ API on the same events (what a C++
+program pays: no conversion), with the speed-ups over Tonic. Recordings: random
 events on a DVS-sized sensor (128x128x2) and an audio-shaped one (700 channels, as SHD).
 """
 import argparse
@@ -13,7 +14,7 @@ import numpy as np
 import tonic.transforms as tt
 import torch
 
-from common import LIBRARY, timeit
+from common import BENCH_LIBRARY, LIBRARY, timeit
 
 
 
@@ -47,6 +48,7 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.ops.load_library(str(LIBRARY))
+    torch.ops.load_library(str(BENCH_LIBRARY))
     ops = torch.ops.snn
 
     print(f"threads={args.threads} repeats={args.repeats}")
@@ -96,7 +98,8 @@ def run_cases(ops, dvs, n_events, n_slow, repeats, title):
     ]
 
     print(f"\n{title}")
-    print(f"{'operation':44s} {'events':>8s} {'tonic ms':>10s} {'snn.cpp ms':>11s} {'speed-up':>9s}")
+    print(f"{'operation':44s} {'events':>8s} {'tonic ms':>10s} {'snn.cpp ms':>11s} {'speed-up':>9s}"
+          f" {'C++ API ms':>11s} {'speed-up':>9s}")
     ratios = []
     for label, sensor, has_y, n, tonic_t, spec, kind in cases:
         tensor, structured = recording(n, sensor, has_y)
@@ -111,8 +114,16 @@ def run_cases(ops, dvs, n_events, n_slow, repeats, title):
                 return ops.events_to_dense(ev, s, has_y, spec[1])
         t_tonic = timeit(lambda: tonic_t(structured.copy()), repeats)
         t_snn = timeit(run, repeats)
+        # The C++ API on the same events, without the tensor <-> events conversion.
+        if kind == "pipeline":
+            t_cpp = None
+        else:
+            t_cpp = torch.ops.snn_bench.apply_seconds(tensor, size, has_y, spec, kind == "dense",
+                                                      repeats)
         ratios.append(t_tonic / t_snn)
-        print(f"{label:44s} {n:8d} {t_tonic * 1e3:10.3f} {t_snn * 1e3:11.3f} {t_tonic / t_snn:8.1f}x")
+        cpp = f"{t_cpp * 1e3:11.3f} {t_tonic / t_cpp:8.1f}x" if t_cpp else f"{'-':>11s} {'-':>9s}"
+        print(f"{label:44s} {n:8d} {t_tonic * 1e3:10.3f} {t_snn * 1e3:11.3f} {t_tonic / t_snn:8.1f}x"
+              f" {cpp}")
     print(f"geometric mean speed-up: {np.exp(np.mean(np.log(ratios))):.1f}x")
     return ratios
 

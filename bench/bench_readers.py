@@ -5,7 +5,7 @@ Usage: python bench/bench_readers.py [--events N] [--repeats N]
 Files: the shared real recordings (N-MNIST .bin, EVT2 .raw) when ../shared/fixtures is there,
 and, for every format with a working peer reader, a file of N random events that snn.cpp
 writes (N-MNIST, EVT2, EVT3, DAT; Tonic 1.7.0's AEDAT 3.1 reader read_dvs_ibm fails on
-its own header parser, so AEDAT has no peer here). Prints the median read time of each reader and the speed-up of snn.cpp.
+its own header parser, so AEDAT has no peer here).
 snn.cpp's time includes building the int64 [N, 4] tensor that Python receives.
 """
 import argparse
@@ -17,7 +17,7 @@ import numpy as np
 import tonic
 import torch
 
-from common import LIBRARY, ROOT, timeit
+from common import BENCH_LIBRARY, LIBRARY, ROOT, timeit
 from expelliarmus import Wizard
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "events"
@@ -47,6 +47,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (default 5)")
     args = ap.parse_args()
     torch.ops.load_library(str(LIBRARY))
+    torch.ops.load_library(str(BENCH_LIBRARY))
     ops = torch.ops.snn
     tonic_nmnist = lambda path: tonic.io.read_mnist_file(str(path), dtype=tonic.io.events_struct)
     cases = []
@@ -69,11 +70,14 @@ def main():
             events[:, 0] = torch.sort(torch.randint(0, 300_000, (n,)))[0]
         ops.events_write(events, list(sensor), str(path), fmt)
         cases.append((f"{fmt} ({n // 1000}k random events)", path, peer_name, peer))
-    print(f"{'file':<34} {'peer':<13} {'peer ms':>9} {'snn ms':>8} {'speed-up':>9}")
+    print(f"{'file':<34} {'peer':<13} {'peer ms':>9} {'snn ms':>8} {'speed-up':>9}"
+          f" {'C++ API ms':>11} {'speed-up':>9}")
     for name, path, peer_name, peer in cases:
         t_peer = timeit(lambda: peer(path), args.repeats)
         t_snn = timeit(lambda: ops.events_read(str(path)), args.repeats)
-        print(f"{name:<34} {peer_name:<13} {t_peer * 1e3:9.1f} {t_snn * 1e3:8.1f} {t_peer / t_snn:8.1f}x")
+        t_cpp = torch.ops.snn_bench.read_seconds(str(path), args.repeats)
+        print(f"{name:<34} {peer_name:<13} {t_peer * 1e3:9.1f} {t_snn * 1e3:8.1f} {t_peer / t_snn:8.1f}x"
+              f" {t_cpp * 1e3:11.1f} {t_peer / t_cpp:8.1f}x")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LIBRARY = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build")) / "libsnn.so"
+BUILD = Path(os.environ.get("SNN_BUILD_DIR", ROOT / "build"))
+LIBRARY = BUILD / "libsnn.so"
+# torch.ops.snn_bench: in-process timings of the C++ API (bench/bench_ops.cpp).
+BENCH_LIBRARY = BUILD / "libsnn_bench.so"
 
 
 def timeit(fn, repeats):
