@@ -1,6 +1,8 @@
 // Event-to-event transforms (Tonic's), and parse_transform.
 #include "snn/events/transforms.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/ops/randn.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -137,11 +139,19 @@ TimeJitter::TimeJitter(TimeJitterOptions options) : options_(std::move(options))
 }
 Events TimeJitter::apply(const Events& e, Rng& rng) const {
   Events out = e;
-  if (options_.std() > 0) {
-    std::normal_distribution<double> normal(0.0, options_.std());
-    for (auto& t : out.t) t = static_cast<int64_t>(static_cast<double>(t) + normal(rng));
+  if (options_.std() > 0 && !out.empty()) {
+    // ATen's vectorised float32 normal sampler (seeded from rng): several times faster than
+    // one std::normal_distribution draw per event; float32 z is ample for a jitter in µs.
+    const auto noise = at::randn({out.size()}, at::make_generator<at::CPUGeneratorImpl>(rng()),
+                                 at::TensorOptions().dtype(at::kFloat));
+    const float* z = noise.const_data_ptr<float>();
+    const double std = options_.std();
+    for (int64_t i = 0; i < out.size(); ++i) {
+      out.t[i] = static_cast<int64_t>(static_cast<double>(out.t[i]) + std * z[i]);
+    }
   }
-  if (options_.clip_negative()) {
+  if (options_.clip_negative() &&
+      std::any_of(out.t.begin(), out.t.end(), [](int64_t t) { return t < 0; })) {
     out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
   }
   if (options_.sort_timestamps()) {
