@@ -101,3 +101,44 @@ def test_bad_input_exits_2_with_a_message(cli, tmp_path):
     proc = run(cli, "data", "convert", bad, tmp_path / "x.txt")
     assert proc.returncode == 2
     assert run(cli, "data", "frobnicate").returncode == 2
+
+
+def write_shd(path, n=3, seed=4):
+    """An SHD-layout file written by h5py (not by snn.cpp); returns Tonic's events per sample."""
+    import h5py
+    rng = np.random.default_rng(seed)
+    samples = []
+    with h5py.File(path, "w") as f:
+        times = f.create_dataset("spikes/times", (n,), dtype=h5py.vlen_dtype(np.dtype(np.float32)))
+        units = f.create_dataset("spikes/units", (n,), dtype=h5py.vlen_dtype(np.dtype(np.uint16)))
+        for i in range(n):
+            k = int(rng.integers(100, 1000))
+            times[i] = np.sort(rng.random(k) * 1.0).astype(np.float32)
+            units[i] = rng.integers(0, 700, k).astype(np.uint16)
+        f["labels"] = rng.integers(0, 20, n).astype(np.uint8)
+    with h5py.File(path, "r") as f:
+        for i in range(n):  # Tonic's SHD conversion: t = times * 1e6 as int, p = 1
+            samples.append((f["spikes/times"][i] * 1e6).astype(np.int64))
+    return samples
+
+
+def test_inspect_and_plot_shd(cli, tmp_path):
+    path = tmp_path / "shd_test.h5"
+    samples = write_shd(path)
+    proc = run(cli, "data", "inspect", path, "--sample", 1)
+    assert proc.returncode == 0, proc.stderr
+    got = parse_inspect(proc.stdout)
+    assert got["format"] == "hdf5" and "samples:   3" in proc.stdout
+    assert got["events"] == len(samples[1])
+    assert (got["t_min"], got["t_max"]) == (int(samples[1].min()), int(samples[1].max()))
+    whole = parse_inspect(run(cli, "data", "inspect", path).stdout)
+    assert whole["events"] == sum(len(s) for s in samples)
+    # Audio is plotted as a raster: time to the right, the 700 channels upwards.
+    png = tmp_path / "raster.png"
+    proc = run(cli, "data", "plot", path, "--sample", 0, "-o", png, "--frames", 50)
+    assert proc.returncode == 0, proc.stderr
+    img = np.asarray(Image.open(png).convert("RGB"))
+    assert img.shape == (700, 50, 3) and img.max() == 255
+    # A sample must be chosen for what needs one sample.
+    proc = run(cli, "data", "plot", path, "-o", png)
+    assert proc.returncode == 2 and "choose one with --sample" in proc.stderr
