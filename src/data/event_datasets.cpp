@@ -259,11 +259,11 @@ SlicedDataset::SlicedDataset(std::shared_ptr<const EventDataset> source, events:
       TORCH_CHECK(in && n >= 0, "snn::data::SlicedDataset: damaged slice table ", metadata_file_,
                   " (delete it to have it rebuilt)");
       Slice sl{};
-      while (in >> sl.sample >> sl.start >> sl.stop) {
-        TORCH_CHECK(
-            sl.sample >= 0 && sl.sample < source_->size() && 0 <= sl.start && sl.start <= sl.stop,
-            "snn::data::SlicedDataset: damaged slice table ", metadata_file_,
-            " (delete it to have it rebuilt)");
+      while (in >> sl.sample >> sl.start >> sl.stop >> sl.piece) {
+        TORCH_CHECK(sl.sample >= 0 && sl.sample < source_->size() && 0 <= sl.start &&
+                        sl.start <= sl.stop && sl.piece >= 0,
+                    "snn::data::SlicedDataset: damaged slice table ", metadata_file_,
+                    " (delete it to have it rebuilt)");
         slices_.push_back(sl);
       }
       TORCH_CHECK(static_cast<int64_t>(slices_.size()) == n,
@@ -273,14 +273,17 @@ SlicedDataset::SlicedDataset(std::shared_ptr<const EventDataset> source, events:
     }
   }
   for (int64_t i = 0; i < source_->size(); ++i) {
+    int64_t piece = 0;
     for (const auto& r : slicer_->slice_indices(source_->events(i))) {
-      slices_.push_back({i, r.start, r.stop});
+      slices_.push_back({i, r.start, r.stop, piece++});
     }
   }
   if (!metadata_file_.empty()) {
     std::ostringstream os;
     os << key << "\n" << slices_.size() << "\n";
-    for (const auto& sl : slices_) os << sl.sample << " " << sl.start << " " << sl.stop << "\n";
+    for (const auto& sl : slices_) {
+      os << sl.sample << " " << sl.start << " " << sl.stop << " " << sl.piece << "\n";
+    }
     detail::write_file_atomically(metadata_file_, os.str());
   }
 }
@@ -297,7 +300,7 @@ events::Events SlicedDataset::events(int64_t index) const {
               ") of sample ", sl.sample, " exceeds its ", all.size(),
               " events: the source changed since the slice table ", metadata_file_,
               " was written (delete it)");
-  return all.slice(sl.start, sl.stop);
+  return slicer_->piece(all, {sl.start, sl.stop}, sl.piece);
 }
 
 int64_t SlicedDataset::label(int64_t index) const {

@@ -558,6 +558,105 @@ def test_to_timesurface(snn_ops, sensor, dt, tau):
     torch.testing.assert_close(got.double(), want, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("sensor,has_y", SENSORS, ids=SENSOR_IDS)
+@pytest.mark.parametrize("n_frames,n_bits", [(1, 8), (4, 2), (3, 5), (2, 12)])
+def test_to_bina_rep(snn_ops, sensor, has_y, n_frames, n_bits):
+    """Tonic's documented pipeline: ToFrame(n_time_bins=n_frames * n_bits), then ToBinaRep."""
+    ev = random_events(31, sensor, has_y, n=1500)
+    frames = tt.ToFrame(sensor_size=sensor, n_time_bins=n_frames * n_bits)(to_tonic(ev, has_y))
+    if not has_y:  # Tonic's ToBinaRep takes 4-D frames only: audio as an image of height 1
+        frames = frames[:, :, None, :]
+    want = torch.from_numpy(tt.ToBinaRep(n_frames=n_frames, n_bits=n_bits)(frames))
+    if not has_y:
+        want = want[:, :, 0, :]
+    got = snn_ops.events_to_dense(ev, list(sensor), has_y,
+                                  f"ToBinaRep(n_frames={n_frames}, n_bits={n_bits})")
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    assert 0 < got.mean() < 1 and len(got.unique()) > 2, "neither empty nor saturated"
+    torch.testing.assert_close(got.double(), want.double(), atol=1e-5, rtol=1e-4)
+
+
+def test_to_bina_rep_defaults_and_empty_events(snn_ops):
+    sensor = (34, 34, 2)
+    ev = random_events(32, sensor, True, n=400)
+    want = torch.from_numpy(tt.ToBinaRep()(tt.ToFrame(sensor_size=sensor, n_time_bins=8)(
+        to_tonic(ev, True))))
+    got = snn_ops.events_to_dense(ev, list(sensor), True, "ToBinaRep()")
+    torch.testing.assert_close(got.double(), want.double(), atol=1e-5, rtol=1e-4)
+    assert snn_ops.events_spec_repr("representation", "ToBinaRep()") == \
+        "ToBinaRep(n_frames=1, n_bits=8)"
+    empty = snn_ops.events_to_dense(torch.zeros(0, 4, dtype=torch.long), list(sensor), True,
+                                    "ToBinaRep(n_frames=2, n_bits=3)")
+    assert empty.shape == (2, 2, 34, 34) and empty.sum() == 0
+    with pytest.raises(RuntimeError, match="n_bits must lie in \\[2, 63\\], got n_bits=1"):
+        snn_ops.events_to_dense(ev, list(sensor), True, "ToBinaRep(n_bits=1)")
+
+
+AVERAGED_TS_CASES = [
+    dict(),
+    dict(surface_size=3, cell_size=8, time_window=20_000, tau=5_000),
+    dict(surface_size=7, cell_size=7, time_window=50_000.5, tau=12_345.5, decay="lin"),
+    dict(surface_size=1, cell_size=4, time_window=30_000, tau=2_000),
+    dict(surface_size=5, cell_size=16, time_window=40_000, tau=30_000, decay="lin"),
+]
+
+
+def averaged_ts_spec(kw):
+    return "ToAveragedTimesurface(" + ", ".join(
+        f'{k}="{v}"' if isinstance(v, str) else f"{k}={v!r}" for k, v in kw.items()) + ")"
+
+
+@pytest.mark.parametrize("sensor,has_y", SENSORS, ids=SENSOR_IDS)
+@pytest.mark.parametrize("kw", AVERAGED_TS_CASES, ids=[averaged_ts_spec(k) for k in AVERAGED_TS_CASES])
+def test_to_averaged_timesurface(snn_ops, sensor, has_y, kw):
+    ev = random_events(33, sensor, has_y, n=1500)
+    data = to_tonic(ev, True)  # Tonic needs a y field: audio as an image of height 1
+    if sensor[2] == 1:
+        data["p"] = 0  # Tonic indexes its memories by p: one polarity is channel 0
+    want = torch.from_numpy(tt.ToAveragedTimesurface(sensor_size=sensor, **kw)(data))
+    if not has_y:  # no neighbour lies off the centre row
+        r = kw.get("surface_size", 5) // 2
+        assert want[:, :, :r].abs().sum() == 0 and want[:, :, r + 1:].abs().sum() == 0
+        want = want[:, :, r]
+    got = snn_ops.events_to_dense(ev, list(sensor), has_y, averaged_ts_spec(kw))
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    torch.testing.assert_close(got.double(), want.double(), atol=1e-5, rtol=1e-4)
+
+
+def test_to_averaged_timesurface_with_many_neighbours_and_unsorted_events(snn_ops):
+    sensor, kw = (16, 12, 2), dict(surface_size=5, cell_size=6, time_window=5_000, tau=1_000)
+    ev = random_events(34, sensor, True, n=4000, duration=50_000)
+    want = torch.from_numpy(tt.ToAveragedTimesurface(sensor_size=sensor, **kw)(to_tonic(ev, True)))
+    got = snn_ops.events_to_dense(ev, list(sensor), True, averaged_ts_spec(kw))
+    assert (want.sum((2, 3)) > 2).all(), "surfaces hold many past events"
+    torch.testing.assert_close(got.double(), want.double(), atol=1e-5, rtol=1e-4)
+    # Out of time order, every earlier event of a cell is looked at (as Tonic).
+    shuffled = ev[torch.randperm(len(ev), generator=torch.Generator().manual_seed(0))]
+    want = torch.from_numpy(tt.ToAveragedTimesurface(sensor_size=sensor, **kw)(
+        to_tonic(shuffled, True)))
+    got = snn_ops.events_to_dense(shuffled, list(sensor), True, averaged_ts_spec(kw))
+    torch.testing.assert_close(got.double(), want.double(), atol=1e-5, rtol=1e-4)
+
+
+def test_to_averaged_timesurface_window_before_time_zero(snn_ops):
+    """Tonic starts the window at max(0, t - time_window): events at t < 0 never count."""
+    sensor, spec = (10, 10, 2), "ToAveragedTimesurface(surface_size=3, time_window=100, tau=50)"
+    ev = torch.tensor([[-60, 4, 4, 1], [-20, 5, 5, 1]])
+    want = tt.ToAveragedTimesurface(sensor_size=sensor, surface_size=3, time_window=100, tau=50)(
+        to_tonic(ev, True))
+    assert want[0, 1, 0, 0] == 0, "Tonic drops the neighbour at t = -60 (its bug)"
+    got = snn_ops.events_to_dense(ev, list(sensor), True, spec)
+    assert got[0, 1, 0, 0].item() == pytest.approx(np.exp(-40 / 50) / 2)
+    shifted = ev.clone()
+    shifted[:, 0] += 100  # at t >= 0 the two agree
+    want = torch.from_numpy(tt.ToAveragedTimesurface(sensor_size=sensor, surface_size=3,
+                                                     time_window=100, tau=50)(to_tonic(shifted, True)))
+    torch.testing.assert_close(snn_ops.events_to_dense(shifted, list(sensor), True, spec).double(),
+                               want.double(), atol=1e-6, rtol=1e-5)
+    assert snn_ops.events_spec_repr("representation", "ToAveragedTimesurface(decay='lin')") == (
+        'ToAveragedTimesurface(surface_size=5, cell_size=10, time_window=1000, tau=100, decay="lin")')
+
+
 # ---- slicers ---------------------------------------------------------------------------------
 
 def tonic_ranges(slicer, data, n):
@@ -597,11 +696,61 @@ def test_slicers(snn_ops, sensor, has_y, case):
     assert got.shape == want.shape and torch.equal(got, want)
 
 
+RESET_TIME_CASES = [dict(time_window=10_000), dict(time_window=9_999.5, include_incomplete=True),
+                    dict(time_window=30_000, start_time=-5_000, end_time=400_000),
+                    dict(time_window=25_000, start_time=12_345)]
+
+
+def slicer_spec(name, kw):
+    def fmt(v):
+        return "true" if v is True else "false" if v is False else repr(v)
+    return name + "(" + ", ".join(f"{k}={fmt(v)}" for k, v in kw.items()) + ")"
+
+
+@pytest.mark.parametrize("sensor,has_y", SENSORS, ids=SENSOR_IDS)
+@pytest.mark.parametrize("kw", RESET_TIME_CASES, ids=[slicer_spec("SliceByTime", k) for k in RESET_TIME_CASES])
+def test_slice_by_time_reset_time(snn_ops, sensor, has_y, kw):
+    ev = random_events(35, sensor, has_y, t0=1_000)
+    want, _ = ts.SliceByTime(reset_time=True, **kw).slice(to_tonic(ev, has_y), None)
+    spec = slicer_spec("SliceByTime", dict(kw, reset_time=True))
+    got = snn_ops.events_slice_pieces(ev, list(sensor), has_y, spec)
+    assert len(got) == len(want) > 1
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert_events_equal(g, from_tonic(w))
+    # The same ranges as without reset_time, and no shift then.
+    plain = snn_ops.events_slice_pieces(ev, list(sensor), has_y, slicer_spec("SliceByTime", kw))
+    ranges = snn_ops.events_slice(ev, list(sensor), has_y, spec)
+    for (a, b), p in zip(ranges.tolist(), plain):
+        assert_events_equal(p, ev[a:b])
+
+
+def test_slice_by_time_reset_time_with_overlap(snn_ops):
+    """Tonic subtracts k * time_window (and shifts the shared events of overlapping views
+    again): its later slices drift below the first window; ours stay in it."""
+    sensor, kw = (34, 34, 2), dict(time_window=20_000, overlap=5_000)
+    ev = random_events(36, sensor, True)
+    start = ev[0, 0].item()
+    want, _ = ts.SliceByTime(reset_time=True, **kw).slice(to_tonic(ev, True), None)
+    assert min(int(w["t"].min()) for w in want if len(w)) < start, "Tonic drifts (its bug)"
+    got = snn_ops.events_slice_pieces(ev, list(sensor), True,
+                                      slicer_spec("SliceByTime", dict(kw, reset_time=True)))
+    ranges = snn_ops.events_slice(ev, list(sensor), True, slicer_spec("SliceByTime", kw))
+    assert len(got) == len(want) == len(ranges)
+    for k, (g, (a, b)) in enumerate(zip(got, ranges.tolist())):
+        expect = ev[a:b].clone()
+        expect[:, 0] -= k * 15_000
+        assert_events_equal(g, expect)
+        assert len(g) == 0 or (g[:, 0].min() >= start and g[:, 0].max() < start + 20_000)
+
+
 def test_spec_repr_is_canonical(snn_ops):
     assert snn_ops.events_spec_repr("transform", "Downsample(spatial_factor=0.5)") == \
         "Downsample(time_factor=1, spatial_factor=(0.5, 0.5), target_size=none)"
     assert snn_ops.events_spec_repr("slicer", "SliceByEventBins(bin_count=3)") == \
         "SliceByEventBins(bin_count=3, overlap=0)"
+    assert snn_ops.events_spec_repr("slicer", "SliceByTime(time_window=5)") == (
+        "SliceByTime(time_window=5, overlap=0, include_incomplete=false, start_time=none, "
+        "end_time=none, reset_time=false)")
     with pytest.raises(RuntimeError, match="unknown transform 'Blur'"):
         snn_ops.events_spec_repr("transform", "Blur()")
 

@@ -153,9 +153,10 @@ class SlicedDataset : public EventDataset {
   int64_t label(int64_t index) const override;
   events::SensorSize sensor() const override { return source_->sensor(); }
   std::string repr() const override;
-  /// The source sample and the event range [start, stop) of slice `index`.
+  /// The source sample, the event range [start, stop) and the position of slice `index`
+  /// among the slices of its sample (which e.g. SliceByTime's reset_time uses).
   struct Slice {
-    int64_t sample, start, stop;
+    int64_t sample, start, stop, piece;
   };
   const Slice& slice(int64_t index) const;
   /// Where the slice table is stored (empty without a metadata_dir).

@@ -5,7 +5,7 @@
 /// to [0, N] as NumPy's slicing clamps them; `slice` returns the pieces.
 ///
 /// Text form as for transforms (see transforms.h): `SliceByTime(time_window=1000,
-/// overlap=0, include_incomplete=false, start_time=none, end_time=none)`.
+/// overlap=0, include_incomplete=false, start_time=none, end_time=none, reset_time=false)`.
 /// Time windows are [start, end): an event at t belongs to it when start <= t < end
 /// (NumPy's searchsorted, side left).
 #include <cstdint>
@@ -33,8 +33,11 @@ class Slicer {
   /// The slices' index ranges, in order (events must be sorted by time for the time-based
   /// slicers).
   virtual std::vector<IndexRange> slice_indices(const Events& events) const = 0;
-  /// The slices themselves.
+  /// The slices themselves: piece(events, range k, k) for each range.
   std::vector<Events> slice(const Events& events) const;
+  /// Slice number `index` (its range from slice_indices) as events. Default: the events of
+  /// the range, unchanged (SliceByTime's reset_time shifts their times).
+  virtual Events piece(const Events& events, const IndexRange& range, int64_t index) const;
   /// Canonical text.
   virtual std::string repr() const = 0;
 };
@@ -55,6 +58,13 @@ struct SliceByTimeOptions {
   TORCH_ARG(std::optional<double>, start_time) = std::nullopt;
   /// End of the range sliced (µs). Default: the last event's time.
   TORCH_ARG(std::optional<double>, end_time) = std::nullopt;
+  /// Shift slice k's times back by k·(time_window - overlap): t' = trunc(t - k·stride), so
+  /// every slice lies in the first window's time range (as Tonic's reset_time, which
+  /// subtracts k·time_window: with overlap its slices drift below that range, a plain bug;
+  /// equal when overlap = 0). Applies to slice() / piece(), not to slice_indices.
+  /// Default: false. Example: time_window=100 slices t = [0, 150, 299, 300] into [0], [50],
+  /// [99], [0].
+  TORCH_ARG(bool, reset_time) = false;
 };
 /// Windows of fixed duration: stride = time_window - overlap,
 /// n = floor((end - start - time_window) / stride) + 1 (ceil with include_incomplete), at
@@ -64,6 +74,7 @@ class SliceByTime final : public Slicer {
  public:
   explicit SliceByTime(SliceByTimeOptions options);
   std::vector<IndexRange> slice_indices(const Events& events) const override;
+  Events piece(const Events& events, const IndexRange& range, int64_t index) const override;
   std::string repr() const override;
   const SliceByTimeOptions& options() const { return options_; }
 

@@ -5,7 +5,8 @@
 /// `parse_transform` / `parse_representation` build the object back from that text.
 ///
 /// Text form: `Name(key=value, ...)`. Values: integers, reals (shortest round-trip form),
-/// `true` / `false`, `none`, tuples `(a, b)` and lists `[a, b, ...]`. A Compose holds a list
+/// `true` / `false`, `none`, strings `"exp"` (or `'exp'`; written with double quotes), tuples
+/// `(a, b)` and lists `[a, b, ...]`. A Compose holds a list
 /// of transforms: `Compose([Denoise(filter_time=10000), Downsample(...)])`. The repr is
 /// canonical — two different configurations never share one — so it can key a disk cache:
 /// `parse_transform(t.repr())->repr() == t.repr()`.
@@ -475,7 +476,8 @@ class Compose final : public Transform {
 
 // ---- dense representations ----------------------------------------------------------------
 
-/// A dense representation of events (Tonic's ToFrame, ToVoxelGrid, ToTimesurface).
+/// A dense representation of events (Tonic's ToFrame, ToImage, ToVoxelGrid, ToTimesurface,
+/// ToBinaRep, ToAveragedTimesurface).
 class Representation {
  public:
   virtual ~Representation() = default;
@@ -565,6 +567,75 @@ class ToTimesurface final : public Representation {
 
  private:
   double dt_, tau_;
+};
+
+struct ToBinaRepOptions {
+  /// Number T of Bina-Rep frames. >= 1. Default: 1. Example: 4.
+  TORCH_ARG(int64_t, n_frames) = 1;
+  /// Number N of binary frames read as one N-bit number per pixel, first frame most
+  /// significant. In [2, 63]. Default: 8. Example: 4.
+  TORCH_ARG(int64_t, n_bits) = 8;
+};
+/// Tonic's ToBinaRep (Barchid et al. 2022) on the frames of its documented pipeline:
+/// `Compose([ToFrame(n_time_bins=n_frames·n_bits), ToBinaRep(n_frames, n_bits)])`. The events
+/// are counted into n_frames·n_bits frames (ToFrame with n_time_bins, its rules included), each
+/// frame is made binary (count > 0), and each group of n_bits consecutive frames b_0 ... b_{N-1}
+/// becomes one frame Σ b_k·2^(N-1-k) / (2^N - 1), in [0, 1]. Output float32 [T, P, H, W]
+/// (audio: [T, P, W]; Tonic's ToBinaRep takes 4-D frames only), computed exactly in integers
+/// and float64. Empty events give zeros. Example: `ToBinaRep(ToBinaRepOptions().n_frames(4))`.
+class ToBinaRep final : public Representation {
+ public:
+  explicit ToBinaRep(ToBinaRepOptions options = {});
+  at::Tensor apply(const Events& events) const override;
+  std::string repr() const override;
+  const ToBinaRepOptions& options() const { return options_; }
+
+ private:
+  ToBinaRepOptions options_;
+};
+
+/// How a past event's weight decays with its age Δt = t_i - t_j (µs) in ToAveragedTimesurface.
+enum class TimesurfaceDecay {
+  /// exp(-Δt / tau); text form "exp".
+  Exponential,
+  /// 1 - Δt / (3·tau) (negative past 3·tau, as Tonic); text form "lin".
+  Linear,
+};
+
+struct ToAveragedTimesurfaceOptions {
+  /// Side of the square time surfaces (pixels): odd, in [1, cell_size]. Default: 5. Example: 3.
+  TORCH_ARG(int64_t, surface_size) = 5;
+  /// Side of the square cells that tile the sensor (pixels), >= 1. Default: 10. Example: 8.
+  TORCH_ARG(int64_t, cell_size) = 10;
+  /// How far back past events count (µs), >= 0: those with t_j >= t_i - time_window.
+  /// Default: 1000. Example: 20000.
+  TORCH_ARG(double, time_window) = 1e3;
+  /// Decay time constant (µs), > 0. Default: 100. Example: 5000.
+  TORCH_ARG(double, tau) = 100;
+  /// Exponential ("exp") or linear ("lin") decay. Default: Exponential.
+  TORCH_ARG(TimesurfaceDecay, decay) = TimesurfaceDecay::Exponential;
+};
+/// Tonic's ToAveragedTimesurface (HATS, Sironi et al. 2018). The sensor is tiled by cells of
+/// cell_size², numbered c = (y // cell_size)·ceil(W / cell_size) + x // cell_size. For each
+/// event i of cell c and polarity channel p, its surface (surface_size², centred on the event,
+/// r = surface_size // 2) holds 1 at the centre plus, for each earlier event j of the same cell
+/// and channel with |x_j - x_i| <= r, |y_j - y_i| <= r and t_j >= t_i - time_window, the decay
+/// of t_i - t_j at (y_j - y_i + r, x_j - x_i + r). Output [c, p] is the mean of those surfaces
+/// (zeros without events): float32 [C, P, S, S] (audio: [C, P, S], the centre row, with
+/// C = ceil(W / cell_size)), computed in float64 (Tonic: float32). Channels as ToFrame.
+/// Tonic starts the window at max(0, t_i - time_window), so events at t < 0 never count as
+/// past events (a plain bug); here the window is t_i - time_window whatever the sign. Equal
+/// to Tonic when every t >= 0 (and below 2^24 µs, which Tonic's float32 holds exactly).
+/// Example: `ToAveragedTimesurface(ToAveragedTimesurfaceOptions().time_window(20000))`.
+class ToAveragedTimesurface final : public Representation {
+ public:
+  explicit ToAveragedTimesurface(ToAveragedTimesurfaceOptions options = {});
+  at::Tensor apply(const Events& events) const override;
+  std::string repr() const override;
+  const ToAveragedTimesurfaceOptions& options() const { return options_; }
+
+ private:
+  ToAveragedTimesurfaceOptions options_;
 };
 
 }  // namespace snn::events

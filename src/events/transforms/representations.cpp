@@ -1,4 +1,5 @@
-// Dense representations (Tonic's ToFrame, ToVoxelGrid, ToTimesurface), and parse_representation.
+// Dense representations (Tonic's ToFrame, ToImage, ToVoxelGrid, ToTimesurface, ToBinaRep,
+// ToAveragedTimesurface), and parse_representation.
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/from_blob.h>
@@ -40,7 +41,6 @@ std::vector<int16_t> channels(const char* name, const Events& e) {
   }
   return c;
 }
-
 
 // Zeroed int32 memory from calloc: the system hands out zero pages lazily, so a frame
 // stack costs only the pages that events touch (at::zeros would write every byte first).
@@ -260,6 +260,142 @@ std::string ToTimesurface::repr() const {
   return Repr("ToTimesurface").arg("dt", dt_).arg("tau", tau_).str();
 }
 
+// ---- ToBinaRep ----------------------------------------------------------------------------------
+
+ToBinaRep::ToBinaRep(ToBinaRepOptions options) : options_(std::move(options)) {
+  TORCH_CHECK(options_.n_frames() >= 1,
+              "snn::events::ToBinaRep: n_frames must be >= 1, got n_frames=", options_.n_frames());
+  TORCH_CHECK(options_.n_bits() >= 2 && options_.n_bits() <= 63,
+              "snn::events::ToBinaRep: n_bits must lie in [2, 63], got n_bits=", options_.n_bits());
+  TORCH_CHECK(options_.n_frames() <= std::numeric_limits<int64_t>::max() / options_.n_bits(),
+              "snn::events::ToBinaRep: n_frames·n_bits overflows, got n_frames=",
+              options_.n_frames(), ", n_bits=", options_.n_bits());
+}
+
+at::Tensor ToBinaRep::apply(const Events& e) const {
+  const int64_t T = options_.n_frames();
+  const int64_t N = options_.n_bits();
+  const auto frames = ToFrame(ToFrameOptions().n_time_bins(T * N)).apply(e);
+  const int32_t* f = frames.data_ptr<int32_t>();
+  const int64_t size = frames.numel() / (T * N);
+  std::vector<int64_t> shape = frames.sizes().vec();
+  shape[0] = T;
+  auto out = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
+  float* o = out.data_ptr<float>();
+  const auto scale = static_cast<double>((uint64_t{1} << N) - 1);
+  for (int64_t k = 0; k < T; ++k) {
+    const int32_t* group = f + k * N * size;
+    for (int64_t j = 0; j < size; ++j) {
+      uint64_t code = 0;
+      for (int64_t b = 0; b < N; ++b) code = (code << 1) | uint64_t(group[b * size + j] > 0);
+      o[k * size + j] = static_cast<float>(static_cast<double>(code) / scale);
+    }
+  }
+  return out;
+}
+
+std::string ToBinaRep::repr() const {
+  return Repr("ToBinaRep")
+      .arg("n_frames", options_.n_frames())
+      .arg("n_bits", options_.n_bits())
+      .str();
+}
+
+// ---- ToAveragedTimesurface ----------------------------------------------------------------------
+
+ToAveragedTimesurface::ToAveragedTimesurface(ToAveragedTimesurfaceOptions options)
+    : options_(std::move(options)) {
+  const auto& o = options_;
+  TORCH_CHECK(
+      o.cell_size() >= 1,
+      "snn::events::ToAveragedTimesurface: cell_size must be >= 1, got cell_size=", o.cell_size());
+  TORCH_CHECK(
+      o.surface_size() >= 1 && o.surface_size() % 2 == 1 && o.surface_size() <= o.cell_size(),
+      "snn::events::ToAveragedTimesurface: surface_size must be odd and in [1, "
+      "cell_size], got surface_size=",
+      o.surface_size(), " with cell_size=", o.cell_size());
+  TORCH_CHECK(o.time_window() >= 0 && std::isfinite(o.time_window()),
+              "snn::events::ToAveragedTimesurface: time_window must be >= 0, got time_window=",
+              o.time_window());
+  TORCH_CHECK(o.tau() > 0 && std::isfinite(o.tau()),
+              "snn::events::ToAveragedTimesurface: tau must be > 0, got tau=", o.tau());
+}
+
+at::Tensor ToAveragedTimesurface::apply(const Events& e) const {
+  const auto& o = options_;
+  e.check_within_sensor("ToAveragedTimesurface");
+  const auto ch = channels("ToAveragedTimesurface", e);
+  const int64_t P = e.sensor().polarities;
+  const int64_t cell = o.cell_size();
+  const int64_t S = o.surface_size();
+  const int64_t r = S / 2;
+  const int64_t grid_w = (e.sensor().width + cell - 1) / cell;
+  const int64_t grid_h = e.has_y() ? (e.sensor().height + cell - 1) / cell : 1;
+  const int64_t buckets = grid_w * grid_h * P;
+  // Counting sort of the events by (cell, channel), keeping their order within each.
+  std::vector<int64_t> bucket(e.p.size()), start(buckets + 1, 0), order(e.p.size());
+  for (int64_t i = 0; i < e.size(); ++i) {
+    const int64_t y = e.has_y() ? e.y[i] : 0;
+    bucket[i] = ((y / cell) * grid_w + e.x[i] / cell) * P + ch[i];
+    ++start[bucket[i] + 1];
+  }
+  for (int64_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  {
+    std::vector<int64_t> next(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < e.size(); ++i) order[next[bucket[i]]++] = i;
+  }
+  // Sorted times let the scan of past events stop at the window's start; otherwise every
+  // earlier event of the bucket is looked at, as Tonic does.
+  const bool sorted = std::is_sorted(e.t.begin(), e.t.end());
+  const bool linear = o.decay() == TimesurfaceDecay::Linear;
+  auto out = e.has_y()
+                 ? at::empty({grid_w * grid_h, P, S, S}, at::TensorOptions().dtype(at::kFloat))
+                 : at::empty({grid_w, P, S}, at::TensorOptions().dtype(at::kFloat));
+  float* dst = out.data_ptr<float>();
+  const int64_t rows = e.has_y() ? S : 1;
+  at::parallel_for(0, buckets, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> acc(static_cast<size_t>(S * S));
+    for (int64_t b = begin; b < end; ++b) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t k = start[b]; k < start[b + 1]; ++k) {
+        const int64_t i = order[k];
+        const auto ti = static_cast<double>(e.t[i]);
+        const double window_start = ti - o.time_window();
+        acc[r * S + r] += 1;
+        for (int64_t q = k - 1; q >= start[b]; --q) {
+          const int64_t j = order[q];
+          const auto tj = static_cast<double>(e.t[j]);
+          if (tj < window_start) {
+            if (sorted) break;
+            continue;
+          }
+          const int64_t dx = e.x[j] - e.x[i];
+          const int64_t dy = e.has_y() ? e.y[j] - e.y[i] : 0;
+          if (dx < -r || dx > r || dy < -r || dy > r) continue;
+          const double age = ti - tj;
+          acc[(dy + r) * S + dx + r] += linear ? 1 - age / (3 * o.tau()) : std::exp(-age / o.tau());
+        }
+      }
+      const auto n = static_cast<double>(std::max<int64_t>(1, start[b + 1] - start[b]));
+      // Audio keeps the centre row only (no neighbour lies off it).
+      const double* src = e.has_y() ? acc.data() : acc.data() + r * S;
+      for (int64_t j = 0; j < rows * S; ++j) dst[b * rows * S + j] = static_cast<float>(src[j] / n);
+    }
+  });
+  return out;
+}
+
+std::string ToAveragedTimesurface::repr() const {
+  const auto& o = options_;
+  return Repr("ToAveragedTimesurface")
+      .arg("surface_size", o.surface_size())
+      .arg("cell_size", o.cell_size())
+      .arg("time_window", o.time_window())
+      .arg("tau", o.tau())
+      .arg("decay", std::string(o.decay() == TimesurfaceDecay::Linear ? "lin" : "exp"))
+      .str();
+}
+
 // ---- parse_representation -----------------------------------------------------------------------
 
 RepresentationPtr parse_representation(const std::string& text) {
@@ -277,6 +413,20 @@ RepresentationPtr parse_representation(const std::string& text) {
                                       .include_incomplete(a.boolean("include_incomplete", false))
                                       .start_time(a.optional_real("start_time"))
                                       .end_time(a.optional_real("end_time")));
+  } else if (call.text == "ToBinaRep") {
+    r = std::make_shared<ToBinaRep>(
+        ToBinaRepOptions().n_frames(a.integer("n_frames", 1)).n_bits(a.integer("n_bits", 8)));
+  } else if (call.text == "ToAveragedTimesurface") {
+    const ToAveragedTimesurfaceOptions d;
+    r = std::make_shared<ToAveragedTimesurface>(
+        ToAveragedTimesurfaceOptions()
+            .surface_size(a.integer("surface_size", d.surface_size()))
+            .cell_size(a.integer("cell_size", d.cell_size()))
+            .time_window(a.real("time_window", d.time_window()))
+            .tau(a.real("tau", d.tau()))
+            .decay(a.choice("decay", {"exp", "lin"}, "exp") == "lin"
+                       ? TimesurfaceDecay::Linear
+                       : TimesurfaceDecay::Exponential));
   } else if (call.text == "ToImage") {
     r = std::make_shared<ToImage>();
   } else if (call.text == "ToVoxelGrid") {
@@ -285,7 +435,8 @@ RepresentationPtr parse_representation(const std::string& text) {
     r = std::make_shared<ToTimesurface>(a.real("dt"), a.real("tau"));
   } else {
     TORCH_CHECK(false, kWhat, ": unknown representation '", call.text,
-                "' (known: ToFrame, ToImage, ToTimesurface, ToVoxelGrid)");
+                "' (known: ToAveragedTimesurface, ToBinaRep, ToFrame, ToImage, ToTimesurface, "
+                "ToVoxelGrid)");
   }
   a.finish();
   return r;

@@ -30,9 +30,17 @@ int64_t count_from(double q, bool ceil) {
 }  // namespace
 
 std::vector<Events> Slicer::slice(const Events& events) const {
+  const auto ranges = slice_indices(events);
   std::vector<Events> out;
-  for (const auto& r : slice_indices(events)) out.push_back(events.slice(r.start, r.stop));
+  out.reserve(ranges.size());
+  for (size_t k = 0; k < ranges.size(); ++k) {
+    out.push_back(piece(events, ranges[k], static_cast<int64_t>(k)));
+  }
   return out;
+}
+
+Events Slicer::piece(const Events& events, const IndexRange& range, int64_t /*index*/) const {
+  return events.slice(range.start, range.stop);
 }
 
 // ---- SliceByTime -----------------------------------------------------------------------------
@@ -63,6 +71,15 @@ std::vector<IndexRange> SliceByTime::slice_indices(const Events& e) const {
   return out;
 }
 
+Events SliceByTime::piece(const Events& events, const IndexRange& range, int64_t index) const {
+  Events out = events.slice(range.start, range.stop);
+  if (options_.reset_time() && index != 0) {
+    const double shift = static_cast<double>(index) * (options_.time_window() - options_.overlap());
+    for (auto& t : out.t) t = static_cast<int64_t>(static_cast<double>(t) - shift);
+  }
+  return out;
+}
+
 std::string SliceByTime::repr() const {
   return Repr("SliceByTime")
       .arg("time_window", options_.time_window())
@@ -70,6 +87,7 @@ std::string SliceByTime::repr() const {
       .arg("include_incomplete", options_.include_incomplete())
       .arg("start_time", options_.start_time())
       .arg("end_time", options_.end_time())
+      .arg("reset_time", options_.reset_time())
       .str();
 }
 
@@ -234,7 +252,8 @@ SlicerPtr parse_slicer(const std::string& text) {
             .overlap(a.real("overlap", 0.0))
             .include_incomplete(a.boolean("include_incomplete", false))
             .start_time(a.optional_real("start_time"))
-            .end_time(a.optional_real("end_time")));
+            .end_time(a.optional_real("end_time"))
+            .reset_time(a.boolean("reset_time", false)));
   } else if (name == "SliceByTimeBins") {
     s = std::make_shared<SliceByTimeBins>(a.integer("bin_count"), a.real("overlap", 0.0));
   } else if (name == "SliceByEventCount") {

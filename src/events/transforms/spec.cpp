@@ -75,6 +75,15 @@ class Parser {
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.') {
       return number();
     }
+    if (c == '"' || c == '\'') {
+      const size_t close = s_.find(c, i_ + 1);
+      if (close == std::string::npos) error(std::string("unterminated string, expected ") + c);
+      v.kind = Value::Kind::String;
+      v.text = s_.substr(i_ + 1, close - i_ - 1);
+      if (v.text.find('\\') != std::string::npos) error("backslashes are not allowed in strings");
+      i_ = close + 1;
+      return v;
+    }
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       const std::string id = identifier();
       if (id == "true" || id == "True" || id == "false" || id == "False") {
@@ -163,6 +172,8 @@ const char* kind_name(Value::Kind k) {
       return "a boolean";
     case Value::Kind::None:
       return "none";
+    case Value::Kind::String:
+      return "a string";
     case Value::Kind::Tuple:
       return "a tuple";
     case Value::Kind::List:
@@ -246,6 +257,20 @@ bool Args::boolean(const std::string& key, std::optional<bool> fallback) {
   const Value& v = require(key);
   if (v.kind != Value::Kind::Bool) fail(v, key, "true or false");
   return v.boolean;
+}
+
+std::string Args::choice(const std::string& key, const std::vector<std::string>& allowed,
+                         std::optional<std::string> fallback) {
+  std::string expected = "one of";
+  for (size_t i = 0; i < allowed.size(); ++i) expected += (i ? ", \"" : " \"") + allowed[i] + "\"";
+  if (fallback && !has(key)) return *fallback;
+  const Value& v = require(key);
+  if (v.kind != Value::Kind::String) fail(v, key, expected);
+  if (std::find(allowed.begin(), allowed.end(), v.text) == allowed.end()) {
+    TORCH_CHECK(false, what_, ": ", call_.text, "(", key, "=...) expects ", expected, ", got \"",
+                v.text, "\" at position ", v.pos);
+  }
+  return v.text;
 }
 
 std::optional<double> Args::optional_real(const std::string& key) {
@@ -357,6 +382,11 @@ std::string format(int64_t v) {
 }
 std::string format(bool v) {
   return v ? "true" : "false";
+}
+std::string format(const std::string& v) {
+  TORCH_CHECK(v.find('"') == std::string::npos && v.find('\\') == std::string::npos,
+              "snn::events: cannot write a string holding a quote or backslash: ", v);
+  return "\"" + v + "\"";
 }
 
 }  // namespace snn::events::spec

@@ -10,10 +10,10 @@
 namespace snn::events::spec {
 
 struct Value {
-  enum class Kind { Number, Bool, None, Tuple, List, Call };
+  enum class Kind { Number, Bool, None, String, Tuple, List, Call };
   Kind kind = Kind::None;
   size_t pos = 0;    // offset in the text, for messages
-  std::string text;  // the number's token, or the call's name
+  std::string text;  // the number's token, the string's contents, or the call's name
   bool integral = false;
   int64_t integer = 0;
   double number = 0;
@@ -34,6 +34,9 @@ class Args {
   double real(const std::string& key, std::optional<double> fallback = std::nullopt);
   int64_t integer(const std::string& key, std::optional<int64_t> fallback = std::nullopt);
   bool boolean(const std::string& key, std::optional<bool> fallback = std::nullopt);
+  /// A quoted string that must be one of `allowed`.
+  std::string choice(const std::string& key, const std::vector<std::string>& allowed,
+                     std::optional<std::string> fallback = std::nullopt);
   std::optional<double> optional_real(const std::string& key);
   std::optional<int64_t> optional_integer(const std::string& key);
   std::optional<std::pair<double, double>> optional_real_pair(const std::string& key);
@@ -59,6 +62,8 @@ class Args {
 std::string format(double v);
 std::string format(int64_t v);
 std::string format(bool v);
+/// A string, double-quoted (strings hold no quotes or backslashes).
+std::string format(const std::string& v);
 inline std::string format(int v) {
   return format(static_cast<int64_t>(v));
 }

@@ -77,6 +77,18 @@ at::Tensor events_slice(const at::Tensor& events, c10::IntArrayRef sensor_size, 
   return out;
 }
 
+// The slices themselves (SliceByTime's reset_time applied), each an int64 [N_k, 4] tensor.
+std::vector<at::Tensor> events_slice_pieces(const at::Tensor& events, c10::IntArrayRef sensor_size,
+                                            bool has_y, c10::string_view spec) {
+  const auto s = cached<SlicerPtr>(std::string(spec), parse_slicer);
+  const auto pieces = s->slice(events_in(events, sensor_from(sensor_size, "events_slice_pieces"),
+                                         has_y, "events_slice_pieces"));
+  std::vector<at::Tensor> out;
+  out.reserve(pieces.size());
+  for (const auto& piece : pieces) out.push_back(piece.to_tensor());
+  return out;
+}
+
 // The canonical text of a spec; kind: "transform", "representation" or "slicer".
 std::string events_spec_repr(c10::string_view kind, c10::string_view spec) {
   const std::string k(kind), s(spec);
@@ -101,5 +113,7 @@ TORCH_LIBRARY_FRAGMENT(snn, m) {
       &snn::events::events_to_dense);
   m.def("events_slice(Tensor events, int[] sensor_size, bool has_y, str slicer) -> Tensor",
         &snn::events::events_slice);
+  m.def("events_slice_pieces(Tensor events, int[] sensor_size, bool has_y, str slicer) -> Tensor[]",
+        &snn::events::events_slice_pieces);
   m.def("events_spec_repr(str kind, str spec) -> str", &snn::events::events_spec_repr);
 }

@@ -157,6 +157,18 @@ TEST_F(DatasetTest, SlicedDatasetStoresAndReusesItsSliceTable) {
   EXPECT_EQ(sliced.slice(5).start, expected.back().start);
   EXPECT_EQ(sliced.events(5).t, source->events(2).slice(20, 30).t);
   EXPECT_EQ(sliced.label(5), 7);
+  EXPECT_EQ(sliced.slice(5).piece, 2);
+
+  // A slicer that changes the pieces (reset_time shifts slice k back by k windows) is
+  // applied by events(), as its own slice() does.
+  const auto reset = ev::parse_slicer("SliceByTime(time_window=1000, reset_time=true)");
+  snn::data::SlicedDataset shifted(source, reset);
+  const auto pieces = reset->slice(source->events(2));
+  ASSERT_GE(pieces.size(), 2u);
+  const int64_t last = shifted.size() - 1;
+  EXPECT_EQ(shifted.slice(last).piece, static_cast<int64_t>(pieces.size()) - 1);
+  EXPECT_EQ(shifted.events(last).t, pieces.back().t);
+  EXPECT_LT(pieces.back().t.front(), source->events(2).t[shifted.slice(last).start]);
 
   source->reads = 0;
   snn::data::SlicedDataset again(source, slicer, (root_ / "meta").string());
@@ -171,7 +183,7 @@ TEST_F(DatasetTest, SlicedDatasetStoresAndReusesItsSliceTable) {
 
   // A table cut short (6 slices announced, 1 present) is reported, not half used.
   std::ofstream(sliced.metadata_file(), std::ios::trunc)
-      << "Counting(3) | " << slicer->repr() << "\n6\n0 0 10\n";
+      << "Counting(3) | " << slicer->repr() << "\n6\n0 0 10 0\n";
   EXPECT_NE(error_of([&] {
               snn::data::SlicedDataset(source, slicer, (root_ / "meta").string());
             }).find("damaged slice table"),

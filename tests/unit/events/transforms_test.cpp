@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,8 @@ TEST(TransformSpecTest, ParseErrorsNameTheProblem) {
   EXPECT_THROW_WITH(parse_transform("Denoise(filter_time=true)"),
                     "Denoise(filter_time=...) expects a number, got a boolean");
   EXPECT_THROW_WITH(parse_transform("Decimation(n=2.5)"), "expects an integer, got '2.5'");
+  EXPECT_THROW_WITH(parse_transform("Denoise(filter_time='10')"),
+                    "Denoise(filter_time=...) expects a number, got a string");
   EXPECT_THROW_WITH(parse_transform("Denoise(filter_time=10"), "expected ')'");
   EXPECT_THROW_WITH(parse_transform("Denoise(filter_time=10) x"), "after the end");
   EXPECT_THROW_WITH(parse_transform("Denoise(filter_time=1, filter_time=2)"), "given twice");
@@ -145,11 +148,18 @@ TEST(TransformSpecTest, RepresentationAndSlicerReprsRoundTrip) {
       "ToImage()",
       "ToVoxelGrid(n_time_bins=5)",
       "ToTimesurface(dt=1000, tau=5000.5)",
+      "ToBinaRep(n_frames=3, n_bits=4)",
+      "ToAveragedTimesurface(surface_size=3, cell_size=8, time_window=20000.5, tau=5000, "
+      "decay=\"lin\")",
+      "ToAveragedTimesurface(surface_size=5, cell_size=10, time_window=1000, tau=100, "
+      "decay=\"exp\")",
   };
   for (const auto& s : reps) EXPECT_EQ(parse_representation(s)->repr(), s);
   const std::vector<std::string> slicers = {
       "SliceByTime(time_window=100, overlap=10, include_incomplete=true, start_time=none, "
-      "end_time=1000)",
+      "end_time=1000, reset_time=false)",
+      "SliceByTime(time_window=0.5, overlap=0, include_incomplete=false, start_time=-3, "
+      "end_time=none, reset_time=true)",
       "SliceByTimeBins(bin_count=4, overlap=0.5)",
       "SliceByEventCount(event_count=10, overlap=3, include_incomplete=false)",
       "SliceByEventBins(bin_count=3, overlap=0)",
@@ -197,6 +207,29 @@ TEST(TransformOptionsTest, BadParametersAreRejectedByName) {
   EXPECT_THROW_WITH(ToVoxelGrid(0), "n_time_bins must be >= 1, got n_time_bins=0");
   EXPECT_THROW_WITH(ToTimesurface(0, 1), "dt must be > 0, got dt=0");
   EXPECT_THROW_WITH(ToTimesurface(1, -1), "tau must be > 0, got tau=-1");
+  EXPECT_THROW_WITH(ToBinaRep(ToBinaRepOptions().n_frames(0)),
+                    "n_frames must be >= 1, got n_frames=0");
+  EXPECT_THROW_WITH(ToBinaRep(ToBinaRepOptions().n_bits(1)),
+                    "n_bits must lie in [2, 63], got n_bits=1");
+  EXPECT_THROW_WITH(ToBinaRep(ToBinaRepOptions().n_bits(64)), "got n_bits=64");
+  EXPECT_THROW_WITH(ToAveragedTimesurface(ToAveragedTimesurfaceOptions().surface_size(4)),
+                    "surface_size must be odd and in [1, cell_size], got surface_size=4 with "
+                    "cell_size=10");
+  EXPECT_THROW_WITH(ToAveragedTimesurface(ToAveragedTimesurfaceOptions().cell_size(3)),
+                    "got surface_size=5 with cell_size=3");
+  EXPECT_THROW_WITH(ToAveragedTimesurface(ToAveragedTimesurfaceOptions().cell_size(0)),
+                    "cell_size must be >= 1, got cell_size=0");
+  EXPECT_THROW_WITH(ToAveragedTimesurface(ToAveragedTimesurfaceOptions().time_window(-1)),
+                    "time_window must be >= 0, got time_window=-1");
+  EXPECT_THROW_WITH(ToAveragedTimesurface(ToAveragedTimesurfaceOptions().tau(0)),
+                    "tau must be > 0, got tau=0");
+  EXPECT_THROW_WITH(
+      parse_representation("ToAveragedTimesurface(decay=\"log\")"),
+      "ToAveragedTimesurface(decay=...) expects one of \"exp\", \"lin\", got \"log\"");
+  EXPECT_THROW_WITH(parse_representation("ToAveragedTimesurface(decay=1)"),
+                    "expects one of \"exp\", \"lin\", got '1'");
+  EXPECT_THROW_WITH(parse_representation("ToAveragedTimesurface(decay=\"exp)"),
+                    "unterminated string");
   EXPECT_THROW_WITH(SliceByTime(SliceByTimeOptions(10).overlap(-1)), "got overlap=-1");
   EXPECT_THROW_WITH(SliceByEventCount(0), "event_count must be >= 1, got event_count=0");
   EXPECT_THROW_WITH(SliceByEventCount(5, 5), "got overlap=5 with event_count=5");
@@ -275,6 +308,52 @@ TEST(TransformTest, EmptyEventsGiveEmptyFrames) {
   EXPECT_EQ(ToVoxelGrid(2).apply(empty).sum().item<float>(), 0.0f);
   EXPECT_TRUE(SliceByTime(SliceByTimeOptions(5)).slice_indices(empty).empty());
   EXPECT_EQ(SliceByEventCount(5).slice_indices(empty), (std::vector<IndexRange>{{0, 0}}));
+}
+
+TEST(TransformTest, BinaRepReadsBinaryFramesAsBits) {
+  // t = 0, 10, 20, 30, 40; 4 time bins of 10 µs: the event at t = 40 falls in none (as ToFrame).
+  const auto r = ToBinaRep(ToBinaRepOptions().n_frames(1).n_bits(4)).apply(grid_events());
+  ASSERT_EQ(r.sizes(), (at::IntArrayRef{1, 2, 3, 4}));
+  EXPECT_EQ(r.scalar_type(), at::kFloat);
+  EXPECT_FLOAT_EQ(r[0][0][0][0].item<float>(), 8.0f / 15) << "bin 0: the top bit";
+  EXPECT_FLOAT_EQ(r[0][1][0][1].item<float>(), 4.0f / 15);
+  EXPECT_FLOAT_EQ(r[0][0][2][3].item<float>(), 2.0f / 15);
+  EXPECT_FLOAT_EQ(r[0][1][1][2].item<float>(), 1.0f / 15);
+  EXPECT_FLOAT_EQ(r.sum().item<float>(), 15.0f / 15);
+  EXPECT_EQ(ToBinaRep(ToBinaRepOptions().n_frames(2)).apply(Events(SensorSize{4, 3, 2})).sizes(),
+            (at::IntArrayRef{2, 2, 3, 4}));
+  EXPECT_EQ(ToBinaRep(ToBinaRepOptions().n_bits(3)).apply(audio_events()).sizes(),
+            (at::IntArrayRef{1, 1, 8}));
+}
+
+TEST(TransformTest, AveragedTimesurfaceAveragesEachCellsSurfaces) {
+  // One cell (cell_size 4 covers the 4x3 sensor), surfaces of 3x3. Channel 1 holds t = 10 at
+  // (1, 0), t = 30 at (2, 1), t = 40 at (3, 2): 30 sees 10 (age 20) at (-1, -1); 40 sees 30
+  // (age 10) at (-1, -1) and 10 is 2 pixels away.
+  const auto s =
+      ToAveragedTimesurface(
+          ToAveragedTimesurfaceOptions().surface_size(3).cell_size(4).time_window(25).tau(10))
+          .apply(grid_events());
+  ASSERT_EQ(s.sizes(), (at::IntArrayRef{1, 2, 3, 3}));
+  EXPECT_FLOAT_EQ(s[0][1][1][1].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(s[0][1][0][0].item<float>(),
+                  static_cast<float>((std::exp(-2.0) + std::exp(-1.0)) / 3));
+  EXPECT_FLOAT_EQ(s[0][0][1][1].item<float>(), 1.0f) << "channel 0: two lone events";
+  EXPECT_FLOAT_EQ(s.sum().item<float>(),
+                  static_cast<float>(2 + (std::exp(-2.0) + std::exp(-1.0)) / 3));
+  const auto lin =
+      ToAveragedTimesurface(
+          ToAveragedTimesurfaceOptions().surface_size(3).cell_size(4).time_window(15).tau(10).decay(
+              TimesurfaceDecay::Linear))
+          .apply(grid_events());
+  EXPECT_FLOAT_EQ(lin[0][1][0][0].item<float>(), static_cast<float>((1 - 10.0 / 30) / 3))
+      << "age 20 lies outside the window of 15";
+  const auto audio =
+      ToAveragedTimesurface(ToAveragedTimesurfaceOptions().surface_size(3).cell_size(3))
+          .apply(audio_events());
+  EXPECT_EQ(audio.sizes(), (at::IntArrayRef{3, 1, 3}));
+  EXPECT_EQ(ToAveragedTimesurface().apply(Events(SensorSize{25, 5, 2})).sizes(),
+            (at::IntArrayRef{3, 2, 5, 5}));
 }
 
 TEST(TransformTest, FramesCountPastInt16) {
@@ -358,6 +437,14 @@ TEST(SlicerTest, SlicesAreTheIndexRanges) {
   const auto pieces = s.slice(e);
   ASSERT_EQ(pieces.size(), 3u);
   EXPECT_EQ(pieces[1].t, (std::vector<int64_t>{10, 20}));
+  // reset_time: slice k shifted back by k·stride = 10 µs, into the first window [0, 15).
+  const auto reset = SliceByTime(SliceByTimeOptions(15).overlap(5).reset_time(true)).slice(e);
+  ASSERT_EQ(reset.size(), 3u);
+  EXPECT_EQ(reset[0].t, (std::vector<int64_t>{0, 10}));
+  EXPECT_EQ(reset[1].t, (std::vector<int64_t>{0, 10}));
+  EXPECT_EQ(reset[2].t, (std::vector<int64_t>{0, 10}));
+  EXPECT_EQ(reset[2].x, pieces[2].x);
+  EXPECT_EQ(SliceByTime(SliceByTimeOptions(15).overlap(5).reset_time(true)).slice_indices(e), r);
   EXPECT_EQ(SliceAtIndices({0, 3}, {2, 99}).slice_indices(e),
             (std::vector<IndexRange>{{0, 2}, {3, 5}}));
 }
