@@ -33,10 +33,10 @@ fi
 
 mkdir -p "$WORK_DIR"
 BIN="$WORK_DIR/fuzz_reader"
-SOURCES=(fuzz/fuzz_reader.cpp src/events/io/source.cpp src/events/io/nmnist.cpp
+SOURCES=(fuzz/fuzz_reader.cpp src/util/atomic_file.cpp src/events/io/source.cpp src/events/io/nmnist.cpp
          src/events/io/prophesee.cpp src/events/io/aedat.cpp)
 # Rebuilt only when a source or header is newer than the binary.
-if [[ ! -x "$BIN" ]] || [[ -n "$(cd "$SNN_ROOT" && find "${SOURCES[@]}" src/events/io/decoder.h \
+if [[ ! -x "$BIN" ]] || [[ -n "$(cd "$SNN_ROOT" && find "${SOURCES[@]}" src/events/io/decoder.h src/util/atomic_file.h \
       include/snn/events -newer "$BIN" 2>/dev/null)" ]]; then
   echo "fuzz: building $BIN with $CXX"
   (cd "$SNN_ROOT" && "$CXX" -std=c++20 -g -O1 -fno-omit-frame-pointer \

@@ -4,13 +4,12 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 #include <hdf5.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
+
+#include "util/atomic_file.h"
 
 namespace snn::data::detail {
 namespace {
@@ -118,14 +117,6 @@ at::Tensor read_tensor(hid_t file, const char* name, const std::string& path) {
   return t;
 }
 
-std::string temp_name(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  std::ostringstream os;
-  os << path << ".tmp." << getpid() << "."
-     << std::hash<std::thread::id>{}(std::this_thread::get_id()) << "." << counter++;
-  return os.str();
-}
-
 }  // namespace
 
 // FNV-1a: stable across compilers and runs (std::hash is not).
@@ -143,37 +134,20 @@ std::string stable_hash_hex(const std::string& s) {
   return os.str();
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = temp_name(path);
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    TORCH_CHECK(out.good(), "snn::data: cannot write ", tmp);
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  TORCH_CHECK(!ec, "snn::data: cannot move ", tmp, " to ", path, ": ", ec.message());
-}
-
 void save_example(const std::string& path, const at::Tensor& data, const at::Tensor& target,
                   bool compress) {
   quiet_hdf5();
-  const std::string tmp = temp_name(path);
+  // HDF5 creates the temporary file; AtomicFile names it, renames it on commit and removes
+  // it on an error.
+  snn::detail::AtomicFile target_file(path, /*open=*/false);
+  const std::string& tmp = target_file.temp_path();
   {
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
     TORCH_CHECK(file.id >= 0, "snn::data: cannot create cache file ", tmp);
-    try {
-      write_tensor(file.id, "data", data, compress, path);
-      write_tensor(file.id, "target", target, compress, path);
-    } catch (...) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw;
-    }
+    write_tensor(file.id, "data", data, compress, path);
+    write_tensor(file.id, "target", target, compress, path);
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  TORCH_CHECK(!ec, "snn::data: cannot move ", tmp, " to ", path, ": ", ec.message());
+  target_file.commit();
 }
 
 std::optional<torch::data::Example<>> load_example(const std::string& path) {
@@ -203,7 +177,7 @@ std::string cache_folder(const std::string& root, const std::string& key, bool r
     TORCH_CHECK(stored == key, "snn::data: cache folder ", folder.string(), " holds key \"", stored,
                 "\", not \"", key, "\" (hash collision): use another cache root");
   } else {
-    write_file_atomically(key_file.string(), key);
+    snn::detail::write_file_atomically(key_file.string(), key);
   }
   if (reset) {
     for (const auto& entry : fs::directory_iterator(folder)) {

@@ -10,6 +10,7 @@
 
 #include "snn/data/cache.h"
 #include "snn/events/io.h"
+#include "util/atomic_file.h"
 
 namespace snn::data {
 namespace {
@@ -284,7 +285,7 @@ SlicedDataset::SlicedDataset(std::shared_ptr<const EventDataset> source, events:
     for (const auto& sl : slices_) {
       os << sl.sample << " " << sl.start << " " << sl.stop << " " << sl.piece << "\n";
     }
-    detail::write_file_atomically(metadata_file_, os.str());
+    snn::detail::write_file_atomically(metadata_file_, os.str());
   }
 }
 

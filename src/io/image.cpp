@@ -2,13 +2,12 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <unordered_map>
+
+#include "util/atomic_file.h"
 
 namespace snn::io {
 namespace {
@@ -19,20 +18,6 @@ void check_rgb(const at::Tensor& t, int64_t dims, const char* what, const char* 
   TORCH_CHECK(t.numel() > 0, "snn::io::", what, ": the image is empty: ", t.sizes());
   TORCH_CHECK(t.size(-2) <= 65535 && t.size(-3) <= 65535, "snn::io::", what,
               ": image too large: ", t.sizes());
-}
-
-// Writes `bytes` to a temp file beside `path`, then renames it into place.
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    TORCH_CHECK(out, "snn::io: cannot write ", tmp);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    TORCH_CHECK(out.good(), "snn::io: write to ", tmp, " failed");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  TORCH_CHECK(!ec, "snn::io: cannot move ", tmp, " to ", path, ": ", ec.message());
 }
 
 void put_u32be(std::string& s, uint32_t v) {
@@ -123,7 +108,7 @@ void write_png(const std::string& path, const at::Tensor& rgb) {
   png_chunk(out, "IHDR", header);
   png_chunk(out, "IDAT", packed);
   png_chunk(out, "IEND", "");
-  write_atomically(path, out);
+  snn::detail::write_file_atomically(path, out);
 }
 
 void write_gif(const std::string& path, const at::Tensor& frames, int delay_cs) {
@@ -171,7 +156,7 @@ void write_gif(const std::string& path, const at::Tensor& frames, int delay_cs) 
     out.push_back('\0');
   }
   out.push_back('\x3B');
-  write_atomically(path, out);
+  snn::detail::write_file_atomically(path, out);
 }
 
 at::Tensor frames_to_rgb(const at::Tensor& frames) {

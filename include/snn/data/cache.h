@@ -32,8 +32,6 @@ void save_example(const std::string& path, const at::Tensor& data, const at::Ten
 std::optional<torch::data::Example<>> load_example(const std::string& path);
 /// A 16-hex-digit hash of `key` (FNV-1a), the same on every platform and run.
 std::string stable_hash_hex(const std::string& key);
-/// Writes `bytes` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::string& path, const std::string& bytes);
 /// The folder of the cache for `key` under `root` (created on first use, with the key in
 /// key.txt); throws if that folder holds another key (a hash collision). With `reset`,
 /// the folder's samples are deleted first.

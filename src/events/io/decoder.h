@@ -5,6 +5,8 @@
 // (fuzz/) compile it without LibTorch's operator libraries.
 #include <snn/events/io.h>
 
+#include "util/atomic_file.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -106,26 +108,8 @@ Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);
 std::vector<std::string> read_header_lines(ByteSource& source, char marker,
                                            const std::string& end_line);
 
-/// Writes a file through a temporary file next to it, renamed over it by commit(); the
-/// temporary file is removed if commit() is never reached.
-class AtomicFile {
- public:
-  /// `open = false`: only names the temporary file, for another library to create it.
-  explicit AtomicFile(const std::string& path, bool open = true);
-  ~AtomicFile();
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-  void write(const void* data, size_t n);
-  void write(const std::string& s) { write(s.data(), s.size()); }
-  void commit();
-  /// The temporary file's path (for writers through other libraries, e.g. HDF5).
-  const std::string& temp_path() const { return temp_path_; }
-
- private:
-  std::string path_, temp_path_;
-  std::FILE* file_ = nullptr;
-  bool committed_ = false;
-};
+// The atomic writer of every file snn.cpp writes (src/util/atomic_file.h).
+using snn::detail::AtomicFile;
 
 /// Little-endian loads and stores.
 inline uint16_t load_u16(const uint8_t* p) {

@@ -193,35 +193,4 @@ std::vector<std::string> read_header_lines(ByteSource& source, char marker,
   return lines;
 }
 
-AtomicFile::AtomicFile(const std::string& path, bool open) : path_(path) {
-  static std::atomic<uint64_t> counter{0};
-  temp_path_ = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  if (!open) return;
-  file_ = std::fopen(temp_path_.c_str(), "wb");
-  TORCH_CHECK(file_ != nullptr, "snn::events: cannot write ", temp_path_, ": ",
-              std::strerror(errno));
-}
-
-AtomicFile::~AtomicFile() {
-  if (file_ != nullptr) std::fclose(file_);
-  if (!committed_) std::remove(temp_path_.c_str());
-}
-
-void AtomicFile::write(const void* data, size_t n) {
-  TORCH_CHECK(std::fwrite(data, 1, n, file_) == n, "snn::events: cannot write ", temp_path_, ": ",
-              std::strerror(errno));
-}
-
-void AtomicFile::commit() {
-  const bool ok = file_ == nullptr || std::fflush(file_) == 0;
-  const int closed = file_ == nullptr ? 0 : std::fclose(file_);
-  file_ = nullptr;
-  TORCH_CHECK(ok && closed == 0, "snn::events: cannot write ", temp_path_, ": ",
-              std::strerror(errno));
-  std::error_code ec;
-  std::filesystem::rename(temp_path_, path_, ec);
-  TORCH_CHECK(!ec, "snn::events: cannot rename ", temp_path_, " to ", path_, ": ", ec.message());
-  committed_ = true;
-}
-
 }  // namespace snn::events::detail
