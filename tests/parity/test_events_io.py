@@ -122,6 +122,14 @@ def test_evt2_truncated_fixture_names_path_and_offset(snn_ops, tmp_path):
         snn_ops.events_read(str(path), "auto")
 
 
+def expelliarmus_array(ev):
+    """Events as the structured array expelliarmus' writers take."""
+    arr = np.zeros(len(ev["t"]), dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "u1")])
+    for k in "txyp":
+        arr[k] = ev[k]
+    return arr
+
+
 def test_evt2_round_trips_through_expelliarmus(snn_ops, tmp_path):
     from expelliarmus import Wizard
     rng = np.random.default_rng(1)
@@ -129,9 +137,7 @@ def test_evt2_round_trips_through_expelliarmus(snn_ops, tmp_path):
     ev = random_events(rng, 20000, 640, 480, t0=123456, max_step=300)
     snn_ops.events_write(as_tensor(ev), [640, 480, 2], str(tmp_path / "ours.raw"), "evt2")
     assert_same(ev, expelliarmus_read(tmp_path / "ours.raw", "evt2"))
-    arr = np.zeros(len(ev["t"]), dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "u1")])
-    for k in "txyp":
-        arr[k] = ev[k]
+    arr = expelliarmus_array(ev)
     Wizard(encoding="evt2").save(str(tmp_path / "theirs.raw"), arr)
     events, _ = snn_ops.events_read(str(tmp_path / "theirs.raw"), "evt2")
     assert_same(columns(events), ev)
@@ -261,9 +267,7 @@ def test_dat_matches_expelliarmus_both_ways(snn_ops, tmp_path):
     ev = random_events(rng, 20000, 304, 240, t0=1000, max_step=500)
     snn_ops.events_write(as_tensor(ev), [304, 240, 2], str(tmp_path / "ours.dat"), "dat")
     assert_same(ev, expelliarmus_read(tmp_path / "ours.dat", "dat"))
-    arr = np.zeros(len(ev["t"]), dtype=[("t", "<i8"), ("x", "<i2"), ("y", "<i2"), ("p", "u1")])
-    for k in "txyp":
-        arr[k] = ev[k]
+    arr = expelliarmus_array(ev)
     Wizard(encoding="dat").save(str(tmp_path / "theirs.dat"), arr)
     events, sensor = snn_ops.events_read(str(tmp_path / "theirs.dat"), "auto")
     assert_same(columns(events), ev)
