@@ -33,7 +33,7 @@ fi
 
 mkdir -p "$WORK_DIR"
 BIN="$WORK_DIR/fuzz_reader"
-SOURCES=(fuzz/fuzz_reader.cpp src/util/atomic_file.cpp src/events/io/source.cpp src/events/io/nmnist.cpp
+SOURCES=(fuzz/fuzz_reader.cpp src/util/atomic_file.cpp src/events/column.cpp src/events/io/source.cpp src/events/io/nmnist.cpp
          src/events/io/prophesee.cpp src/events/io/aedat.cpp)
 # Rebuilt only when a source or header is newer than the binary.
 if [[ ! -x "$BIN" ]] || [[ -n "$(cd "$SNN_ROOT" && find "${SOURCES[@]}" src/events/io/decoder.h src/util/atomic_file.h \

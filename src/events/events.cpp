@@ -26,9 +26,16 @@ Events Events::select(const std::vector<bool>& keep) const {
   TORCH_CHECK(static_cast<int64_t>(keep.size()) == size(), "snn::events: select mask has ",
               keep.size(), " entries for ", size(), " events");
   Events out(sensor_, has_y_);
+  out.resize(size());
+  int64_t k = 0;
   for (int64_t i = 0; i < size(); ++i) {
-    if (keep[i]) out.push_back(t[i], x[i], y[i], p[i]);
+    out.t[k] = t[i];
+    out.x[k] = x[i];
+    out.y[k] = y[i];
+    out.p[k] = p[i];
+    k += keep[i] ? 1 : 0;
   }
+  out.resize(k);
   return out;
 }
 
@@ -59,10 +66,7 @@ Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has
   const int64_t* a = e.const_data_ptr<int64_t>();
   const int64_t n = e.size(0);
   Events out(sensor, has_y);
-  out.t.resize(n);
-  out.x.resize(n);
-  out.y.resize(n);
-  out.p.resize(n);
+  out.resize(n);
   // One pass without branches; the slow pass below only names a bad event.
   bool ok = true;
   for (int64_t i = 0; i < n; ++i) {

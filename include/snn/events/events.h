@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "snn/events/column.h"
+
 namespace snn::events {
 
 /// Sensor geometry, Tonic's (W, H, P). Audio data: height 1.
@@ -45,6 +47,16 @@ class Events {
     y.reserve(n);
     p.reserve(n);
   }
+  /// Sets the number of events to n; events added by growing are left unset (write every
+  /// column of them before reading), so a reader or transform that fills the columns by
+  /// index pays no zeroing.
+  void resize(int64_t n) {
+    t.resize(n);
+    x.resize(n);
+    y.resize(n);
+    p.resize(n);
+  }
+
   /// Appends one event (y is ignored, and kept 0, without a y column).
   void push_back(int64_t t_us, int64_t x_, int64_t y_, int64_t p_) {
     t.push_back(t_us);
@@ -70,8 +82,8 @@ class Events {
   /// Throws (naming `what`) if an x or y lies outside the sensor.
   void check_within_sensor(const std::string& what) const;
 
-  std::vector<int64_t> t;
-  std::vector<int16_t> x, y, p;
+  Column<int64_t> t;
+  Column<int16_t> x, y, p;
 
  private:
   SensorSize sensor_;

@@ -81,20 +81,21 @@ class AEDAT3Decoder final : public Decoder {
     }
     const int64_t n = std::min(remaining_, kEventsPerBlock);
     const uint64_t start = source_->offset();
-    const size_t got = source_->read(buffer_.data(), size_t(n * kPolaritySize));
+    const auto [data, got] = source_->view(size_t(n * kPolaritySize), buffer_.data());
     if (got < size_t(n * kPolaritySize)) {
       fail(start + got - got % kPolaritySize,
            "truncated AEDAT polarity event (packet at byte " + std::to_string(packet_at_) + ")");
     }
+    EventAppender sink(out, static_cast<size_t>(n));
     for (int64_t k = 0; k < n; ++k, --valid_left_) {
-      const uint32_t data = load_u32(buffer_.data() + k * kPolaritySize);
-      const int64_t ts = load_i32(buffer_.data() + k * kPolaritySize + 4);
-      if (valid_left_ <= 0 || (data & 1) == 0) continue;
+      const uint32_t word = load_u32(data + k * kPolaritySize);
+      const int64_t ts = load_i32(data + k * kPolaritySize + 4);
+      if (valid_left_ <= 0 || (word & 1) == 0) continue;
       const uint64_t offset = start + k * kPolaritySize;
       if (ts < 0) fail(offset, "negative AEDAT timestamp " + std::to_string(ts));
-      const int64_t x = (data >> 17) & 0x7FFF, y = (data >> 2) & 0x7FFF;
+      const int64_t x = (word >> 17) & 0x7FFF, y = (word >> 2) & 0x7FFF;
       check_xy(x, y, offset);
-      out.push_back((overflow_ << 31) | ts, x, y, (data >> 1) & 1);
+      sink.add((overflow_ << 31) | ts, x, y, (word >> 1) & 1);
     }
     remaining_ -= n;
     return true;

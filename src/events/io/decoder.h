@@ -7,10 +7,12 @@
 
 #include "util/atomic_file.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace snn::events::detail {
@@ -27,8 +29,17 @@ class ByteSource {
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
+  /// Opens a file and maps it into memory when `map` and the system allows (a regular,
+  /// non-empty file), else reads it in blocks. A mapped file must not shrink while it is
+  /// read (as for any mapped file, the system would end the process).
+  ByteSource(const std::string& path, bool map);
+
   /// Reads up to n bytes into dst; fewer only at the end of the data.
   size_t read(uint8_t* dst, size_t n);
+  /// The next up to n bytes, as {pointer, count} (fewer only at the end of the data): a view
+  /// of the memory when the source is memory or a mapped file, else read into `scratch`
+  /// (n bytes). The pointer stays valid until the next call on this source.
+  std::pair<const uint8_t*, size_t> view(size_t n, uint8_t* scratch);
   /// Skips up to n bytes; returns how many were skipped.
   uint64_t skip(uint64_t n);
   /// The next byte, or -1 at the end.
@@ -43,6 +54,7 @@ class ByteSource {
   std::FILE* file_ = nullptr;
   const uint8_t* memory_ = nullptr;
   size_t memory_size_ = 0;
+  void* mapping_ = nullptr;  // owned mmap of the whole file (memory_ points into it)
   std::vector<uint8_t> buffer_;
   size_t pos_ = 0, end_ = 0;
   uint64_t offset_ = 0;  // of buffer_[pos_]
@@ -97,6 +109,44 @@ struct PercentHeader {
   std::optional<FileFormat> encoding;
 };
 PercentHeader parse_percent_header(const std::vector<std::string>& lines);
+
+/// Appends events to an Events through raw column pointers (no per-column capacity checks):
+/// room is made for `expected` events first, then for max(expected, 256) more at a time; the destructor trims the columns to the events
+/// written, so an exception thrown mid-block leaves only complete events.
+class EventAppender {
+ public:
+  EventAppender(Events& out, size_t expected)
+      : out_(out), step_(std::max<size_t>(expected, 256)), n_(static_cast<size_t>(out.size())) {
+    reserve(n_ + expected);
+  }
+  ~EventAppender() { out_.resize(static_cast<int64_t>(n_)); }
+  EventAppender(const EventAppender&) = delete;
+  EventAppender& operator=(const EventAppender&) = delete;
+
+  void add(int64_t t, int64_t x, int64_t y, int64_t p) {
+    if (n_ == cap_) reserve(cap_ + step_);
+    t_[n_] = t;
+    x_[n_] = static_cast<int16_t>(x);
+    y_[n_] = static_cast<int16_t>(y);
+    p_[n_] = static_cast<int16_t>(p);
+    ++n_;
+  }
+
+ private:
+  void reserve(size_t cap) {
+    out_.resize(static_cast<int64_t>(cap));
+    cap_ = cap;
+    t_ = out_.t.data();
+    x_ = out_.x.data();
+    y_ = out_.y.data();
+    p_ = out_.p.data();
+  }
+
+  Events& out_;
+  size_t step_, n_, cap_ = 0;
+  int64_t* t_ = nullptr;
+  int16_t *x_ = nullptr, *y_ = nullptr, *p_ = nullptr;
+};
 
 /// Every event of a decoder.
 Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);

@@ -55,7 +55,9 @@ Events read_events(const std::string& path, FileFormat format, const ReadOptions
   if (format == FileFormat::Auto) format = detect_format(path);
   TORCH_CHECK(format != FileFormat::HDF5, "snn::events: ", path,
               ": an HDF5 file holds many samples; read it with HSDFile");
-  auto decoder = detail::make_decoder(format, std::make_unique<detail::ByteSource>(path), options);
+  // The whole file is read: map it (no copy through a read buffer).
+  auto decoder = detail::make_decoder(
+      format, std::make_unique<detail::ByteSource>(path, /*map=*/true), options);
   // Capacity for the events the file can hold at its format's usual size per event: a hint
   // from the real file size (never from a field of the file), which saves the regrowth.
   std::error_code ec;

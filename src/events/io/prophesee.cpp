@@ -67,23 +67,24 @@ class EVT2Decoder final : public Decoder {
  public:
   EVT2Decoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
               std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{4} << 14) {
+      : Decoder(std::move(source)), buffer_(size_t{4} << 16) {
     set_sensor(options, header_sensor, kGen3, "EVT2 (Gen3)");
   }
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const size_t got = source_->read(buffer_.data(), buffer_.size());
+    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
     if (got % 4 != 0) fail(start + got - got % 4, truncated("EVT2 word", got % 4, 4));
+    EventAppender sink(out, got / 4);
     for (size_t i = 0; i < got; i += 4) {
-      const uint32_t w = load_u32(buffer_.data() + i);
+      const uint32_t w = load_u32(data + i);
       switch (w >> 28) {
         case 0x0:  // CD off
         case 0x1:  // CD on
           if (time_high_.set) {
             const int64_t x = (w >> 11) & 0x7FF, y = w & 0x7FF;
             check_xy(x, y, start + i);
-            out.push_back(time_high_.base + ((w >> 22) & 0x3F), x, y, w >> 28);
+            sink.add(time_high_.base + ((w >> 22) & 0x3F), x, y, w >> 28);
           }
           break;
         case 0x8:  // time high
@@ -109,16 +110,17 @@ class EVT3Decoder final : public Decoder {
  public:
   EVT3Decoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
               std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{2} << 15) {
+      : Decoder(std::move(source)), buffer_(size_t{2} << 17) {
     set_sensor(options, header_sensor, kGen4, "EVT3 (Gen4)");
   }
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const size_t got = source_->read(buffer_.data(), buffer_.size());
+    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
     if (got % 2 != 0) fail(start + got - 1, truncated("EVT3 word", 1, 2));
+    EventAppender sink(out, got / 2);
     for (size_t i = 0; i < got; i += 2) {
-      const uint16_t w = load_u16(buffer_.data() + i);
+      const uint16_t w = load_u16(data + i);
       switch (w >> 12) {
         case 0x0:  // y address
           y_ = w & 0x7FF;
@@ -126,7 +128,7 @@ class EVT3Decoder final : public Decoder {
         case 0x2:  // x address and polarity: one event
           if (time_high_.set) {
             check_xy(w & 0x7FF, y_, start + i);
-            out.push_back(time_, w & 0x7FF, y_, (w >> 11) & 1);
+            sink.add(time_, w & 0x7FF, y_, (w >> 11) & 1);
           }
           break;
         case 0x3:  // vector base x and polarity
@@ -134,10 +136,10 @@ class EVT3Decoder final : public Decoder {
           polarity_ = (w >> 11) & 1;
           break;
         case 0x4:  // 12-bit validity mask from the base x on
-          vector(out, w & 0xFFF, 12, start + i);
+          vector(sink, w & 0xFFF, 12, start + i);
           break;
         case 0x5:  // 8-bit validity mask
-          vector(out, w & 0xFF, 8, start + i);
+          vector(sink, w & 0xFF, 8, start + i);
           break;
         case 0x6:  // time low
           time_ = time_high_.base + (w & 0xFFF);
@@ -159,12 +161,12 @@ class EVT3Decoder final : public Decoder {
   }
 
  private:
-  void vector(Events& out, uint32_t valid, int64_t bits, uint64_t offset) {
+  void vector(EventAppender& sink, uint32_t valid, int64_t bits, uint64_t offset) {
     if (time_high_.set) {
       for (int64_t k = 0; k < bits; ++k) {
         if ((valid >> k) & 1) {
           check_xy(x_base_ + k, y_, offset);
-          out.push_back(time_, x_base_ + k, y_, polarity_);
+          sink.add(time_, x_base_ + k, y_, polarity_);
         }
       }
     }
@@ -180,7 +182,7 @@ class DATDecoder final : public Decoder {
  public:
   DATDecoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
              std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{8} << 13) {
+      : Decoder(std::move(source)), buffer_(size_t{8} << 15) {
     set_sensor(options, header_sensor, kGen3, "DAT (Gen3)");
     uint8_t type_size[2];
     const uint64_t at = source_->offset();
@@ -193,17 +195,18 @@ class DATDecoder final : public Decoder {
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const size_t got = source_->read(buffer_.data(), buffer_.size());
+    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
     if (got % 8 != 0) fail(start + got - got % 8, truncated("DAT event", got % 8, 8));
+    EventAppender sink(out, got / 8);
     for (size_t i = 0; i < got; i += 8) {
-      const uint32_t low = load_u32(buffer_.data() + i);
-      const uint32_t w = load_u32(buffer_.data() + i + 4);
+      const uint32_t low = load_u32(data + i);
+      const uint32_t w = load_u32(data + i + 4);
       if (have_last_ && last_low_ > low && last_low_ - low > (uint32_t{1} << 31)) ++wraps_;
       last_low_ = low;
       have_last_ = true;
       const int64_t x = w & 0x3FFF, y = (w >> 14) & 0x3FFF;
       check_xy(x, y, start + i);
-      out.push_back((wraps_ << 32) | low, x, y, w >> 28);
+      sink.add((wraps_ << 32) | low, x, y, w >> 28);
     }
     return got > 0;
   }

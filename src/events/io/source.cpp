@@ -1,5 +1,7 @@
 #include <c10/util/Exception.h>
 
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,8 +64,32 @@ ByteSource::ByteSource(const std::string& path) : path_(path), buffer_(kBlockByt
 ByteSource::ByteSource(std::string name, const uint8_t* data, size_t size)
     : path_(std::move(name)), memory_(data), memory_size_(size) {}
 
+ByteSource::ByteSource(const std::string& path, bool map) : ByteSource(path) {
+  if (!map) return;
+  struct stat st {};
+  if (::fstat(::fileno(file_), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return;
+  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                   ::fileno(file_), 0);
+  if (p == MAP_FAILED) return;  // read in blocks instead
+  ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+  mapping_ = p;
+  memory_ = static_cast<const uint8_t*>(p);
+  memory_size_ = static_cast<size_t>(st.st_size);
+}
+
 ByteSource::~ByteSource() {
+  if (mapping_ != nullptr) ::munmap(mapping_, memory_size_);
   if (file_ != nullptr) std::fclose(file_);
+}
+
+std::pair<const uint8_t*, size_t> ByteSource::view(size_t n, uint8_t* scratch) {
+  if (memory_ != nullptr) {
+    const size_t k = std::min<uint64_t>(n, memory_size_ - offset_);
+    const uint8_t* p = memory_ + offset_;
+    offset_ += k;
+    return {p, k};
+  }
+  return {scratch, read(scratch, n)};
 }
 
 bool ByteSource::refill() {
@@ -83,7 +109,17 @@ size_t ByteSource::read(uint8_t* dst, size_t n) {
     return k;
   }
   size_t done = 0;
-  while (done < n && refill()) {
+  while (done < n) {
+    if (pos_ == end_ && n - done >= buffer_.size()) {
+      // A large read with nothing buffered goes straight into dst.
+      const size_t k = std::fread(dst + done, 1, n - done, file_);
+      TORCH_CHECK(!std::ferror(file_), "snn::events: ", path_, ": read error at byte ", offset_);
+      done += k;
+      offset_ += k;
+      if (k == 0) break;
+      continue;
+    }
+    if (!refill()) break;
     const size_t k = std::min(n - done, end_ - pos_);
     std::memcpy(dst + done, buffer_.data() + pos_, k);
     pos_ += k;

@@ -14,7 +14,7 @@ namespace {
 using spec::Repr;
 
 // First index with t >= value (NumPy's searchsorted, side left).
-int64_t search_left(const std::vector<int64_t>& t, double value) {
+int64_t search_left(const Column<int64_t>& t, double value) {
   auto it = std::lower_bound(t.begin(), t.end(), value,
                              [](int64_t a, double v) { return static_cast<double>(a) < v; });
   return it - t.begin();
