@@ -1,6 +1,7 @@
 # Tests of the event transforms, representations and slicers.
 add_executable(snn_events_transforms_tests
   unit/events/transforms_test.cpp
+  unit/events/transforms_extra_test.cpp
 )
 target_link_libraries(snn_events_transforms_tests PRIVATE snn::snn GTest::gtest GTest::gtest_main)
 target_include_directories(snn_events_transforms_tests PRIVATE unit)

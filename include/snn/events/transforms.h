@@ -88,13 +88,31 @@ class CropTime final : public Transform {
 };
 
 struct TimeSkewOptions {
-  explicit TimeSkewOptions(double coefficient) : coefficient_(coefficient) {}
-  /// Multiplier of every timestamp. Required; e.g. 1.3.
-  TORCH_ARG(double, coefficient);
-  /// Added after the multiplication (µs). Default: 0.
-  TORCH_ARG(double, offset) = 0;
+  /// A fixed coefficient. Example: `TimeSkewOptions(1.3).offset(100)`.
+  explicit TimeSkewOptions(double coefficient) : coefficient_(coefficient, coefficient) {}
+  /// A coefficient drawn per sample, uniform in [first, second) (Tonic's coefficient=(lo, hi)).
+  /// Example: `TimeSkewOptions(RealPair{0.8, 1.2}).offset(RealPair{0, 150})`.
+  explicit TimeSkewOptions(RealPair coefficient_range) : coefficient_(coefficient_range) {}
+  /// Multiplier of every timestamp: (lo, hi), lo <= hi, finite; lo == hi is a fixed value
+  /// (and draws nothing). Required; e.g. 1.3 or (0.8, 1.2).
+  TORCH_ARG(RealPair, coefficient);
+  /// Added after the multiplication (µs): (lo, hi) as coefficient. Default: 0.
+  TORCH_ARG(RealPair, offset) = RealPair{0, 0};
+
+ public:
+  /// A fixed coefficient / offset.
+  TimeSkewOptions& coefficient(double v) {
+    coefficient_ = RealPair{v, v};
+    return *this;
+  }
+  TimeSkewOptions& offset(double v) {
+    offset_ = RealPair{v, v};
+    return *this;
+  }
 };
-/// t' = trunc(t·coefficient + offset). (Tonic's random ranges of coefficient are not offered.)
+/// t' = trunc(t·coefficient + offset). A range is drawn per sample as Tonic does,
+/// (hi - lo)·u + lo with u uniform in [0, 1): the coefficient first, then the offset. Text
+/// form `TimeSkew(coefficient=(0.8, 1.2), offset=(0, 150))`; a fixed value prints as a number.
 class TimeSkew final : public Transform {
  public:
   explicit TimeSkew(TimeSkewOptions options);
@@ -407,12 +425,16 @@ class DropEventByTime final : public Transform {
  public:
   /// duration_ratio in [0, 1). Example: `DropEventByTime(0.2)`.
   explicit DropEventByTime(double duration_ratio = 0.2);
+  /// duration_ratio drawn per sample, uniform in [first, second) with 0 <= first <= second < 1
+  /// (Tonic's duration_ratio=(lo, hi)), before the interval's start. Example:
+  /// `DropEventByTime(RealPair{0.1, 0.3})`, text form `DropEventByTime(duration_ratio=(0.1, 0.3))`.
+  explicit DropEventByTime(RealPair duration_ratio_range);
   using Transform::apply;
   Events apply(const Events& events, Rng& rng) const override;
   std::string repr() const override;
 
  private:
-  double duration_ratio_;
+  RealPair duration_ratio_;
 };
 
 /// Tonic's DropEventByArea: drops the events in a random box of
@@ -422,12 +444,18 @@ class DropEventByArea final : public Transform {
  public:
   /// area_ratio in [0, 1). Example: `DropEventByArea(0.2)`.
   explicit DropEventByArea(double area_ratio = 0.2);
+  /// area_ratio drawn per sample, uniform in [first, second) with 0 <= first <= second < 1
+  /// (Tonic's area_ratio=(lo, hi)), before the box's corner. Text form
+  /// `DropEventByArea(area_ratio=(0.1, 0.3))`. Tonic 1.7.0 draws a range's ratio as
+  /// `uniform(lo and hi)`, i.e. uniform in [hi, 1) (or [0, 1) when lo == 0) — a plain bug;
+  /// here it is uniform in [lo, hi) as Tonic documents.
+  explicit DropEventByArea(RealPair area_ratio_range);
   using Transform::apply;
   Events apply(const Events& events, Rng& rng) const override;
   std::string repr() const override;
 
  private:
-  double area_ratio_;
+  RealPair area_ratio_;
 };
 
 /// Tonic's EventDrop (Gu et al. 2021): one of four, chosen uniformly — no change;
@@ -636,6 +664,91 @@ class ToAveragedTimesurface final : public Representation {
 
  private:
   ToAveragedTimesurfaceOptions options_;
+};
+
+// ---- event downsampling (Ghosh et al. 2023) -------------------------------------------------
+
+/// How EventDownsampling turns the downsampled event counts into events.
+enum class EventDownsamplingMethod {
+  /// Integrate-and-fire per target pixel; text form "integrator".
+  Integrator,
+  /// The integrator's spikes, differentiated over frames of dt; text form "differentiator".
+  Differentiator,
+};
+
+struct EventDownsamplingOptions {
+  /// target_size: (width, height) of the new sensor, each >= 1. dt: the integration step in
+  /// milliseconds (as Tonic; timestamps are µs), > 0. Example:
+  /// `EventDownsamplingOptions(IntPair{20, 15}, 0.5)`.
+  EventDownsamplingOptions(IntPair target_size, double dt) : target_size_(target_size), dt_(dt) {}
+  TORCH_ARG(IntPair, target_size);
+  TORCH_ARG(double, dt);
+  /// Integrator or Differentiator. Default: Integrator.
+  TORCH_ARG(EventDownsamplingMethod, downsampling_method) = EventDownsamplingMethod::Integrator;
+  /// A target pixel fires when its integrated ON - OFF count v satisfies v >= noise_threshold
+  /// (an ON event) or -v >= noise_threshold (an OFF event), >= 0. Default: 0 (Tonic's
+  /// functional default; then every pixel fires in every step, a pixel at v = 0 both ON and
+  /// OFF — Tonic's rule, kept). Example: 2.
+  TORCH_ARG(int64_t, noise_threshold) = 0;
+  /// Differentiator only: integrator steps per dt, >= 1. Default: 2.
+  TORCH_ARG(int64_t, differentiator_time_bins) = 2;
+};
+/// Tonic's EventDownsampling (Ghosh et al. 2023, "Insect-inspired spatio-temporal
+/// downsampling of event-based input"). The sensor size is the events' own (Tonic's
+/// sensor_size); the new sensor is (target width, target height, 2). Needs a y column and
+/// polarities in {0, 1}.
+///
+/// Integrator: x' = trunc(x·W'/W), y' = trunc(y·H'/H); the events are counted into frames as
+/// `ToFrame(time_window = dt·1000 µs)` does (windows from the first event's time; the last,
+/// incomplete window is dropped, as ToFrame's include_incomplete=false). Per frame k, each
+/// target pixel's v += (ON count - OFF count); where v >= noise_threshold an event
+/// (x', y', p=1, t=trunc(k·dt·1000)) is emitted, where -v >= noise_threshold an event with
+/// p=0, and v is reset to 0 at those pixels. Events of one frame: all ON (by y, then x), then
+/// all OFF (by y, then x). Output times count from 0 at the first window (as Tonic).
+///
+/// Differentiator: runs the integrator with steps of dt / differentiator_time_bins; frame
+/// f = floor(step time / (dt·1000)) counts, per pixel and polarity, the steps of frame f where
+/// the integrator fired. An event (x', y', p, t=trunc(f·dt·1000)) is emitted where the count
+/// of frame f + 1 exceeds frame f's, for f over the frames up to the last one with a spike
+/// (ordered by t, y, x, then p).
+///
+/// Differences from Tonic 1.7.0 (which fails in these cases): no spike at all, or empty
+/// events, give empty events (Tonic raises); the differentiator's step need not be shorter
+/// than the last timestamp (Tonic asserts it); counts and times are not wrapped to Tonic's
+/// int16 frame counts and int32 output times. Example:
+/// `EventDownsampling(EventDownsamplingOptions(IntPair{20, 15}, 0.5).noise_threshold(2))`,
+/// text form `EventDownsampling(target_size=(20, 15), dt=0.5, downsampling_method="integrator",
+/// noise_threshold=2, differentiator_time_bins=2)`.
+class EventDownsampling final : public Transform {
+ public:
+  explicit EventDownsampling(EventDownsamplingOptions options);
+  using Transform::apply;
+  Events apply(const Events& events, Rng& rng) const override;
+  std::string repr() const override;
+  const EventDownsamplingOptions& options() const { return options_; }
+
+ private:
+  EventDownsamplingOptions options_;
+};
+
+// ---- sparse representation ----------------------------------------------------------------
+
+/// Tonic's ToSparseTensor: ToFrame's frames (the same options, rules and shape, start_time /
+/// end_time included, which Tonic's ToSparseTensor does not take) as a coalesced sparse COO
+/// tensor, built from the events without a dense intermediate. `apply(e).to_dense()` equals
+/// `ToFrame(options).apply(e)`. Values are int32 counts (Tonic: int16, from its int16
+/// frames, see ToFrame). Text form: ToFrame's with the name ToSparseTensor, e.g.
+/// `ToSparseTensor(time_window=1000, event_count=none, ...)`. Code that needs dense, strided
+/// tensors (DiskCachedDataset, PadTensors) takes ToFrame instead, or `.to_dense()`.
+class ToSparseTensor final : public Representation {
+ public:
+  explicit ToSparseTensor(ToFrameOptions options);
+  at::Tensor apply(const Events& events) const override;
+  std::string repr() const override;
+  const ToFrameOptions& options() const { return options_; }
+
+ private:
+  ToFrameOptions options_;
 };
 
 }  // namespace snn::events

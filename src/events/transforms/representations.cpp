@@ -403,16 +403,21 @@ RepresentationPtr parse_representation(const std::string& text) {
   const spec::Value call = spec::parse(text, kWhat);
   spec::Args a(call, kWhat);
   RepresentationPtr r;
-  if (call.text == "ToFrame") {
-    r = std::make_shared<ToFrame>(ToFrameOptions()
-                                      .time_window(a.optional_real("time_window"))
-                                      .event_count(a.optional_integer("event_count"))
-                                      .n_time_bins(a.optional_integer("n_time_bins"))
-                                      .n_event_bins(a.optional_integer("n_event_bins"))
-                                      .overlap(a.real("overlap", 0.0))
-                                      .include_incomplete(a.boolean("include_incomplete", false))
-                                      .start_time(a.optional_real("start_time"))
-                                      .end_time(a.optional_real("end_time")));
+  if (call.text == "ToFrame" || call.text == "ToSparseTensor") {
+    const auto o = ToFrameOptions()
+                       .time_window(a.optional_real("time_window"))
+                       .event_count(a.optional_integer("event_count"))
+                       .n_time_bins(a.optional_integer("n_time_bins"))
+                       .n_event_bins(a.optional_integer("n_event_bins"))
+                       .overlap(a.real("overlap", 0.0))
+                       .include_incomplete(a.boolean("include_incomplete", false))
+                       .start_time(a.optional_real("start_time"))
+                       .end_time(a.optional_real("end_time"));
+    if (call.text == "ToFrame") {
+      r = std::make_shared<ToFrame>(o);
+    } else {
+      r = std::make_shared<ToSparseTensor>(o);
+    }
   } else if (call.text == "ToBinaRep") {
     r = std::make_shared<ToBinaRep>(
         ToBinaRepOptions().n_frames(a.integer("n_frames", 1)).n_bits(a.integer("n_bits", 8)));
@@ -435,8 +440,8 @@ RepresentationPtr parse_representation(const std::string& text) {
     r = std::make_shared<ToTimesurface>(a.real("dt"), a.real("tau"));
   } else {
     TORCH_CHECK(false, kWhat, ": unknown representation '", call.text,
-                "' (known: ToAveragedTimesurface, ToBinaRep, ToFrame, ToImage, ToTimesurface, "
-                "ToVoxelGrid)");
+                "' (known: ToAveragedTimesurface, ToBinaRep, ToFrame, ToImage, ToSparseTensor, "
+                "ToTimesurface, ToVoxelGrid)");
   }
   a.finish();
   return r;

@@ -2,6 +2,8 @@
 set(SNN_EVENTS_TRANSFORMS_SOURCES
   src/events/transforms/spec.cpp
   src/events/transforms/transforms.cpp
+  src/events/transforms/downsampling.cpp
+  src/events/transforms/sparse.cpp
   src/events/transforms/representations.cpp
   src/events/transforms/slicers.cpp
   src/events/transforms/transform_ops.cpp

@@ -77,15 +77,31 @@ Events gather(const Events& e, const std::vector<int64_t>& idx) {
   return out;
 }
 
+// The events i with keep[i] != 0, in order, copied without branches.
+Events compact(const Events& e, const uint8_t* keep) {
+  Events out(e.sensor(), e.has_y());
+  const int64_t n = e.size();
+  out.resize(n);
+  int64_t* ot = out.t.data();
+  int16_t *ox = out.x.data(), *oy = out.y.data(), *op = out.p.data();
+  int64_t k = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ot[k] = e.t[i];
+    ox[k] = e.x[i];
+    oy[k] = e.y[i];
+    op[k] = e.p[i];
+    k += keep[i] != 0;
+  }
+  out.resize(k);
+  return out;
+}
+
 // Keeps the events where keep(i) holds, in order.
 template <typename Pred>
 Events filter(const Events& e, Pred keep) {
-  std::vector<int64_t> idx;
-  idx.reserve(e.size());
-  for (int64_t i = 0; i < e.size(); ++i) {
-    if (keep(i)) idx.push_back(i);
-  }
-  return gather(e, idx);
+  std::vector<uint8_t> mask(static_cast<size_t>(e.size()));
+  for (int64_t i = 0; i < e.size(); ++i) mask[i] = keep(i) ? 1 : 0;
+  return compact(e, mask.data());
 }
 
 // Row-major pixel index (x + W·y) and the number of pixels; audio: x.
@@ -119,23 +135,30 @@ std::string CropTime::repr() const {
 // ---- TimeSkew, TimeAlignment -----------------------------------------------------------------
 
 TimeSkew::TimeSkew(TimeSkewOptions options) : options_(std::move(options)) {
-  TORCH_CHECK(std::isfinite(options_.coefficient()),
-              "snn::events::TimeSkew: coefficient must be finite, got ", options_.coefficient());
-  TORCH_CHECK(std::isfinite(options_.offset()),
-              "snn::events::TimeSkew: offset must be finite, got ", options_.offset());
+  const auto ok = [](const RealPair& r) {
+    return std::isfinite(r.first) && std::isfinite(r.second) && r.first <= r.second;
+  };
+  TORCH_CHECK(ok(options_.coefficient()),
+              "snn::events::TimeSkew: coefficient must be finite (a range: lo <= hi), got "
+              "coefficient=",
+              format_range(options_.coefficient()));
+  TORCH_CHECK(ok(options_.offset()),
+              "snn::events::TimeSkew: offset must be finite (a range: lo <= hi), got offset=",
+              format_range(options_.offset()));
 }
-Events TimeSkew::apply(const Events& e, Rng&) const {
+Events TimeSkew::apply(const Events& e, Rng& rng) const {
+  // Tonic draws the coefficient, then the offset (each only when given as a range).
+  const double coefficient = draw(options_.coefficient(), rng);
+  const double offset = draw(options_.offset(), rng);
   Events out = e;
   for (auto& t : out.t) {
-    t = static_cast<int64_t>(static_cast<double>(t) * options_.coefficient() + options_.offset());
+    t = static_cast<int64_t>(static_cast<double>(t) * coefficient + offset);
   }
   return out;
 }
 std::string TimeSkew::repr() const {
-  return Repr("TimeSkew")
-      .arg("coefficient", options_.coefficient())
-      .arg("offset", options_.offset())
-      .str();
+  return "TimeSkew(coefficient=" + format_range(options_.coefficient()) +
+         ", offset=" + format_range(options_.offset()) + ")";
 }
 
 Events TimeAlignment::apply(const Events& e, Rng&) const {
@@ -161,8 +184,9 @@ Events TimeJitter::apply(const Events& e, Rng& rng) const {
                                  at::TensorOptions().dtype(at::kFloat));
     const float* z = noise.const_data_ptr<float>();
     const double std = options_.std();
+    int64_t* t = out.t.data();
     for (int64_t i = 0; i < out.size(); ++i) {
-      out.t[i] = static_cast<int64_t>(static_cast<double>(out.t[i]) + std * z[i]);
+      t[i] = static_cast<int64_t>(static_cast<double>(t[i]) + std * z[i]);
     }
   }
   if (options_.clip_negative() &&
@@ -559,16 +583,20 @@ Events DropEvent::apply(const Events& e, Rng& rng) const {
   const double p = draw(p_, rng);
   const int64_t n = e.size();
   const auto n_drop = std::min<int64_t>(n, static_cast<int64_t>(p * static_cast<double>(n) + 0.5));
-  // A partial Fisher-Yates shuffle picks n_drop distinct indices uniformly.
-  std::vector<int64_t> idx(n);
-  std::iota(idx.begin(), idx.end(), 0);
-  std::vector<uint8_t> keep(n, 1);
-  for (int64_t i = 0; i < n_drop; ++i) {
-    const int64_t j = i + static_cast<int64_t>(uniform_below(rng, static_cast<uint64_t>(n - i)));
-    std::swap(idx[i], idx[j]);
-    keep[idx[i]] = 0;
+  // n_drop distinct indices, uniformly: draw indices at random and skip repeats (at most
+  // twice as many draws as picks, since the smaller of the dropped and kept sets is drawn).
+  const bool pick_dropped = 2 * n_drop <= n;
+  const int64_t picks = pick_dropped ? n_drop : n - n_drop;
+  std::vector<uint8_t> keep(static_cast<size_t>(n), pick_dropped ? 1 : 0);
+  const uint8_t picked = pick_dropped ? 0 : 1;
+  for (int64_t k = 0; k < picks;) {
+    const auto j = static_cast<size_t>(uniform_below(rng, static_cast<uint64_t>(n)));
+    if (keep[j] != picked) {
+      keep[j] = picked;
+      ++k;
+    }
   }
-  return filter(e, [&](int64_t i) { return static_cast<bool>(keep[i]); });
+  return compact(e, keep.data());
 }
 std::string DropEvent::repr() const {
   return "DropEvent(p=" + format_range(p_) + ")";
@@ -609,16 +637,21 @@ std::string DropPixel::repr() const {
 
 // ---- DropEventByTime, DropEventByArea, UniformNoise
 
-DropEventByTime::DropEventByTime(double duration_ratio) : duration_ratio_(duration_ratio) {
-  TORCH_CHECK(
-      duration_ratio >= 0 && duration_ratio < 1,
-      "snn::events::DropEventByTime: duration_ratio must lie in [0, 1), got duration_ratio=",
-      duration_ratio);
+DropEventByTime::DropEventByTime(double duration_ratio)
+    : DropEventByTime(RealPair{duration_ratio, duration_ratio}) {}
+DropEventByTime::DropEventByTime(RealPair duration_ratio_range)
+    : duration_ratio_(duration_ratio_range) {
+  const auto& r = duration_ratio_;
+  TORCH_CHECK(r.first >= 0 && r.second < 1 && r.first <= r.second,
+              "snn::events::DropEventByTime: duration_ratio must lie in [0, 1), got "
+              "duration_ratio=",
+              format_range(r), r.first == r.second ? "" : " (a range needs 0 <= lo <= hi < 1)");
 }
 Events DropEventByTime::apply(const Events& e, Rng& rng) const {
   if (e.empty()) return e;
+  const double ratio = draw(duration_ratio_, rng);
   const auto t_end = static_cast<double>(*std::max_element(e.t.begin(), e.t.end()));
-  const double length = t_end * duration_ratio_;
+  const double length = t_end * ratio;
   const double start = std::uniform_real_distribution<double>(0.0, t_end - length)(rng);
   return filter(e, [&](int64_t i) {
     const auto t = static_cast<double>(e.t[i]);
@@ -626,19 +659,23 @@ Events DropEventByTime::apply(const Events& e, Rng& rng) const {
   });
 }
 std::string DropEventByTime::repr() const {
-  return Repr("DropEventByTime").arg("duration_ratio", duration_ratio_).str();
+  return "DropEventByTime(duration_ratio=" + format_range(duration_ratio_) + ")";
 }
 
-DropEventByArea::DropEventByArea(double area_ratio) : area_ratio_(area_ratio) {
-  TORCH_CHECK(
-      area_ratio >= 0 && area_ratio < 1,
-      "snn::events::DropEventByArea: area_ratio must lie in [0, 1), got area_ratio=", area_ratio);
+DropEventByArea::DropEventByArea(double area_ratio)
+    : DropEventByArea(RealPair{area_ratio, area_ratio}) {}
+DropEventByArea::DropEventByArea(RealPair area_ratio_range) : area_ratio_(area_ratio_range) {
+  const auto& r = area_ratio_;
+  TORCH_CHECK(r.first >= 0 && r.second < 1 && r.first <= r.second,
+              "snn::events::DropEventByArea: area_ratio must lie in [0, 1), got area_ratio=",
+              format_range(r), r.first == r.second ? "" : " (a range needs 0 <= lo <= hi < 1)");
 }
 Events DropEventByArea::apply(const Events& e, Rng& rng) const {
   check_has_y("DropEventByArea", e);
+  const double ratio = draw(area_ratio_, rng);
   const int64_t W = e.sensor().width, H = e.sensor().height;
-  const auto cut_w = static_cast<int64_t>(static_cast<double>(W) * area_ratio_);
-  const auto cut_h = static_cast<int64_t>(static_cast<double>(H) * area_ratio_);
+  const auto cut_w = static_cast<int64_t>(static_cast<double>(W) * ratio);
+  const auto cut_h = static_cast<int64_t>(static_cast<double>(H) * ratio);
   const int64_t x1 = std::uniform_int_distribution<int64_t>(0, W - cut_w - 1)(rng);
   const int64_t y1 = std::uniform_int_distribution<int64_t>(0, H - cut_h - 1)(rng);
   return filter(e, [&](int64_t i) {
@@ -646,7 +683,7 @@ Events DropEventByArea::apply(const Events& e, Rng& rng) const {
   });
 }
 std::string DropEventByArea::repr() const {
-  return Repr("DropEventByArea").arg("area_ratio", area_ratio_).str();
+  return "DropEventByArea(area_ratio=" + format_range(area_ratio_) + ")";
 }
 
 Events EventDrop::apply(const Events& e, Rng& rng) const {
@@ -746,7 +783,8 @@ const std::map<std::string, Builder>& builders() {
       {"TimeSkew",
        [](spec::Args& a) {
          return std::make_shared<TimeSkew>(
-             TimeSkewOptions(a.real("coefficient")).offset(a.real("offset", 0.0)));
+             TimeSkewOptions(required(a.optional_real_pair("coefficient"), a, "coefficient"))
+                 .offset(a.optional_real_pair("offset").value_or(RealPair{0, 0})));
        }},
       {"TimeAlignment", [](spec::Args&) { return std::make_shared<TimeAlignment>(); }},
       {"TimeJitter",
@@ -832,10 +870,29 @@ const std::map<std::string, Builder>& builders() {
        }},
       {"DropEventByTime",
        [](spec::Args& a) {
-         return std::make_shared<DropEventByTime>(a.real("duration_ratio", 0.2));
+         return std::make_shared<DropEventByTime>(
+             a.optional_real_pair("duration_ratio").value_or(RealPair{0.2, 0.2}));
        }},
       {"DropEventByArea",
-       [](spec::Args& a) { return std::make_shared<DropEventByArea>(a.real("area_ratio", 0.2)); }},
+       [](spec::Args& a) {
+         return std::make_shared<DropEventByArea>(
+             a.optional_real_pair("area_ratio").value_or(RealPair{0.2, 0.2}));
+       }},
+      {"EventDownsampling",
+       [](spec::Args& a) {
+         const EventDownsamplingOptions d(IntPair{1, 1}, 1);
+         return std::make_shared<EventDownsampling>(
+             EventDownsamplingOptions(
+                 required(a.optional_integer_pair("target_size"), a, "target_size"), a.real("dt"))
+                 .downsampling_method(a.choice("downsampling_method",
+                                               {"integrator", "differentiator"},
+                                               "integrator") == "differentiator"
+                                          ? EventDownsamplingMethod::Differentiator
+                                          : EventDownsamplingMethod::Integrator)
+                 .noise_threshold(a.integer("noise_threshold", d.noise_threshold()))
+                 .differentiator_time_bins(
+                     a.integer("differentiator_time_bins", d.differentiator_time_bins())));
+       }},
       {"EventDrop", [](spec::Args&) { return std::make_shared<EventDrop>(); }},
       {"UniformNoise",
        [](spec::Args& a) {
