@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "events/transforms/spec.h"
+#include "util/target_clones.h"
 
 namespace snn::events {
 namespace {
@@ -104,6 +105,25 @@ Events filter(const Events& e, Pred keep) {
   return compact(e, mask.data());
 }
 
+// Downsample's arithmetic: Tonic's t·ft + 0 and x·fx, y·fy in float64, truncated back.
+SNN_TARGET_CLONES
+void scale_columns(const int64_t* t, const int16_t* x, const int16_t* y, int64_t n, double ft,
+                   double fx, double fy, int64_t* ot, int16_t* ox, int16_t* oy) {
+  for (int64_t i = 0; i < n; ++i) {
+    ot[i] = static_cast<int64_t>(static_cast<double>(t[i]) * ft + 0.0);
+    ox[i] = static_cast<int16_t>(static_cast<double>(x[i]) * fx);
+    oy[i] = static_cast<int16_t>(static_cast<double>(y[i]) * fy);
+  }
+}
+
+// TimeJitter's arithmetic: t' = trunc(t + std·z).
+SNN_TARGET_CLONES
+void jitter_column(const int64_t* t, const float* z, int64_t n, double std, int64_t* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = static_cast<int64_t>(static_cast<double>(t[i]) + std * static_cast<double>(z[i]));
+  }
+}
+
 // Row-major pixel index (x + W·y) and the number of pixels; audio: x.
 int64_t n_pixels(const Events& e) {
   return e.sensor().width * (e.has_y() ? std::max<int64_t>(e.sensor().height, 1) : 1);
@@ -126,6 +146,13 @@ CropTime::CropTime(CropTimeOptions options) : options_(std::move(options)) {
 Events CropTime::apply(const Events& e, Rng&) const {
   const int64_t lo = options_.min();
   const int64_t hi = options_.max().value_or(std::numeric_limits<int64_t>::max());
+  // Events in time order (as files and Tonic's datasets hold them): the kept events are one
+  // run, found by binary search and copied as a block.
+  if (std::is_sorted(e.t.begin(), e.t.end())) {
+    const auto first = std::lower_bound(e.t.begin(), e.t.end(), lo) - e.t.begin();
+    const auto last = std::upper_bound(e.t.begin() + first, e.t.end(), hi) - e.t.begin();
+    return e.slice(first, std::max(first, last));
+  }
   return filter(e, [&](int64_t i) { return e.t[i] >= lo && e.t[i] <= hi; });
 }
 std::string CropTime::repr() const {
@@ -176,22 +203,30 @@ TimeJitter::TimeJitter(TimeJitterOptions options) : options_(std::move(options))
               "snn::events::TimeJitter: std must be >= 0, got std=", options_.std());
 }
 Events TimeJitter::apply(const Events& e, Rng& rng) const {
-  Events out = e;
-  if (options_.std() > 0 && !out.empty()) {
+  Events out;
+  if (options_.std() > 0 && !e.empty()) {
     // ATen's vectorised float32 normal sampler (seeded from rng): several times faster than
     // one std::normal_distribution draw per event; float32 z is ample for a jitter in µs.
-    const auto noise = at::randn({out.size()}, at::make_generator<at::CPUGeneratorImpl>(rng()),
+    const auto noise = at::randn({e.size()}, at::make_generator<at::CPUGeneratorImpl>(rng()),
                                  at::TensorOptions().dtype(at::kFloat));
     const float* z = noise.const_data_ptr<float>();
     const double std = options_.std();
-    int64_t* t = out.t.data();
-    for (int64_t i = 0; i < out.size(); ++i) {
-      t[i] = static_cast<int64_t>(static_cast<double>(t[i]) + std * z[i]);
+    out = Events(e.sensor(), e.has_y());
+    out.resize(e.size());
+    std::copy(e.x.begin(), e.x.end(), out.x.begin());
+    std::copy(e.y.begin(), e.y.end(), out.y.begin());
+    std::copy(e.p.begin(), e.p.end(), out.p.begin());
+    jitter_column(e.t.data(), z, e.size(), std, out.t.data());
+    if (options_.clip_negative() &&
+        std::any_of(out.t.begin(), out.t.end(), [](int64_t t) { return t < 0; })) {
+      out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
     }
-  }
-  if (options_.clip_negative() &&
-      std::any_of(out.t.begin(), out.t.end(), [](int64_t t) { return t < 0; })) {
-    out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
+  } else {
+    out = e;
+    if (options_.clip_negative() &&
+        std::any_of(out.t.begin(), out.t.end(), [](int64_t t) { return t < 0; })) {
+      out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
+    }
   }
   if (options_.sort_timestamps()) {
     std::vector<int64_t> order(out.size());
@@ -375,15 +410,11 @@ Events Downsample::apply(const Events& e, Rng&) const {
   // Coordinates are int16.
   TORCH_CHECK(s.width <= 32768 && s.height <= 32768, "snn::events::Downsample: the scaled sensor ",
               s, " has coordinates beyond the int16 range of events");
-  Events out = e;
-  out.set_sensor(s);
-  const double ft = o.time_factor();
-  for (int64_t i = 0; i < e.size(); ++i) {
-    // Tonic: t·factor + 0 and x·factor in float64, truncated back into integers.
-    out.t[i] = static_cast<int64_t>(static_cast<double>(e.t[i]) * ft + 0.0);
-    out.x[i] = static_cast<int16_t>(static_cast<double>(e.x[i]) * fx);
-    out.y[i] = static_cast<int16_t>(static_cast<double>(e.y[i]) * fy);
-  }
+  Events out(s, e.has_y());
+  out.resize(e.size());
+  std::copy(e.p.begin(), e.p.end(), out.p.begin());
+  scale_columns(e.t.data(), e.x.data(), e.y.data(), e.size(), o.time_factor(), fx, fy,
+                out.t.data(), out.x.data(), out.y.data());
   return out;
 }
 std::string Downsample::repr() const {
