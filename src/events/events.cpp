@@ -5,6 +5,8 @@
 
 #include <ostream>
 
+#include "util/target_clones.h"
+
 namespace snn::events {
 
 std::ostream& operator<<(std::ostream& os, const SensorSize& s) {
@@ -43,15 +45,46 @@ int64_t Events::duration() const {
   return size() < 2 ? 0 : t.back() - t.front();
 }
 
+namespace {
+
+// Columns -> rows (t, x, y, p) of int64.
+SNN_TARGET_CLONES
+void interleave(const int64_t* t, const int16_t* x, const int16_t* y, const int16_t* p, int64_t n,
+                int64_t* rows) {
+  for (int64_t i = 0; i < n; ++i) {
+    rows[4 * i] = t[i];
+    rows[4 * i + 1] = x[i];
+    rows[4 * i + 2] = y[i];
+    rows[4 * i + 3] = p[i];
+  }
+}
+
+// Rows (t, x, y, p) of int64 -> columns (y = 0 without a y column); false if an x or y lies
+// outside [0, W) x [0, H) or a p outside int16.
+SNN_TARGET_CLONES
+bool deinterleave(const int64_t* rows, int64_t n, int64_t W, int64_t H, bool has_y, int64_t* t,
+                  int16_t* x, int16_t* y, int16_t* p) {
+  bool ok = true;
+  const int64_t y_keep = has_y ? -1 : 0;  // mask: y itself, or 0
+  const int64_t h = has_y ? H : 1;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t* r = rows + 4 * i;
+    const int64_t yi = r[2] & y_keep;
+    t[i] = r[0];
+    x[i] = static_cast<int16_t>(r[1]);
+    y[i] = static_cast<int16_t>(yi);
+    p[i] = static_cast<int16_t>(r[3]);
+    ok &= (r[1] >= 0) & (r[1] < W) & (yi >= 0) & (yi < h) & (r[3] >= INT16_MIN) &
+          (r[3] <= INT16_MAX);
+  }
+  return ok;
+}
+
+}  // namespace
+
 at::Tensor Events::to_tensor() const {
   auto out = at::empty({size(), 4}, at::TensorOptions().dtype(at::kLong));
-  int64_t* row = out.mutable_data_ptr<int64_t>();
-  for (int64_t i = 0; i < size(); ++i, row += 4) {
-    row[0] = t[i];
-    row[1] = x[i];
-    row[2] = y[i];
-    row[3] = p[i];
-  }
+  interleave(t.data(), x.data(), y.data(), p.data(), size(), out.mutable_data_ptr<int64_t>());
   return out;
 }
 
@@ -68,16 +101,8 @@ Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has
   Events out(sensor, has_y);
   out.resize(n);
   // One pass without branches; the slow pass below only names a bad event.
-  bool ok = true;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t* r = a + 4 * i;
-    out.t[i] = r[0];
-    out.x[i] = static_cast<int16_t>(r[1]);
-    out.y[i] = has_y ? static_cast<int16_t>(r[2]) : int16_t{0};
-    out.p[i] = static_cast<int16_t>(r[3]);
-    ok &= r[1] >= 0 && r[1] < sensor.width && (!has_y || (r[2] >= 0 && r[2] < sensor.height)) &&
-          r[3] >= INT16_MIN && r[3] <= INT16_MAX;
-  }
+  const bool ok = deinterleave(a, n, sensor.width, sensor.height, has_y, out.t.data(),
+                               out.x.data(), out.y.data(), out.p.data());
   if (!ok) {
     for (int64_t i = 0; i < n; ++i) {
       const int64_t* r = a + 4 * i;

@@ -26,7 +26,7 @@ int32_t load_i32(const uint8_t* p) {
 class AEDAT3Decoder final : public Decoder {
  public:
   AEDAT3Decoder(std::unique_ptr<ByteSource> source, const ReadOptions& options)
-      : Decoder(std::move(source)), buffer_(kEventsPerBlock * kPolaritySize) {
+      : Decoder(std::move(source)) {
     if (source_->peek() != '#') fail(0, "not an AEDAT file (no '#' header)");
     const auto lines = read_header_lines(*source_, '#', "#!END-HEADER");
     if (lines.empty() || lines[0].rfind("#!AER-DAT3", 0) != 0) {
@@ -81,7 +81,7 @@ class AEDAT3Decoder final : public Decoder {
     }
     const int64_t n = std::min(remaining_, kEventsPerBlock);
     const uint64_t start = source_->offset();
-    const auto [data, got] = source_->view(size_t(n * kPolaritySize), buffer_.data());
+    const auto [data, got] = view(size_t(n * kPolaritySize));
     if (got < size_t(n * kPolaritySize)) {
       fail(start + got - got % kPolaritySize,
            "truncated AEDAT polarity event (packet at byte " + std::to_string(packet_at_) + ")");
@@ -102,7 +102,6 @@ class AEDAT3Decoder final : public Decoder {
   }
 
  private:
-  std::vector<uint8_t> buffer_;
   int64_t remaining_ = 0, valid_left_ = 0, overflow_ = 0;
   uint64_t packet_at_ = 0;
 };

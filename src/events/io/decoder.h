@@ -29,10 +29,18 @@ class ByteSource {
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
-  /// Opens a file and maps it into memory when `map` and the system allows (a regular,
-  /// non-empty file), else reads it in blocks. A mapped file must not shrink while it is
-  /// read (as for any mapped file, the system would end the process).
-  ByteSource(const std::string& path, bool map);
+  /// Opens a file to be read whole: a small one (under 1 MiB) is read into memory at once, a
+  /// larger one mapped into memory when the system allows (a regular file), else read in
+  /// blocks. A mapped file must not shrink while it is read (as for any mapped file, the
+  /// system would end the process).
+  ByteSource(const std::string& path, bool whole);
+
+  /// Whether the bytes are in memory (view() then copies nothing).
+  bool in_memory() const { return memory_ != nullptr; }
+  /// The size of the data when in memory, else 0 (unknown).
+  size_t memory_size() const { return memory_ != nullptr ? memory_size_ : 0; }
+  /// Back to the first byte.
+  void rewind();
 
   /// Reads up to n bytes into dst; fewer only at the end of the data.
   size_t read(uint8_t* dst, size_t n);
@@ -54,7 +62,8 @@ class ByteSource {
   std::FILE* file_ = nullptr;
   const uint8_t* memory_ = nullptr;
   size_t memory_size_ = 0;
-  void* mapping_ = nullptr;  // owned mmap of the whole file (memory_ points into it)
+  void* mapping_ = nullptr;     // owned mmap of the whole file (memory_ points into it)
+  std::vector<uint8_t> owned_;  // or the whole (small) file, read at once
   std::vector<uint8_t> buffer_;
   size_t pos_ = 0, end_ = 0;
   uint64_t offset_ = 0;  // of buffer_[pos_]
@@ -74,6 +83,12 @@ class Decoder {
 
  protected:
   explicit Decoder(std::unique_ptr<ByteSource> source) : source_(std::move(source)) {}
+  /// The next up to n bytes of the source (see ByteSource::view); a scratch buffer is kept
+  /// only for sources that are not in memory.
+  std::pair<const uint8_t*, size_t> view(size_t n) {
+    if (!source_->in_memory() && scratch_.size() < n) scratch_.resize(n);
+    return source_->view(n, scratch_.data());
+  }
   /// Sets the sensor: the option's, else the header's, else `fallback` (remembering which,
   /// for error messages).
   void set_sensor(const ReadOptions& options, std::optional<SensorSize> from_header,
@@ -88,6 +103,7 @@ class Decoder {
   }
 
   std::unique_ptr<ByteSource> source_;
+  std::vector<uint8_t> scratch_;
   SensorSize sensor_;
   std::string sensor_origin_;
 };
@@ -147,6 +163,10 @@ class EventAppender {
   int64_t* t_ = nullptr;
   int16_t *x_ = nullptr, *y_ = nullptr, *p_ = nullptr;
 };
+
+/// The format of the data of `source` (at its first byte; the source is left anywhere):
+/// detect_format() for a source; `path` gives the extension.
+FileFormat detect_format(ByteSource& source, const std::string& path);
 
 /// Every event of a decoder.
 Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);

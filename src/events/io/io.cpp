@@ -22,6 +22,10 @@ constexpr char kHDF5Signature[] = "\x89HDF\r\n\x1a\n";
 
 FileFormat detect_format(const std::string& path) {
   detail::ByteSource source(path);
+  return detail::detect_format(source, path);
+}
+
+FileFormat detail::detect_format(ByteSource& source, const std::string& path) {
   const std::string ext = extension(path);
   // N-MNIST has no header: its first byte (an x address) may be anything.
   if (ext == ".bin") return FileFormat::NMNIST;
@@ -52,21 +56,23 @@ FileFormat detect_format(const std::string& path) {
 }
 
 Events read_events(const std::string& path, FileFormat format, const ReadOptions& options) {
-  if (format == FileFormat::Auto) format = detect_format(path);
+  // The whole file is read: in memory at once, or mapped (no copy through a read buffer).
+  auto source = std::make_unique<detail::ByteSource>(path, /*whole=*/true);
+  if (format == FileFormat::Auto) {
+    format = detail::detect_format(*source, path);
+    source->rewind();
+  }
   TORCH_CHECK(format != FileFormat::HDF5, "snn::events: ", path,
               ": an HDF5 file holds many samples; read it with HSDFile");
-  // The whole file is read: map it (no copy through a read buffer).
-  auto decoder = detail::make_decoder(
-      format, std::make_unique<detail::ByteSource>(path, /*map=*/true), options);
   // Capacity for the events the file can hold at its format's usual size per event: a hint
   // from the real file size (never from a field of the file), which saves the regrowth.
-  std::error_code ec;
-  const auto bytes = std::filesystem::file_size(path, ec);
+  const auto bytes = static_cast<int64_t>(source->memory_size());
   const int64_t per_event = format == FileFormat::NMNIST ? 5
                             : format == FileFormat::EVT3 ? 2
                             : format == FileFormat::EVT2 ? 4
                                                          : 8;
-  return detail::decode_all(*decoder, ec ? 0 : static_cast<int64_t>(bytes) / per_event);
+  auto decoder = detail::make_decoder(format, std::move(source), options);
+  return detail::decode_all(*decoder, bytes / per_event);
 }
 
 void write_events(const Events& events, const std::string& path, FileFormat format) {

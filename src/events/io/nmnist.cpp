@@ -56,13 +56,13 @@ size_t decode_records(const uint8_t* data, size_t records, int64_t* t, int16_t* 
 class NMNISTDecoder final : public Decoder {
  public:
   NMNISTDecoder(std::unique_ptr<ByteSource> source, const ReadOptions& options)
-      : Decoder(std::move(source)), buffer_(kBlockRecords * kRecord) {
+      : Decoder(std::move(source)) {
     set_sensor(options, std::nullopt, SensorSize{34, 34, 2}, "N-MNIST");
   }
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const auto [data, got] = source_->view(kBlockRecords * kRecord, buffer_.data());
+    const auto [data, got] = view(kBlockRecords * kRecord);
     if (got % kRecord != 0) {
       fail(start + got - got % kRecord,
            "truncated N-MNIST record (" + std::to_string(got % kRecord) + " of 5 bytes)");
@@ -89,7 +89,6 @@ class NMNISTDecoder final : public Decoder {
   }
 
  private:
-  std::vector<uint8_t> buffer_;
   int64_t overflow_ = 0;
 };
 

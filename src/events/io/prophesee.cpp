@@ -12,6 +12,8 @@ namespace snn::events::detail {
 namespace {
 
 constexpr SensorSize kGen3{640, 480, 2};
+// Bytes decoded per block (a multiple of every word and event size).
+constexpr size_t kBlockBytes = size_t{1} << 18;
 constexpr SensorSize kGen4{1280, 720, 2};
 
 std::string lower(std::string s) {
@@ -67,42 +69,61 @@ class EVT2Decoder final : public Decoder {
  public:
   EVT2Decoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
               std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{4} << 16) {
+      : Decoder(std::move(source)) {
     set_sensor(options, header_sensor, kGen3, "EVT2 (Gen3)");
   }
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
+    const auto [data, got] = view(kBlockBytes);
     if (got % 4 != 0) fail(start + got - got % 4, truncated("EVT2 word", got % 4, 4));
-    EventAppender sink(out, got / 4);
+    // Every word could be an event: room for all, written through raw pointers; a CD word is
+    // written unconditionally and kept (k advances) only once a time base is set.
+    const auto base = static_cast<size_t>(out.size());
+    out.resize(static_cast<int64_t>(base + got / 4));
+    int64_t* t = out.t.data() + base;
+    int16_t *xs = out.x.data() + base, *ys = out.y.data() + base, *ps = out.p.data() + base;
+    const auto W = static_cast<uint32_t>(sensor_.width), H = static_cast<uint32_t>(sensor_.height);
+    TimeHigh th = time_high_;  // a local copy: the column stores cannot alias it
+    const bool set_at_start = th.set;
+    uint32_t bad = 0;
+    size_t k = 0;
     for (size_t i = 0; i < got; i += 4) {
       const uint32_t w = load_u32(data + i);
-      switch (w >> 28) {
-        case 0x0:  // CD off
-        case 0x1:  // CD on
-          if (time_high_.set) {
-            const int64_t x = (w >> 11) & 0x7FF, y = w & 0x7FF;
-            check_xy(x, y, start + i);
-            sink.add(time_high_.base + ((w >> 22) & 0x3F), x, y, w >> 28);
-          }
-          break;
-        case 0x8:  // time high
-          time_high_.update(w & 0x0FFFFFFF);
-          break;
-        case 0xA:  // external trigger
-        case 0xE:  // others
-        case 0xF:  // continued
-          break;
-        default:
-          fail(start + i, "unknown EVT2 word type " + hex(w >> 28));
+      const uint32_t type = w >> 28;
+      const uint32_t x = (w >> 11) & 0x7FF, y = w & 0x7FF;
+      const uint32_t keep = static_cast<uint32_t>(type <= 1) & static_cast<uint32_t>(th.set);
+      t[k] = th.base + ((w >> 22) & 0x3F);
+      xs[k] = static_cast<int16_t>(x);
+      ys[k] = static_cast<int16_t>(y);
+      ps[k] = static_cast<int16_t>(type & 1);
+      bad |= keep & (static_cast<uint32_t>(x >= W) | static_cast<uint32_t>(y >= H));
+      k += keep;
+      if (type > 1) [[unlikely]] {
+        if (type == 0x8) {  // time high
+          th.update(w & 0x0FFFFFFF);
+        } else if (type != 0xA && type != 0xE && type != 0xF) {  // trigger, others, continued
+          out.resize(static_cast<int64_t>(base + k));
+          time_high_ = th;
+          fail(start + i, "unknown EVT2 word type " + hex(type));
+        }
+      }
+    }
+    time_high_ = th;
+    out.resize(static_cast<int64_t>(base + k));
+    if (bad != 0) {  // find the first CD event outside the sensor again, to name its offset
+      out.resize(static_cast<int64_t>(base));
+      bool set = set_at_start;
+      for (size_t i = 0; i < got; i += 4) {
+        const uint32_t w = load_u32(data + i);
+        if ((w >> 28) <= 1 && set) check_xy((w >> 11) & 0x7FF, w & 0x7FF, start + i);
+        set |= (w >> 28) == 0x8;
       }
     }
     return got > 0;
   }
 
  private:
-  std::vector<uint8_t> buffer_;
   TimeHigh time_high_{6, 28};
 };
 
@@ -110,13 +131,13 @@ class EVT3Decoder final : public Decoder {
  public:
   EVT3Decoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
               std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{2} << 17) {
+      : Decoder(std::move(source)) {
     set_sensor(options, header_sensor, kGen4, "EVT3 (Gen4)");
   }
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
+    const auto [data, got] = view(kBlockBytes);
     if (got % 2 != 0) fail(start + got - 1, truncated("EVT3 word", 1, 2));
     EventAppender sink(out, got / 2);
     for (size_t i = 0; i < got; i += 2) {
@@ -173,7 +194,6 @@ class EVT3Decoder final : public Decoder {
     x_base_ += bits;
   }
 
-  std::vector<uint8_t> buffer_;
   TimeHigh time_high_{12, 12};
   int64_t time_ = 0, y_ = 0, x_base_ = 0, polarity_ = 0;
 };
@@ -182,7 +202,7 @@ class DATDecoder final : public Decoder {
  public:
   DATDecoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
              std::optional<SensorSize> header_sensor)
-      : Decoder(std::move(source)), buffer_(size_t{8} << 15) {
+      : Decoder(std::move(source)) {
     set_sensor(options, header_sensor, kGen3, "DAT (Gen3)");
     uint8_t type_size[2];
     const uint64_t at = source_->offset();
@@ -195,7 +215,7 @@ class DATDecoder final : public Decoder {
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const auto [data, got] = source_->view(buffer_.size(), buffer_.data());
+    const auto [data, got] = view(kBlockBytes);
     if (got % 8 != 0) fail(start + got - got % 8, truncated("DAT event", got % 8, 8));
     EventAppender sink(out, got / 8);
     for (size_t i = 0; i < got; i += 8) {
@@ -212,7 +232,6 @@ class DATDecoder final : public Decoder {
   }
 
  private:
-  std::vector<uint8_t> buffer_;
   bool have_last_ = false;
   uint32_t last_low_ = 0;
   int64_t wraps_ = 0;

@@ -54,6 +54,8 @@ namespace {
 constexpr size_t kBlockBytes = size_t{1} << 16;
 constexpr size_t kMaxLine = size_t{1} << 16;
 constexpr size_t kMaxHeader = size_t{1} << 20;
+// Files below this size are read at once rather than mapped.
+constexpr size_t kWholeReadBytes = size_t{1} << 20;
 }  // namespace
 
 ByteSource::ByteSource(const std::string& path) : path_(path), buffer_(kBlockBytes) {
@@ -64,17 +66,36 @@ ByteSource::ByteSource(const std::string& path) : path_(path), buffer_(kBlockByt
 ByteSource::ByteSource(std::string name, const uint8_t* data, size_t size)
     : path_(std::move(name)), memory_(data), memory_size_(size) {}
 
-ByteSource::ByteSource(const std::string& path, bool map) : ByteSource(path) {
-  if (!map) return;
+ByteSource::ByteSource(const std::string& path, bool whole) : ByteSource(path) {
+  if (!whole) return;
   struct stat st {};
   if (::fstat(::fileno(file_), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return;
-  void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
-                   ::fileno(file_), 0);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size < kWholeReadBytes) {
+    owned_.resize(size);
+    const size_t got = std::fread(owned_.data(), 1, size, file_);
+    TORCH_CHECK(!std::ferror(file_), "snn::events: ", path_, ": read error at byte 0");
+    owned_.resize(got);
+    std::fclose(file_);
+    file_ = nullptr;
+    memory_ = owned_.data();
+    memory_size_ = owned_.size();
+    if (owned_.empty()) memory_ = reinterpret_cast<const uint8_t*>("");
+    return;
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, ::fileno(file_), 0);
   if (p == MAP_FAILED) return;  // read in blocks instead
-  ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+  ::madvise(p, size, MADV_SEQUENTIAL);
   mapping_ = p;
   memory_ = static_cast<const uint8_t*>(p);
-  memory_size_ = static_cast<size_t>(st.st_size);
+  memory_size_ = size;
+}
+
+void ByteSource::rewind() {
+  offset_ = 0;
+  if (memory_ != nullptr) return;
+  pos_ = end_ = 0;
+  TORCH_CHECK(std::fseek(file_, 0, SEEK_SET) == 0, "snn::events: cannot seek in ", path_);
 }
 
 ByteSource::~ByteSource() {

@@ -458,6 +458,71 @@ TEST_F(EventsIOTest, StreamingChunksConcatenateToTheWholeFile) {
   }
 }
 
+// Whole-file reads take the file into memory at once (under 1 MiB) or map it (larger); the
+// events and the errors must not depend on which, nor differ from block-wise streaming.
+TEST_F(EventsIOTest, WholeFileReadsMatchStreamingAboveAndBelowTheMappingSize) {
+  for (auto f : {FileFormat::NMNIST, FileFormat::EVT2, FileFormat::EVT3, FileFormat::DAT,
+                 FileFormat::AEDAT3}) {
+    for (int64_t n : {1000, 400000}) {  // well below and above 1 MiB in every format
+      SCOPED_TRACE(snn::events::format_name(f) + " n=" + std::to_string(n));
+      const auto file = path(file_name("m" + std::to_string(n), f));
+      const auto events = random_events({34, 34, 2}, n, 5, 300, 1, 3);
+      snn::events::write_events(events, file, f);
+      ASSERT_EQ(fs::file_size(file) >= (size_t{1} << 20), n == 400000);
+      const auto whole = snn::events::read_events(file, FileFormat::Auto, {SensorSize{34, 34, 2}});
+      expect_same(whole, events);
+      EventFileReader r(file, f, {SensorSize{34, 34, 2}});
+      Events joined({34, 34, 2});
+      while (!r.done()) {
+        const auto c = r.next(70000);
+        for (int64_t i = 0; i < c.size(); ++i) joined.push_back(c.t[i], c.x[i], c.y[i], c.p[i]);
+      }
+      expect_same(joined, whole);
+    }
+  }
+}
+
+TEST_F(EventsIOTest, ErrorsInLargeFilesNameTheOffset) {
+  // A truncated mapped file.
+  const auto big = path("big.bin");
+  snn::events::write_events(random_events({34, 34, 2}, 300000, 0, 3, 1, 5), big,
+                            FileFormat::NMNIST);
+  auto bytes = read_bytes(big);
+  ASSERT_GE(bytes.size(), size_t{1} << 20);
+  bytes.resize(bytes.size() - 1);
+  write_bytes(big, bytes);
+  const auto message = error_of([&] { snn::events::read_events(big); });
+  EXPECT_CONTAINS(message, big + ": truncated N-MNIST record (4 of 5 bytes) at byte " +
+                               std::to_string(bytes.size() - 4));
+
+  // An N-MNIST event outside the sensor deep in the file: found by the one-pass decoder,
+  // named with its own offset (the events before it are fine).
+  const size_t bad_record = 250001;
+  bytes.resize(bytes.size() - bytes.size() % 5);
+  bytes[bad_record * 5] = 40;  // x = 40 on a 34x34 sensor
+  ASSERT_NE(bytes[bad_record * 5 + 1], 240);  // not an overflow marker
+  write_bytes(big, bytes);
+  EXPECT_CONTAINS(error_of([&] { snn::events::read_events(big); }),
+                  "event x=40 y=" + std::to_string(bytes[bad_record * 5 + 1]) +
+                      " outside the 34x34 sensor");
+  EXPECT_CONTAINS(error_of([&] { snn::events::read_events(big); }),
+                  " at byte " + std::to_string(bad_record * 5));
+
+  // The same for an EVT2 CD word.
+  const auto raw = path("big.evt2.raw");
+  snn::events::write_events(random_events({640, 480, 2}, 300000, 0, 3, 1, 6), raw,
+                            FileFormat::EVT2);
+  auto words = read_bytes(raw);
+  size_t at = words.size() - 4;
+  while ((words[at + 3] >> 4) > 1) at -= 4;  // the last CD word
+  words[at] = 0xFF;  // y = 0x7FF: far outside 640x480
+  words[at + 1] = 0xFF;
+  write_bytes(raw, words);
+  const auto evt2_message = error_of([&] { snn::events::read_events(raw); });
+  EXPECT_CONTAINS(evt2_message, "outside the 640x480 sensor");
+  EXPECT_CONTAINS(evt2_message, " at byte " + std::to_string(at));
+}
+
 // ---- DVS Gesture labels and trial lists ----------------------------------------------------
 
 TEST_F(EventsIOTest, GestureLabelsCutTheRecording) {
