@@ -32,6 +32,10 @@ foreach(_lib torch_cpu c10)
     message(FATAL_ERROR "snn: lib${_lib}.so not found in ${SNN_TORCH_DIR}/lib")
   endif()
 endforeach()
+# ATen's at::parallel_for is inline code that runs in parallel only in a TU built with
+# OpenMP; the wheel ships the OpenMP runtime it uses (libgomp.so.1), which the library links
+# so that one runtime serves both.
+find_library(SNN_LIB_gomp NAMES libgomp.so.1 gomp PATHS "${SNN_TORCH_DIR}/lib" NO_DEFAULT_PATH)
 if(NOT EXISTS "${SNN_TORCH_DIR}/include/torch/library.h")
   message(FATAL_ERROR "snn: LibTorch headers not found in ${SNN_TORCH_DIR}/include")
 endif()

@@ -13,6 +13,12 @@ namespace {
 snn::events::FileFormat format = snn::events::FileFormat::Auto;
 }
 
+// The library runs these chunks on LibTorch's threads; the harness has c10 only.
+void snn::events::detail::parallel_chunks(int64_t n, int64_t,
+                                          const std::function<void(int64_t, int64_t)>& fn) {
+  if (n > 0) fn(0, n);
+}
+
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* name = std::getenv("SNN_FUZZ_FORMAT");
   if (name == nullptr) {

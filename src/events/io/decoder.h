@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -167,6 +168,11 @@ class EventAppender {
 /// The format of the data of `source` (at its first byte; the source is left anywhere):
 /// detect_format() for a source; `path` gives the extension.
 FileFormat detect_format(ByteSource& source, const std::string& path);
+
+/// Runs fn(begin, end) over [0, n) in chunks of at least `grain`, on LibTorch's intra-op
+/// threads (at::parallel_for; src/events/io/parallel.cpp). The fuzz harness links a serial
+/// version.
+void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 /// Every event of a decoder.
 Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);

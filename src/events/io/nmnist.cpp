@@ -3,7 +3,9 @@
 // (Tonic's read_mnist_file).
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "events/io/decoder.h"
 
@@ -12,6 +14,8 @@ namespace {
 
 constexpr size_t kRecord = 5;
 constexpr size_t kBlockRecords = 65536;
+// Records per chunk of a block decoded in parallel.
+constexpr size_t kChunkRecords = size_t{1} << 17;
 constexpr uint32_t kOverflowY = 240;
 constexpr int64_t kOverflowStep = int64_t{1} << 13;  // µs per marker
 constexpr int64_t kTimestampLimit = int64_t{1} << 23;
@@ -62,7 +66,11 @@ class NMNISTDecoder final : public Decoder {
 
   bool decode_block(Events& out) override {
     const uint64_t start = source_->offset();
-    const auto [data, got] = view(kBlockRecords * kRecord);
+    // A file in memory is decoded in one block, in chunks on several threads; a stream, a
+    // block at a time.
+    const size_t want =
+        source_->in_memory() ? source_->memory_size() - start : kBlockRecords * kRecord;
+    const auto [data, got] = view(want);
     if (got % kRecord != 0) {
       fail(start + got - got % kRecord,
            "truncated N-MNIST record (" + std::to_string(got % kRecord) + " of 5 bytes)");
@@ -70,21 +78,54 @@ class NMNISTDecoder final : public Decoder {
     const size_t records = got / kRecord;
     const auto base = static_cast<size_t>(out.size());
     out.resize(static_cast<int64_t>(base + records));
-    uint32_t bad = 0;
-    int64_t overflow = overflow_;
-    const size_t k = decode_records(data, records, out.t.data() + base, out.x.data() + base,
-                                    out.y.data() + base, out.p.data() + base,
-                                    static_cast<uint32_t>(sensor_.width),
-                                    static_cast<uint32_t>(sensor_.height), overflow, bad);
+    const auto W = static_cast<uint32_t>(sensor_.width), H = static_cast<uint32_t>(sensor_.height);
+    // Chunk c starts after the markers of the chunks before it: count them first, then
+    // decode every chunk into its own place with its own overflow base.
+    const size_t chunks = (records + kChunkRecords - 1) / kChunkRecords;
+    std::vector<size_t> markers(chunks, 0), written(chunks, 0);
+    std::vector<uint32_t> bad(chunks, 0);
+    auto chunk_range = [&](size_t c) {
+      return std::pair<size_t, size_t>{c * kChunkRecords, std::min(records, (c + 1) * kChunkRecords)};
+    };
+    if (chunks > 1) {
+      parallel_chunks(static_cast<int64_t>(chunks), 1, [&](int64_t b, int64_t e) {
+        for (auto c = static_cast<size_t>(b); c < static_cast<size_t>(e); ++c) {
+          const auto [lo, hi] = chunk_range(c);
+          size_t m = 0;
+          for (size_t i = lo; i < hi; ++i) m += data[i * kRecord + 1] == kOverflowY;
+          markers[c] = m;
+        }
+      });
+    }
+    std::vector<size_t> first_marker(chunks + 1, 0);
+    for (size_t c = 0; c < chunks; ++c) first_marker[c + 1] = first_marker[c] + markers[c];
+    parallel_chunks(static_cast<int64_t>(chunks), 1, [&](int64_t b, int64_t e) {
+      for (auto c = static_cast<size_t>(b); c < static_cast<size_t>(e); ++c) {
+        const auto [lo, hi] = chunk_range(c);
+        const size_t at = base + lo - first_marker[c];
+        int64_t overflow = overflow_ + static_cast<int64_t>(first_marker[c]) * kOverflowStep;
+        written[c] = decode_records(data + lo * kRecord, hi - lo, out.t.data() + at,
+                                    out.x.data() + at, out.y.data() + at, out.p.data() + at, W, H,
+                                    overflow, bad[c]);
+      }
+    });
+    size_t k = 0, total_markers = 0;
+    uint32_t any_bad = 0;
+    for (size_t c = 0; c < chunks; ++c) {
+      k += written[c];
+      any_bad |= bad[c];
+    }
+    // (With one chunk the markers were not counted beforehand.)
+    total_markers = records - k;
     out.resize(static_cast<int64_t>(base + k));
-    if (bad != 0) {  // find the first event outside the sensor again, to name its offset
+    if (any_bad != 0) {  // find the first event outside the sensor again, to name its offset
       out.resize(static_cast<int64_t>(base));
       for (size_t i = 0; i < records; ++i) {
         const uint8_t* r = data + i * kRecord;
         if (r[1] != kOverflowY) check_xy(r[0], r[1], start + i * kRecord);
       }
     }
-    overflow_ = overflow;
+    overflow_ += static_cast<int64_t>(total_markers) * kOverflowStep;
     return got > 0;
   }
 
