@@ -36,7 +36,8 @@ double uniform01(Rng& rng) {
 
 // Uniform in [0, bound), bound >= 1, without bias (Lemire's multiply-and-reject): a fraction
 // of the cost of std::uniform_int_distribution, which matters in per-event loops.
-uint64_t uniform_below(Rng& rng, uint64_t bound) {
+template <typename Engine>
+uint64_t uniform_below(Engine& rng, uint64_t bound) {
   unsigned __int128 m = static_cast<unsigned __int128>(rng()) * bound;
   auto low = static_cast<uint64_t>(m);
   if (low < bound) {
@@ -48,6 +49,39 @@ uint64_t uniform_below(Rng& rng, uint64_t bound) {
   }
   return static_cast<uint64_t>(m >> 64);
 }
+
+// xoshiro256** (Blackman & Vigna), seeded by SplitMix64 from one draw of the transform's Rng:
+// for loops that draw once per event, several times cheaper than std::mt19937_64.
+class FastRng {
+ public:
+  using result_type = uint64_t;
+  explicit FastRng(uint64_t seed) {
+    for (auto& w : s_) {
+      seed += 0x9E3779B97F4A7C15ULL;
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      w = z ^ (z >> 31);
+    }
+  }
+  static constexpr uint64_t min() { return 0; }
+  static constexpr uint64_t max() { return ~uint64_t{0}; }
+  uint64_t operator()() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
 
 // A parameter given as a value or as a range [lo, hi) drawn from per sample (Tonic's
 // tuples): (hi - lo)·u + lo; no draw for a single value.
@@ -620,8 +654,9 @@ Events DropEvent::apply(const Events& e, Rng& rng) const {
   const int64_t picks = pick_dropped ? n_drop : n - n_drop;
   std::vector<uint8_t> keep(static_cast<size_t>(n), pick_dropped ? 1 : 0);
   const uint8_t picked = pick_dropped ? 0 : 1;
+  FastRng fast(picks > 0 ? rng() : 0);
   for (int64_t k = 0; k < picks;) {
-    const auto j = static_cast<size_t>(uniform_below(rng, static_cast<uint64_t>(n)));
+    const auto j = static_cast<size_t>(uniform_below(fast, static_cast<uint64_t>(n)));
     if (keep[j] != picked) {
       keep[j] = picked;
       ++k;
