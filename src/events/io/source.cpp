@@ -58,7 +58,7 @@ constexpr size_t kMaxHeader = size_t{1} << 20;
 constexpr size_t kWholeReadBytes = size_t{1} << 20;
 }  // namespace
 
-ByteSource::ByteSource(const std::string& path) : path_(path), buffer_(kBlockBytes) {
+ByteSource::ByteSource(const std::string& path) : path_(path) {
   file_ = std::fopen(path.c_str(), "rb");
   TORCH_CHECK(file_ != nullptr, "snn::events: cannot open ", path, ": ", std::strerror(errno));
 }
@@ -117,6 +117,7 @@ bool ByteSource::refill() {
   if (pos_ < end_) return true;
   if (file_ == nullptr) return false;
   pos_ = 0;
+  if (buffer_.empty()) buffer_.resize(kBlockBytes);  // only sources read in blocks need it
   end_ = std::fread(buffer_.data(), 1, buffer_.size(), file_);
   TORCH_CHECK(!std::ferror(file_), "snn::events: ", path_, ": read error at byte ", offset_);
   return end_ > 0;
@@ -131,7 +132,7 @@ size_t ByteSource::read(uint8_t* dst, size_t n) {
   }
   size_t done = 0;
   while (done < n) {
-    if (pos_ == end_ && n - done >= buffer_.size()) {
+    if (pos_ == end_ && n - done >= kBlockBytes) {
       // A large read with nothing buffered goes straight into dst.
       const size_t k = std::fread(dst + done, 1, n - done, file_);
       TORCH_CHECK(!std::ferror(file_), "snn::events: ", path_, ": read error at byte ", offset_);
