@@ -1,7 +1,7 @@
 """Event file readers: snn.cpp (torch.ops.snn.events_read) against Tonic and expelliarmus,
 on the same files, measured in the same run.
 
-Usage: python bench/bench_readers.py [--events N] [--repeats N]
+Usage: python bench/bench_readers.py [--events N] [--repeats N] [--threads N]
 Files: the shared real recordings (N-MNIST .bin, EVT2 .raw) when ../shared/fixtures is there,
 and, for every format with a working peer reader, a file of N random events that snn.cpp
 writes (N-MNIST, EVT2, EVT3, DAT; Tonic 1.7.0's AEDAT 3.1 reader read_dvs_ibm fails on
@@ -45,7 +45,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000, help="events per generated file (default 1e6)")
     ap.add_argument("--repeats", type=int, default=5, help="timed repetitions (default 5)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="LibTorch threads for snn.cpp (default 1: the peers decode on one)")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     torch.ops.load_library(str(LIBRARY))
     torch.ops.load_library(str(BENCH_LIBRARY))
     ops = torch.ops.snn
@@ -70,6 +73,7 @@ def main():
             events[:, 0] = torch.sort(torch.randint(0, 300_000, (n,)))[0]
         ops.events_write(events, list(sensor), str(path), fmt)
         cases.append((f"{fmt} ({n // 1000}k random events)", path, peer_name, peer))
+    print(f"threads={args.threads} repeats={args.repeats}")
     print(f"{'file':<34} {'peer':<13} {'peer ms':>9} {'snn ms':>8} {'speed-up':>9}"
           f" {'C++ API ms':>11} {'speed-up':>9}")
     for name, path, peer_name, peer in cases:
