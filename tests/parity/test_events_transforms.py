@@ -15,6 +15,8 @@ import tonic.slicers as ts
 import tonic.transforms as tt
 import torch
 
+from event_helpers import assert_events_equal, from_tonic, ours, random_events, to_tonic
+
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "events" / "sample_nmnist.bin"
 
 # (sensor (W, H, P), has_y)
@@ -25,47 +27,9 @@ SENSOR_IDS = ["34x34x2", "17x5x2", "40x30x1", "audio64x2", "audio700x1"]
 
 # ---- helpers ---------------------------------------------------------------------------------
 
-def random_events(seed, sensor, has_y, n=3000, duration=200_000, t0=0):
-    """Sorted random events as int64 [N, 4] (t, x, y, p); one polarity value with P = 1."""
-    rng = np.random.default_rng(seed)
-    w, h, p = sensor
-    t = np.sort(rng.integers(t0, t0 + duration, n))
-    x = rng.integers(0, w, n)
-    y = rng.integers(0, h, n) if has_y else np.zeros(n, np.int64)
-    pol = rng.integers(0, p, n) if p > 1 else np.full(n, 0 if has_y else 1)
-    return torch.from_numpy(np.stack([t, x, y, pol], 1).astype(np.int64))
-
-
-def to_tonic(ev, has_y):
-    """A Tonic structured array from an [N, 4] tensor (audio: fields x, t, p)."""
-    a = ev.numpy()
-    names = ["x", "y", "t", "p"] if has_y else ["x", "t", "p"]
-    s = np.zeros(len(a), np.dtype([(k, "<i8") for k in names]))
-    s["t"], s["x"], s["p"] = a[:, 0], a[:, 1], a[:, 3]
-    if has_y:
-        s["y"] = a[:, 2]
-    return s
-
-
-def from_tonic(s):
-    """An [N, 4] int64 tensor from a Tonic structured array (y = 0 without a y field)."""
-    y = s["y"] if "y" in s.dtype.names else np.zeros(len(s))
-    return torch.from_numpy(np.stack([s["t"], s["x"], y, s["p"]], 1).astype(np.int64).reshape(-1, 4))
-
-
 def as_image(ev, sensor):
     """Audio events as an image of height 1, for Tonic functions that need a y field."""
     return to_tonic(ev, True), (sensor[0], 1, sensor[2])
-
-
-def ours(snn_ops, ev, sensor, has_y, spec, seed=0):
-    out, new_sensor = snn_ops.events_transform(ev, list(sensor), has_y, spec, seed)
-    return out, tuple(new_sensor)
-
-
-def assert_events_equal(a, b):
-    assert a.shape == b.shape, f"{a.shape} != {b.shape}"
-    assert torch.equal(a, b), f"first difference at row {(a != b).any(1).nonzero()[0].item()}"
 
 
 @pytest.fixture(scope="module")

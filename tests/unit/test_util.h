@@ -18,3 +18,11 @@ inline std::string error_of(const std::function<void()>& f) {
 }
 
 }  // namespace snn::test
+
+/// Expects `stmt` to throw a c10::Error whose message contains `text`.
+#define EXPECT_THROW_WITH(stmt, text)                                                \
+  do {                                                                               \
+    const std::string msg_ = ::snn::test::error_of([&] { (void)(stmt); });           \
+    EXPECT_NE(msg_.find(text), std::string::npos)                                    \
+        << "expected a message containing '" << (text) << "', got '" << msg_ << "'"; \
+  } while (0)

@@ -70,7 +70,10 @@ class NMNISTDecoder final : public Decoder {
     // block at a time.
     const size_t want =
         source_->in_memory() ? source_->memory_size() - start : kBlockRecords * kRecord;
-    const auto [data, got] = view(want);
+    // (Not a structured binding: the chunk lambdas capture it, which clang 14 rejects.)
+    const auto bytes = view(want);
+    const uint8_t* const data = bytes.first;
+    const size_t got = bytes.second;
     if (got % kRecord != 0) {
       fail(start + got - got % kRecord,
            "truncated N-MNIST record (" + std::to_string(got % kRecord) + " of 5 bytes)");

@@ -11,6 +11,7 @@
 #include <limits>
 #include <new>
 
+#include "events/transforms/frames.h"
 #include "events/transforms/spec.h"
 #include "util/target_clones.h"
 #include "snn/events/slicers.h"
@@ -115,12 +116,7 @@ ToFrame::ToFrame(ToFrameOptions options) : options_(std::move(options)) {
               "snn::events::ToFrame: start_time and end_time apply to time_window only");
 }
 
-at::Tensor ToFrame::apply(const Events& e) const {
-  const auto& o = options_;
-  e.check_within_sensor("ToFrame");
-  TORCH_CHECK(e.size() <= std::numeric_limits<int32_t>::max(),
-              "snn::events::ToFrame: counts are int32; got ", e.size(), " events");
-  const auto ch = channels("ToFrame", e);
+std::vector<IndexRange> detail::frame_ranges(const ToFrameOptions& o, const Events& e) {
   std::vector<IndexRange> ranges;
   if (o.time_window()) {
     ranges = SliceByTime(SliceByTimeOptions(*o.time_window())
@@ -139,6 +135,16 @@ at::Tensor ToFrame::apply(const Events& e) const {
   } else {
     ranges = SliceByEventBins(*o.n_event_bins(), o.overlap()).slice_indices(e);
   }
+  return ranges;
+}
+
+at::Tensor ToFrame::apply(const Events& e) const {
+  const auto& o = options_;
+  e.check_within_sensor("ToFrame");
+  TORCH_CHECK(e.size() <= std::numeric_limits<int32_t>::max(),
+              "snn::events::ToFrame: counts are int32; got ", e.size(), " events");
+  const auto ch = channels("ToFrame", e);
+  const auto ranges = detail::frame_ranges(o, e);
   const int64_t T = static_cast<int64_t>(ranges.size());
   const int64_t P = e.sensor().polarities;
   const int64_t W = e.sensor().width;

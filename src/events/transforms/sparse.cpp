@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "events/transforms/frames.h"
 #include "snn/events/slicers.h"
 #include "snn/events/transforms.h"
 
@@ -46,24 +47,7 @@ at::Tensor ToSparseTensor::apply(const Events& e) const {
     }
   }
   // The frames' event ranges, exactly as ToFrame slices.
-  std::vector<IndexRange> ranges;
-  if (o.time_window()) {
-    ranges = SliceByTime(SliceByTimeOptions(*o.time_window())
-                             .overlap(o.overlap())
-                             .include_incomplete(o.include_incomplete())
-                             .start_time(o.start_time())
-                             .end_time(o.end_time()))
-                 .slice_indices(e);
-    if (ranges.empty()) ranges.resize(1);  // empty events: one empty frame
-  } else if (o.event_count()) {
-    ranges = SliceByEventCount(*o.event_count(), static_cast<int64_t>(o.overlap()),
-                               o.include_incomplete())
-                 .slice_indices(e);
-  } else if (o.n_time_bins()) {
-    ranges = SliceByTimeBins(*o.n_time_bins(), o.overlap()).slice_indices(e);
-  } else {
-    ranges = SliceByEventBins(*o.n_event_bins(), o.overlap()).slice_indices(e);
-  }
+  const auto ranges = detail::frame_ranges(o, e);
   const auto T = static_cast<int64_t>(ranges.size());
   const int64_t W = e.sensor().width;
   const int64_t H = e.has_y() ? e.sensor().height : 1;

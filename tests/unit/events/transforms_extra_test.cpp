@@ -18,13 +18,6 @@ using namespace snn::events;
 
 using snn::test::error_of;
 
-#define EXPECT_THROW_WITH(stmt, text)                                                \
-  do {                                                                               \
-    const std::string msg_ = error_of([&] { (void)(stmt); });                        \
-    EXPECT_NE(msg_.find(text), std::string::npos)                                    \
-        << "expected a message containing '" << (text) << "', got '" << msg_ << "'"; \
-  } while (0)
-
 // Random events of a sensor, sorted by time.
 Events random_events(uint64_t seed, SensorSize s, int64_t n, bool has_y = true,
                      int64_t duration = 100000) {

@@ -17,13 +17,6 @@ using namespace snn::events;
 
 using snn::test::error_of;
 
-#define EXPECT_THROW_WITH(stmt, text)                                                \
-  do {                                                                               \
-    const std::string msg_ = error_of([&] { (void)(stmt); });                        \
-    EXPECT_NE(msg_.find(text), std::string::npos)                                    \
-        << "expected a message containing '" << (text) << "', got '" << msg_ << "'"; \
-  } while (0)
-
 Events grid_events() {
   Events e(SensorSize{4, 3, 2});
   e.push_back(0, 0, 0, 0);
