@@ -80,6 +80,16 @@ bool deinterleave(const int64_t* rows, int64_t n, int64_t W, int64_t H, bool has
   return ok;
 }
 
+// Whether every x lies in [0, W) and every y in [0, H) (audio: y is 0 and H is 1).
+SNN_TARGET_CLONES
+bool all_within(const int16_t* x, const int16_t* y, int64_t n, int64_t W, int64_t H) {
+  int bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    bad |= (x[i] < 0) | (x[i] >= W) | (y[i] < 0) | (y[i] >= H);
+  }
+  return bad == 0;
+}
+
 }  // namespace
 
 at::Tensor Events::to_tensor() const {
@@ -117,6 +127,7 @@ Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has
 }
 
 void Events::check_within_sensor(const std::string& what) const {
+  if (all_within(x.data(), y.data(), size(), sensor_.width, has_y_ ? sensor_.height : 1)) return;
   for (int64_t i = 0; i < size(); ++i) {
     // Polarities are not checked here: Tonic's audio data carries p = 1 with one polarity,
     // and each consumer (e.g. ToFrame) says how it maps p.
