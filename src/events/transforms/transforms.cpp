@@ -1,8 +1,6 @@
 // Event-to-event transforms (Tonic's), and parse_transform.
 #include "snn/events/transforms.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/ops/randn.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -83,6 +81,66 @@ class FastRng {
   uint64_t s_[4];
 };
 
+// Standard normal draws by Marsaglia & Tsang's ziggurat (128 layers): one 64-bit draw per
+// sample in ~99% of cases (the layer from the top 7 bits, the value from the low 32), the
+// exact density elsewhere. Several times cheaper per event than std::normal_distribution.
+class Ziggurat {
+ public:
+  static const Ziggurat& instance() {
+    static const Ziggurat z;
+    return z;
+  }
+  template <typename Engine>
+  double operator()(Engine& rng) const {
+    for (;;) {
+      const uint64_t u = rng();
+      const auto layer = static_cast<int>(u >> 57);
+      const auto hz = static_cast<int32_t>(static_cast<uint32_t>(u));
+      const double x = static_cast<double>(hz) * w_[layer];
+      if (static_cast<uint32_t>(hz < 0 ? -static_cast<int64_t>(hz) : hz) < k_[layer]) return x;
+      if (layer == 0) {  // the tail beyond r
+        double a, b;
+        do {
+          a = -std::log(uniform_open(rng)) / kR;
+          b = -std::log(uniform_open(rng));
+        } while (b + b < a * a);
+        return hz > 0 ? kR + a : -kR - a;
+      }
+      if (f_[layer] + uniform_open(rng) * (f_[layer - 1] - f_[layer]) < std::exp(-0.5 * x * x)) {
+        return x;
+      }
+    }
+  }
+
+ private:
+  static constexpr double kR = 3.442619855899;  // start of the tail
+  static constexpr double kV = 9.91256303526217e-3;  // area of each layer
+  Ziggurat() {
+    const double m = 2147483648.0;  // 2^31
+    double d = kR, t = kR;
+    const double q = kV / std::exp(-0.5 * d * d);
+    k_[0] = static_cast<uint32_t>((d / q) * m);
+    k_[1] = 0;
+    w_[0] = q / m;
+    w_[127] = d / m;
+    f_[0] = 1.0;
+    f_[127] = std::exp(-0.5 * d * d);
+    for (int i = 126; i >= 1; --i) {
+      d = std::sqrt(-2.0 * std::log(kV / d + std::exp(-0.5 * d * d)));
+      k_[i + 1] = static_cast<uint32_t>((d / t) * m);
+      t = d;
+      f_[i] = std::exp(-0.5 * d * d);
+      w_[i] = d / m;
+    }
+  }
+  template <typename Engine>
+  static double uniform_open(Engine& rng) {  // in (0, 1)
+    return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+  }
+  uint32_t k_[128];
+  double w_[128], f_[128];
+};
+
 // A parameter given as a value or as a range [lo, hi) drawn from per sample (Tonic's
 // tuples): (hi - lo)·u + lo; no draw for a single value.
 double draw(const RealPair& range, Rng& rng) {
@@ -152,10 +210,8 @@ void scale_columns(const int64_t* t, const int16_t* x, const int16_t* y, int64_t
 
 // TimeJitter's arithmetic: t' = trunc(t + std·z).
 SNN_TARGET_CLONES
-void jitter_column(const int64_t* t, const float* z, int64_t n, double std, int64_t* out) {
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = static_cast<int64_t>(static_cast<double>(t[i]) + std * static_cast<double>(z[i]));
-  }
+void jitter_column(const int64_t* t, const double* z, int64_t n, double std, int64_t* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int64_t>(static_cast<double>(t[i]) + std * z[i]);
 }
 
 // Row-major pixel index (x + W·y) and the number of pixels; audio: x.
@@ -239,11 +295,13 @@ TimeJitter::TimeJitter(TimeJitterOptions options) : options_(std::move(options))
 Events TimeJitter::apply(const Events& e, Rng& rng) const {
   Events out;
   if (options_.std() > 0 && !e.empty()) {
-    // ATen's vectorised float32 normal sampler (seeded from rng): several times faster than
-    // one std::normal_distribution draw per event; float32 z is ample for a jitter in µs.
-    const auto noise = at::randn({e.size()}, at::make_generator<at::CPUGeneratorImpl>(rng()),
-                                 at::TensorOptions().dtype(at::kFloat));
-    const float* z = noise.const_data_ptr<float>();
+    // Ziggurat draws on xoshiro256** (seeded from rng): much cheaper per event than
+    // std::normal_distribution on the Mersenne twister.
+    Column<double> noise(static_cast<size_t>(e.size()));  // (a cached block: no fresh pages)
+    FastRng fast(rng());
+    const Ziggurat& normal = Ziggurat::instance();
+    for (auto& z : noise) z = normal(fast);
+    const double* z = noise.data();
     const double std = options_.std();
     out = Events(e.sensor(), e.has_y());
     out.resize(e.size());
@@ -253,7 +311,18 @@ Events TimeJitter::apply(const Events& e, Rng& rng) const {
     jitter_column(e.t.data(), z, e.size(), std, out.t.data());
     if (options_.clip_negative() &&
         std::any_of(out.t.begin(), out.t.end(), [](int64_t t) { return t < 0; })) {
-      out = filter(out, [&](int64_t i) { return out.t[i] >= 0; });
+      // Drop the events that went below 0, in place and without branches.
+      int64_t* t = out.t.data();
+      int16_t *x = out.x.data(), *y = out.y.data(), *p = out.p.data();
+      int64_t k = 0;
+      for (int64_t i = 0; i < out.size(); ++i) {
+        t[k] = t[i];
+        x[k] = x[i];
+        y[k] = y[i];
+        p[k] = p[i];
+        k += t[i] >= 0;
+      }
+      out.resize(k);
     }
   } else {
     out = e;
