@@ -277,6 +277,26 @@ def test_time_jitter_statistics(snn_ops):
     assert bool((srt[1:, 0] >= srt[:-1, 0]).all())
 
 
+def test_time_jitter_draws_are_gaussian_like_tonics(snn_ops):
+    """The jitter's distribution, tails included, against a normal law and against Tonic's
+    own jitter (numpy's normal sampler) on the same events: two-sample KS test."""
+    from scipy import stats
+    n, std, t0 = 400_000, 1000.0, 10**9
+    ev = torch.zeros(n, 4, dtype=torch.int64)
+    ev[:, 0] = t0
+    out, _ = ours(snn_ops, ev, (34, 34, 2), True, f"TimeJitter(std={std})", seed=11)
+    # t' = trunc(t + std·z) = floor here (t' > 0); a uniform dither undoes the flooring.
+    dither = np.random.default_rng(1).random(n)
+    z = (out[:, 0].numpy() - t0 + dither) / std
+    assert stats.kstest(z, "norm").pvalue > 1e-3
+    tail = np.mean(np.abs(z) > 3.5)  # 4.65e-4 for a standard normal; sd ~3.4e-5 here
+    assert abs(tail - 2 * stats.norm.sf(3.5)) < 1.5e-4
+    np.random.seed(5)
+    theirs = tt.TimeJitter(std=std, clip_negative=False)(to_tonic(ev, True))
+    z_tonic = (theirs["t"] - t0 + np.random.default_rng(2).random(n)) / std
+    assert stats.ks_2samp(z, z_tonic).pvalue > 1e-3
+
+
 def test_time_jitter_clips_negative_times_as_tonic(snn_ops):
     ev = torch.tensor([[0, 1, 1, 0], [1, 2, 2, 1], [2, 3, 3, 0]] * 1000)
     ev = ev[torch.argsort(ev[:, 0], stable=True)]
