@@ -12,3 +12,8 @@ add_test(NAME events_io.fuzz COMMAND "${PROJECT_SOURCE_DIR}/scripts/fuzz.sh" 20
 set_tests_properties(events_io.fuzz PROPERTIES
   SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS fuzz
   ENVIRONMENT "SNN_TORCH_DIR=${SNN_TORCH_DIR};SNN_BUILD_DIR=${PROJECT_BINARY_DIR}")
+
+# The same tests on the baseline decoders (no AVX-512 N-MNIST groups), which the CPU
+# features would otherwise choose on this machine.
+add_test(NAME events_io.baseline_decoders COMMAND snn_events_io_tests)
+set_tests_properties(events_io.baseline_decoders PROPERTIES ENVIRONMENT "SNN_CPU_CAPABILITY=default")

@@ -4,8 +4,14 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "events/io/decoder.h"
 
@@ -41,10 +47,91 @@ inline uint32_t decode_record(const uint8_t* r, int64_t* t, int16_t* xs, int16_t
   return marker ^ 1;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SNN_NMNIST_VBMI 1
+
+// Groups of 12 records (60 bytes, one 64-byte load) decoded with AVX-512 VBMI byte permutes:
+// a group with an overflow marker goes through decode_record instead. Decodes the records
+// [i, records) whose group has 64 readable bytes; returns the next record, and advances k.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) size_t decode_groups_vbmi(
+    const uint8_t* data, size_t records, int64_t* t, int16_t* xs, int16_t* ys, int16_t* ps,
+    size_t& k, uint32_t W, uint32_t H, int64_t& overflow, uint32_t& bad) {
+  alignas(64) static constexpr auto tables = [] {
+    struct Tables {
+      uint8_t t_lo[64], t_hi[64], x[64], y[64], p[64];
+    } tb{};
+    for (int j = 0; j < 12; ++j) {
+      uint8_t* tt = j < 8 ? tb.t_lo : tb.t_hi;
+      const int q = (j % 8) * 8;
+      tt[q] = static_cast<uint8_t>(5 * j + 4);  // t[7:0]
+      tt[q + 1] = static_cast<uint8_t>(5 * j + 3);  // t[15:8]
+      tt[q + 2] = static_cast<uint8_t>(5 * j + 2);  // p | t[22:16]
+      tb.x[2 * j] = static_cast<uint8_t>(5 * j);
+      tb.y[2 * j] = static_cast<uint8_t>(5 * j + 1);
+      tb.p[2 * j] = static_cast<uint8_t>(5 * j + 2);
+    }
+    return tb;
+  }();
+  constexpr __mmask64 kTBytes = 0x0707070707070707ULL;  // bytes 0..2 of each qword
+  constexpr __mmask64 kLowBytes = 0x0000000000555555ULL;  // low byte of words 0..11
+  constexpr __mmask32 kWords = 0xFFF;
+  const __m512i t_lo = _mm512_load_si512(tables.t_lo), t_hi = _mm512_load_si512(tables.t_hi);
+  const __m512i ix = _mm512_load_si512(tables.x), iy = _mm512_load_si512(tables.y),
+                ip = _mm512_load_si512(tables.p);
+  const __m512i t_mask = _mm512_set1_epi64(0x7FFFFF);
+  const __m512i marker = _mm512_set1_epi16(static_cast<int16_t>(kOverflowY));
+  const __m512i w = _mm512_set1_epi16(static_cast<int16_t>(W)),
+                h = _mm512_set1_epi16(static_cast<int16_t>(H));
+  size_t i = 0;
+  for (; (i + 12) * kRecord + 4 <= records * kRecord; i += 12) {
+    const __m512i v = _mm512_loadu_si512(data + i * kRecord);
+    const __m512i y = _mm512_maskz_permutexvar_epi8(kLowBytes, iy, v);
+    if (_mm512_mask_cmpeq_epi16_mask(kWords, y, marker) != 0) {
+      for (size_t j = i; j < i + 12; ++j) {
+        k += decode_record(data + j * kRecord, t, xs, ys, ps, k, W, H, overflow, bad);
+      }
+      continue;
+    }
+    const __m512i x = _mm512_maskz_permutexvar_epi8(kLowBytes, ix, v);
+    const __m512i p =
+        _mm512_srli_epi16(_mm512_maskz_permutexvar_epi8(kLowBytes, ip, v), 7);
+    const __m512i base = _mm512_set1_epi64(overflow);
+    const __m512i t0 = _mm512_add_epi64(
+        _mm512_and_si512(_mm512_maskz_permutexvar_epi8(kTBytes, t_lo, v), t_mask), base);
+    const __m512i t1 = _mm512_add_epi64(
+        _mm512_and_si512(_mm512_maskz_permutexvar_epi8(kTBytes, t_hi, v), t_mask), base);
+    bad |= (_mm512_mask_cmpge_epu16_mask(kWords, x, w) | _mm512_mask_cmpge_epu16_mask(kWords, y, h))
+               ? 1u
+               : 0u;
+    _mm512_storeu_si512(t + k, t0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(t + k + 8), _mm512_castsi512_si256(t1));
+    _mm512_mask_storeu_epi16(xs + k, kWords, x);
+    _mm512_mask_storeu_epi16(ys + k, kWords, y);
+    _mm512_mask_storeu_epi16(ps + k, kWords, p);
+    k += 12;
+  }
+  return i;
+}
+
+bool use_vbmi() {
+  static const bool yes = [] {
+    const char* cap = std::getenv("SNN_CPU_CAPABILITY");
+    if (cap != nullptr && std::string(cap) == "default") return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vbmi");
+  }();
+  return yes;
+}
+#endif
+
 // Decodes `records` records at data into the columns from slot 0; returns the events.
 size_t decode_records(const uint8_t* data, size_t records, int64_t* t, int16_t* xs, int16_t* ys,
                       int16_t* ps, uint32_t W, uint32_t H, int64_t& overflow, uint32_t& bad) {
   size_t k = 0, i = 0;
+#ifdef SNN_NMNIST_VBMI
+  if (use_vbmi()) i = decode_groups_vbmi(data, records, t, xs, ys, ps, k, W, H, overflow, bad);
+#endif
   // All but the last record can be loaded 8 bytes at a time within the data.
   for (; i + 1 < records; ++i) {
     k += decode_record(data + i * kRecord, t, xs, ys, ps, k, W, H, overflow, bad);
