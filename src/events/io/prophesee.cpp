@@ -3,10 +3,12 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cctype>
 #include <sstream>
 
 #include "events/io/decoder.h"
+#include "util/target_clones.h"
 
 namespace snn::events::detail {
 namespace {
@@ -198,6 +200,45 @@ class EVT3Decoder final : public Decoder {
   int64_t time_ = 0, y_ = 0, x_base_ = 0, polarity_ = 0;
 };
 
+// DAT events per vectorised run.
+constexpr size_t kDatRun = 512;
+
+// Decodes m DAT events (8 bytes each: t[31:0], then p << 28 | y << 14 | x) with the time
+// base `high` (wraps << 32), if none of them wraps the 32-bit time (a drop of more than 2^31
+// from the one before; `last` precedes the first) and all lie in the W x H sensor; false,
+// with nothing to keep, otherwise.
+SNN_TARGET_CLONES
+bool dat_run(const uint8_t* data, size_t m, uint32_t last, int64_t high, uint32_t W, uint32_t H,
+             int64_t* t, int16_t* xs, int16_t* ys, int16_t* ps) {
+  // A wrap from `before` to `low`: a drop of more than 2^31 (no branches, so it vectorises).
+  auto wraps = [](uint32_t before, uint32_t low) {
+    return static_cast<uint32_t>(before > low) & static_cast<uint32_t>(before - low > (1u << 31));
+  };
+  auto decode = [&](size_t i, uint32_t low) {
+    uint32_t w;
+    std::memcpy(&w, data + 8 * i + 4, 4);
+    const uint32_t x = w & 0x3FFF, y = (w >> 14) & 0x3FFF;
+    t[i] = high | low;
+    xs[i] = static_cast<int16_t>(x);
+    ys[i] = static_cast<int16_t>(y);
+    ps[i] = static_cast<int16_t>(w >> 28);
+    return static_cast<uint32_t>(x >= W) | static_cast<uint32_t>(y >= H);
+  };
+  uint32_t first;
+  std::memcpy(&first, data, 4);
+  uint32_t bad = wraps(last, first);
+  for (size_t i = 0; i + 1 < m; ++i) {
+    uint32_t low, next;
+    std::memcpy(&low, data + 8 * i, 4);
+    std::memcpy(&next, data + 8 * i + 8, 4);
+    bad |= wraps(low, next) | decode(i, low);
+  }
+  uint32_t low;
+  std::memcpy(&low, data + 8 * (m - 1), 4);
+  bad |= decode(m - 1, low);
+  return bad == 0;
+}
+
 class DATDecoder final : public Decoder {
  public:
   DATDecoder(std::unique_ptr<ByteSource> source, const ReadOptions& options,
@@ -217,8 +258,29 @@ class DATDecoder final : public Decoder {
     const uint64_t start = source_->offset();
     const auto [data, got] = view(kBlockBytes);
     if (got % 8 != 0) fail(start + got - got % 8, truncated("DAT event", got % 8, 8));
-    EventAppender sink(out, got / 8);
-    for (size_t i = 0; i < got; i += 8) {
+    // Runs of kDatRun events without a time wrap (nearly all) are decoded by a vectorised
+    // loop; a run with a wrap, or an event outside the sensor, event by event below.
+    const size_t n = got / 8;
+    const auto base = static_cast<size_t>(out.size());
+    size_t done = 0;
+    if (!have_last_ && n > 0) {  // the first event has nothing to wrap from
+      last_low_ = load_u32(data);
+      have_last_ = true;
+    }
+    {
+      out.resize(static_cast<int64_t>(base + n));
+      const auto W = static_cast<uint32_t>(sensor_.width), H = static_cast<uint32_t>(sensor_.height);
+      while (done + kDatRun <= n &&
+             dat_run(data + done * 8, kDatRun, last_low_, wraps_ << 32, W, H,
+                     out.t.data() + base + done, out.x.data() + base + done,
+                     out.y.data() + base + done, out.p.data() + base + done)) {
+        last_low_ = load_u32(data + (done + kDatRun - 1) * 8);
+        done += kDatRun;
+      }
+      out.resize(static_cast<int64_t>(base + done));
+    }
+    EventAppender sink(out, n - done);
+    for (size_t i = done * 8; i < got; i += 8) {
       const uint32_t low = load_u32(data + i);
       const uint32_t w = load_u32(data + i + 4);
       if (have_last_ && last_low_ > low && last_low_ - low > (uint32_t{1} << 31)) ++wraps_;

@@ -563,6 +563,34 @@ TEST_F(EventsIOTest, NMNISTGroupsMarkersAndTailsMatchARecordByRecordDecoding) {
   }
 }
 
+// DAT events are decoded in vectorised runs: a time wrap or an event outside the sensor
+// inside a run must come out as from the event-by-event decoder.
+TEST_F(EventsIOTest, DATRunsWithAWrapOrABadEvent) {
+  for (int64_t wrap_at : {1, 511, 512, 513, 2500, 4999}) {
+    SCOPED_TRACE("wrap at " + std::to_string(wrap_at));
+    Events e({640, 480, 2});
+    for (int64_t i = 0; i < 5000; ++i) {
+      e.push_back((int64_t{1} << 32) - wrap_at + i, i % 640, (7 * i) % 480, i % 2);
+    }
+    const auto file = path("w.dat");
+    snn::events::write_events(e, file, FileFormat::DAT);
+    expect_same(snn::events::read_events(file), e);
+  }
+  Events e({640, 480, 2});
+  for (int64_t i = 0; i < 3000; ++i) e.push_back(10 * i, i % 640, i % 480, 1);
+  const auto file = path("b.dat");
+  snn::events::write_events(e, file, FileFormat::DAT);
+  auto bytes = read_bytes(file);
+  const size_t header = bytes.size() - 3000 * 8;
+  const size_t bad = 1234;
+  bytes[header + bad * 8 + 4] = 0xFF;  // x = 0x3FF.. beyond 640
+  bytes[header + bad * 8 + 5] |= 0x3F;
+  write_bytes(file, bytes);
+  EXPECT_CONTAINS(error_of([&] { snn::events::read_events(file); }),
+                  "outside the 640x480 sensor (from the file header) at byte " +
+                      std::to_string(header + bad * 8));
+}
+
 // ---- DVS Gesture labels and trial lists ----------------------------------------------------
 
 TEST_F(EventsIOTest, GestureLabelsCutTheRecording) {
