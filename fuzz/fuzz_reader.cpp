@@ -18,6 +18,9 @@ void snn::events::detail::parallel_chunks(int64_t n, int64_t,
                                           const std::function<void(int64_t, int64_t)>& fn) {
   if (n > 0) fn(0, n);
 }
+int64_t snn::events::detail::parallel_threads() {
+  return 1;
+}
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* name = std::getenv("SNN_FUZZ_FORMAT");

@@ -173,6 +173,8 @@ FileFormat detect_format(ByteSource& source, const std::string& path);
 /// threads (at::parallel_for; src/events/io/parallel.cpp). The fuzz harness links a serial
 /// version.
 void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+/// The threads parallel_chunks would use here (1 inside a parallel region).
+int64_t parallel_threads();
 
 /// Every event of a decoder.
 Events decode_all(Decoder& decoder, int64_t capacity_hint = 0);

@@ -171,10 +171,13 @@ class NMNISTDecoder final : public Decoder {
     const auto W = static_cast<uint32_t>(sensor_.width), H = static_cast<uint32_t>(sensor_.height);
     // Chunk c starts after the markers of the chunks before it: count them first, then
     // decode every chunk into its own place with its own overflow base.
-    const size_t chunks = (records + kChunkRecords - 1) / kChunkRecords;
+    // (On one thread, one chunk: the markers need no counting ahead.)
+    const size_t chunks =
+        parallel_threads() > 1 ? (records + kChunkRecords - 1) / kChunkRecords : 1;
     std::vector<size_t> markers(chunks, 0), written(chunks, 0);
     std::vector<uint32_t> bad(chunks, 0);
     auto chunk_range = [&](size_t c) {
+      if (chunks == 1) return std::pair<size_t, size_t>{0, records};
       return std::pair<size_t, size_t>{c * kChunkRecords, std::min(records, (c + 1) * kChunkRecords)};
     };
     if (chunks > 1) {

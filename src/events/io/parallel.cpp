@@ -10,4 +10,8 @@ void parallel_chunks(int64_t n, int64_t grain, const std::function<void(int64_t,
   at::parallel_for(0, n, grain, fn);
 }
 
+int64_t parallel_threads() {
+  return at::in_parallel_region() ? 1 : at::get_num_threads();
+}
+
 }  // namespace snn::events::detail
