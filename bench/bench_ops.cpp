@@ -35,6 +35,18 @@ double read_seconds(c10::string_view path, int64_t repeats) {
   return median_seconds(repeats, [&] { return ev::read_events(p).size(); });
 }
 
+// Median time of reading every sample of an SHD/SSC HDF5 file through one HSDFile (as the
+// SHD and SSC datasets do).
+double hsd_read_seconds(c10::string_view path, int64_t repeats) {
+  const std::string p(path);
+  return median_seconds(repeats, [&] {
+    ev::HSDFile file(p);
+    int64_t events = 0;
+    for (int64_t i = 0; i < file.size(); ++i) events += file.events(i).size();
+    return events;
+  });
+}
+
 // Median time of applying `spec` (a transform, or a representation when `dense`) to the
 // events, which are converted from the tensor once, outside the timing.
 double apply_seconds(const at::Tensor& events, c10::IntArrayRef sensor, bool has_y,
@@ -53,6 +65,7 @@ double apply_seconds(const at::Tensor& events, c10::IntArrayRef sensor, bool has
 
 TORCH_LIBRARY(snn_bench, m) {
   m.def("read_seconds(str path, int repeats) -> float", &read_seconds);
+  m.def("hsd_read_seconds(str path, int repeats) -> float", &hsd_read_seconds);
   m.def("apply_seconds(Tensor events, int[] sensor_size, bool has_y, str spec, bool dense, "
         "int repeats) -> float",
         &apply_seconds);

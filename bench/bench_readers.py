@@ -3,6 +3,7 @@ on the same files, measured in the same run.
 
 Usage: python bench/bench_readers.py [--events N] [--repeats N] [--threads N]
 Files: the shared real recordings (N-MNIST .bin, EVT2 .raw) when ../shared/fixtures is there,
+an SHD-layout HDF5 file (all its samples read: Tonic's HSD.__getitem__ per sample),
 and, for every format with a working peer reader, a file of N random events that snn.cpp
 writes (N-MNIST, EVT2, EVT3, DAT; Tonic 1.7.0's AEDAT 3.1 reader read_dvs_ibm fails on
 its own header parser, so AEDAT has no peer here).
@@ -31,6 +32,31 @@ def expelliarmus_reader(encoding):
         w.set_file(str(path))
         return w.read()
     return read
+
+
+class TonicHSD:
+    """Just what Tonic's HSD.__getitem__ reads (its dataset classes would download first):
+    that method itself is run, unchanged, on this object."""
+    dtype = tonic.datasets.hsd.HSD.dtype
+    transform = target_transform = None
+
+    def __init__(self, path):
+        self.location_on_system, self.data_filename = str(path.parent), path.name
+
+
+def write_shd(path, samples, events_per_sample, seed=0):
+    """An SHD-layout file (float16 seconds, uint16 units, as the published files)."""
+    import h5py
+    rng = np.random.default_rng(seed)
+    with h5py.File(path, "w") as f:
+        times = f.create_dataset("spikes/times", (samples,), dtype=h5py.vlen_dtype(np.float16))
+        units = f.create_dataset("spikes/units", (samples,), dtype=h5py.vlen_dtype(np.uint16))
+        for i in range(samples):
+            times[i] = np.sort(rng.random(events_per_sample) * 1.0).astype(np.float16)
+            units[i] = rng.integers(0, 700, events_per_sample).astype(np.uint16)
+        f["labels"] = rng.integers(0, 20, samples).astype(np.uint8)
+        f["extra/speaker"] = rng.integers(0, 12, samples).astype(np.uint16)
+        f["extra/keys"] = np.array([b"zero", b"one"])
 
 
 def random_events(n, sensor):
@@ -76,10 +102,25 @@ def main():
     print(f"threads={args.threads} repeats={args.repeats}")
     print(f"{'file':<34} {'peer':<13} {'peer ms':>9} {'snn ms':>8} {'speed-up':>9}"
           f" {'C++ API ms':>11} {'speed-up':>9}")
+    # SHD: every sample of a file, Tonic's way (its __getitem__ per sample) against the op
+    # (one read per sample) and the C++ API (one HSDFile, as snn::data::SHD).
+    shd = tmp / "shd_test.h5"
+    write_shd(shd, 200, 4000)
+    hsd = TonicHSD(shd)
+    shd_cases = [("SHD (200 samples x 4k events)", shd, "tonic",
+                  lambda p: [tonic.datasets.hsd.HSD.__getitem__(hsd, i) for i in range(200)],
+                  lambda p: [ops.shd_read(str(p), i) for i in range(200)],
+                  lambda p, r: torch.ops.snn_bench.hsd_read_seconds(str(p), r))]
     for name, path, peer_name, peer in cases:
         t_peer = timeit(lambda: peer(path), args.repeats)
         t_snn = timeit(lambda: ops.events_read(str(path)), args.repeats)
         t_cpp = torch.ops.snn_bench.read_seconds(str(path), args.repeats)
+        print(f"{name:<34} {peer_name:<13} {t_peer * 1e3:9.1f} {t_snn * 1e3:8.1f} {t_peer / t_snn:8.1f}x"
+              f" {t_cpp * 1e3:11.1f} {t_peer / t_cpp:8.1f}x")
+    for name, path, peer_name, peer, snn_op, cpp in shd_cases:
+        t_peer = timeit(lambda: peer(path), args.repeats)
+        t_snn = timeit(lambda: snn_op(path), args.repeats)
+        t_cpp = cpp(path, args.repeats)
         print(f"{name:<34} {peer_name:<13} {t_peer * 1e3:9.1f} {t_snn * 1e3:8.1f} {t_peer / t_snn:8.1f}x"
               f" {t_cpp * 1e3:11.1f} {t_peer / t_cpp:8.1f}x")
 

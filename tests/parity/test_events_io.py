@@ -411,6 +411,28 @@ def test_shd_matches_tonic(snn_ops, tmp_path, time_dtype):
         assert_same(ours, {"t": ref["t"], "x": ref["x"], "y": np.zeros(len(ref)), "p": ref["p"]})
 
 
+def test_shd_float16_times_every_value(snn_ops, tmp_path):
+    """float16 times (as the published SHD files) are widened by snn.cpp itself: every
+    non-negative finite float16 must give Tonic's t; an infinite time is an error."""
+    import h5py
+    bits = np.arange(0, 0x7C00, dtype=np.uint16)  # +0 .. the largest finite half
+    halves = bits.view(np.float16)
+    path = tmp_path / "half.h5"
+    with h5py.File(path, "w") as f:
+        times = f.create_dataset("spikes/times", (2,), dtype=h5py.vlen_dtype(np.dtype(np.float16)))
+        units = f.create_dataset("spikes/units", (2,), dtype=h5py.vlen_dtype(np.dtype(np.uint16)))
+        times[0] = halves
+        units[0] = (np.arange(len(halves)) % 700).astype(np.uint16)
+        times[1] = np.array([0.5, np.inf], np.float16)
+        units[1] = np.array([1, 2], np.uint16)
+        f["labels"] = np.array([3, 4], np.uint8)
+    events, _ = snn_ops.shd_read(str(path), 0)
+    ref, _ = tonic_hsd_sample(str(path), 0)
+    assert np.array_equal(events[:, 0].numpy(), ref["t"])
+    with pytest.raises(RuntimeError, match="is not a finite time"):
+        snn_ops.shd_read(str(path), 1)
+
+
 def test_shd_written_by_us_read_by_tonic(snn_ops, tmp_path):
     rng = np.random.default_rng(11)
     samples = []

@@ -171,7 +171,8 @@ class HSDFile {
 
  private:
   std::string path_;
-  int64_t file_ = -1;  // hid_t
+  int64_t file_ = -1;         // hid_t
+  bool times_are_half_ = false;  // spikes/times holds little-endian IEEE float16
   std::vector<int64_t> labels_, speakers_;
   std::vector<std::string> keys_;
 };

@@ -2,7 +2,9 @@
 #include <c10/util/Exception.h>
 #include <hdf5.h>
 
+#include <array>
 #include <cmath>
+#include <limits>
 
 #include "events/io/decoder.h"
 
@@ -120,6 +122,72 @@ std::vector<T> read_vlen_element(const std::string& path, hid_t file, const char
   return out;
 }
 
+// Whether a dataset's variable-length elements are little-endian IEEE binary16 (the SHD
+// files' times): HDF5 converts those to double bit by bit (slowly); they are read raw and
+// widened exactly by half_to_double instead.
+bool vlen_of_half(hid_t file, const char* name) {
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (!dataset.ok()) return false;
+  Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  if (!type.ok() || H5Tget_class(type.get()) != H5T_VLEN) return false;
+  Handle base(H5Tget_super(type.get()), H5Tclose);
+  if (!base.ok() || H5Tget_class(base.get()) != H5T_FLOAT || H5Tget_size(base.get()) != 2 ||
+      H5Tget_order(base.get()) != H5T_ORDER_LE) {
+    return false;
+  }
+  size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
+  H5Tget_fields(base.get(), &spos, &epos, &esize, &mpos, &msize);
+  return spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 &&
+         H5Tget_ebias(base.get()) == 15 && H5Tget_norm(base.get()) == H5T_NORM_IMPLIED;
+}
+
+// An IEEE binary16 value as a double (exact: every half is a double).
+double half_to_double(uint16_t h) {
+  // 2^(e - 25) for each exponent field e (2^-24 for subnormals, e = 0); products with the
+  // 11-bit significand are exact.
+  static const auto scale = [] {
+    std::array<double, 32> s{};
+    for (int e = 0; e < 32; ++e) s[e] = std::ldexp(1.0, (e == 0 ? 1 : e) - 25);
+    return s;
+  }();
+  const int exponent = (h >> 10) & 0x1F;
+  const double mantissa = static_cast<double>(h & 0x3FF);
+  double v;
+  if (exponent == 31) {
+    v = mantissa != 0 ? std::numeric_limits<double>::quiet_NaN()
+                      : std::numeric_limits<double>::infinity();
+  } else {
+    v = (exponent == 0 ? mantissa : mantissa + 1024.0) * scale[exponent];
+  }
+  return (h & 0x8000) != 0 ? -v : v;
+}
+
+// Element i of a variable-length float16 dataset, widened to double.
+std::vector<double> read_half_vlen_element(const std::string& path, hid_t file, const char* name,
+                                           int64_t i) {
+  // Raw 16-bit patterns: read through the file's own half type, so HDF5 converts nothing.
+  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
+  Handle file_type(H5Dget_type(dataset.get()), H5Tclose);
+  Handle base(H5Tget_super(file_type.get()), H5Tclose);
+  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  const hsize_t start = static_cast<hsize_t>(i), count = 1;
+  H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  Handle mem_type(H5Tvlen_create(base.get()), H5Tclose);
+  hvl_t value{0, nullptr};
+  TORCH_CHECK(H5Dread(dataset.get(), mem_type.get(), mem_space.get(), space.get(), H5P_DEFAULT,
+                      &value) >= 0,
+              "snn::events: ", path, ": cannot read ", name, "[", i, "]");
+  std::vector<double> out(value.len);
+  const auto* raw = static_cast<const uint8_t*>(value.p);
+  for (size_t k = 0; k < value.len; ++k) {
+    out[k] = half_to_double(static_cast<uint16_t>(raw[2 * k] | (raw[2 * k + 1] << 8)));
+  }
+  H5Dvlen_reclaim(mem_type.get(), mem_space.get(), H5P_DEFAULT, &value);
+  return out;
+}
+
 }  // namespace
 
 HSDFile::HSDFile(const std::string& path) : path_(path) {
@@ -138,6 +206,7 @@ HSDFile::HSDFile(const std::string& path) : path_(path) {
       TORCH_CHECK(n == size(), "snn::events: ", path, ": ", name, " has ", n, " samples, labels ",
                   size());
     }
+    times_are_half_ = vlen_of_half(file_, "spikes/times");
     if (has_link(file_, "extra/speaker")) speakers_ = read_int_column(path, file_, "extra/speaker");
     if (has_link(file_, "extra/keys")) keys_ = read_strings(path, file_, "extra/keys");
   } catch (...) {
@@ -154,20 +223,26 @@ Events HSDFile::events(int64_t i) const {
   TORCH_CHECK(i >= 0 && i < size(), "snn::events: ", path_, ": sample ", i, " out of range for ",
               size(), " samples");
   QuietErrors quiet;
-  const auto times = read_vlen_element<double>(path_, file_, "spikes/times", i, H5T_NATIVE_DOUBLE);
+  const auto times =
+      times_are_half_ ? read_half_vlen_element(path_, file_, "spikes/times", i)
+                      : read_vlen_element<double>(path_, file_, "spikes/times", i, H5T_NATIVE_DOUBLE);
   const auto units = read_vlen_element<int64_t>(path_, file_, "spikes/units", i, H5T_NATIVE_INT64);
   TORCH_CHECK(times.size() == units.size(), "snn::events: ", path_, ": sample ", i, " has ",
               times.size(), " times and ", units.size(), " units");
   Events out(kSensor, /*has_y=*/false);
-  out.reserve(static_cast<int64_t>(times.size()));
+  out.resize(static_cast<int64_t>(times.size()));
   for (size_t k = 0; k < times.size(); ++k) {
     // Tonic: times.astype(float64) * 1e6 stored into an int field (truncation toward zero).
     const double t = times[k] * 1e6;
-    TORCH_CHECK(
-        std::isfinite(t) && std::abs(t) < 9.2e18 && units[k] >= 0 && units[k] < kSensor.width,
-        "snn::events: ", path_, ": sample ", i, " spike ", k, " (time ", times[k], " s, unit ",
-        units[k], ") is not a finite time on one of 700 units");
-    out.push_back(static_cast<int64_t>(t), units[k], 0, 1);
+    if (!(std::abs(t) < 9.2e18 && units[k] >= 0 && units[k] < kSensor.width)) [[unlikely]] {
+      TORCH_CHECK(false, "snn::events: ", path_, ": sample ", i, " spike ", k, " (time ",
+                  times[k], " s, unit ", units[k],
+                  ") is not a finite time on one of 700 units");
+    }
+    out.t[k] = static_cast<int64_t>(t);
+    out.x[k] = static_cast<int16_t>(units[k]);
+    out.y[k] = 0;
+    out.p[k] = 1;
   }
   return out;
 }
