@@ -172,6 +172,7 @@ class HSDFile {
  private:
   std::string path_;
   int64_t file_ = -1;         // hid_t
+  int64_t times_ = -1, units_ = -1;  // hid_t of spikes/times and spikes/units, kept open
   bool times_are_half_ = false;  // spikes/times holds little-endian IEEE float16
   std::vector<int64_t> labels_, speakers_;
   std::vector<std::string> keys_;

@@ -102,19 +102,28 @@ std::vector<std::string> read_strings(const std::string& path, hid_t file, const
   return out;
 }
 
+// Transfer properties with a small type-conversion buffer: HDF5's default (1 MiB) is
+// allocated and cleared on every read, which dominates reading one sample's spikes.
+hid_t small_transfer() {
+  static const hid_t dxpl = [] {
+    const hid_t p = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_buffer(p, size_t{1} << 16, nullptr, nullptr);
+    return p;
+  }();
+  return dxpl;
+}
+
 // Reads element i of a variable-length dataset as `base` values.
 template <typename T>
-std::vector<T> read_vlen_element(const std::string& path, hid_t file, const char* name, int64_t i,
-                                 hid_t base) {
-  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
-  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
-  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+std::vector<T> read_vlen_element(const std::string& path, hid_t dataset, const char* name,
+                                 int64_t i, hid_t base) {
+  Handle space(H5Dget_space(dataset), H5Sclose);
   const hsize_t start = static_cast<hsize_t>(i), count = 1;
   H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
   Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
   Handle mem_type(H5Tvlen_create(base), H5Tclose);
   hvl_t value{0, nullptr};
-  TORCH_CHECK(H5Dread(dataset.get(), mem_type.get(), mem_space.get(), space.get(), H5P_DEFAULT,
+  TORCH_CHECK(H5Dread(dataset, mem_type.get(), mem_space.get(), space.get(), small_transfer(),
                       &value) >= 0,
               "snn::events: ", path, ": cannot read ", name, "[", i, "]");
   std::vector<T> out(static_cast<const T*>(value.p), static_cast<const T*>(value.p) + value.len);
@@ -163,20 +172,18 @@ double half_to_double(uint16_t h) {
 }
 
 // Element i of a variable-length float16 dataset, widened to double.
-std::vector<double> read_half_vlen_element(const std::string& path, hid_t file, const char* name,
-                                           int64_t i) {
+std::vector<double> read_half_vlen_element(const std::string& path, hid_t dataset,
+                                           const char* name, int64_t i) {
   // Raw 16-bit patterns: read through the file's own half type, so HDF5 converts nothing.
-  Handle dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
-  TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
-  Handle file_type(H5Dget_type(dataset.get()), H5Tclose);
+  Handle file_type(H5Dget_type(dataset), H5Tclose);
   Handle base(H5Tget_super(file_type.get()), H5Tclose);
-  Handle space(H5Dget_space(dataset.get()), H5Sclose);
+  Handle space(H5Dget_space(dataset), H5Sclose);
   const hsize_t start = static_cast<hsize_t>(i), count = 1;
   H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
   Handle mem_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
   Handle mem_type(H5Tvlen_create(base.get()), H5Tclose);
   hvl_t value{0, nullptr};
-  TORCH_CHECK(H5Dread(dataset.get(), mem_type.get(), mem_space.get(), space.get(), H5P_DEFAULT,
+  TORCH_CHECK(H5Dread(dataset, mem_type.get(), mem_space.get(), space.get(), small_transfer(),
                       &value) >= 0,
               "snn::events: ", path, ": cannot read ", name, "[", i, "]");
   std::vector<double> out(value.len);
@@ -207,15 +214,23 @@ HSDFile::HSDFile(const std::string& path) : path_(path) {
                   size());
     }
     times_are_half_ = vlen_of_half(file_, "spikes/times");
+    times_ = H5Dopen2(file_, "spikes/times", H5P_DEFAULT);
+    units_ = H5Dopen2(file_, "spikes/units", H5P_DEFAULT);
+    TORCH_CHECK(times_ >= 0 && units_ >= 0, "snn::events: ", path, ": cannot open spikes/times "
+                "and spikes/units");
     if (has_link(file_, "extra/speaker")) speakers_ = read_int_column(path, file_, "extra/speaker");
     if (has_link(file_, "extra/keys")) keys_ = read_strings(path, file_, "extra/keys");
   } catch (...) {
+    if (times_ >= 0) H5Dclose(times_);
+    if (units_ >= 0) H5Dclose(units_);
     H5Fclose(file_);
     throw;
   }
 }
 
 HSDFile::~HSDFile() {
+  if (times_ >= 0) H5Dclose(times_);
+  if (units_ >= 0) H5Dclose(units_);
   if (file_ >= 0) H5Fclose(file_);
 }
 
@@ -224,9 +239,10 @@ Events HSDFile::events(int64_t i) const {
               size(), " samples");
   QuietErrors quiet;
   const auto times =
-      times_are_half_ ? read_half_vlen_element(path_, file_, "spikes/times", i)
-                      : read_vlen_element<double>(path_, file_, "spikes/times", i, H5T_NATIVE_DOUBLE);
-  const auto units = read_vlen_element<int64_t>(path_, file_, "spikes/units", i, H5T_NATIVE_INT64);
+      times_are_half_
+          ? read_half_vlen_element(path_, times_, "spikes/times", i)
+          : read_vlen_element<double>(path_, times_, "spikes/times", i, H5T_NATIVE_DOUBLE);
+  const auto units = read_vlen_element<int64_t>(path_, units_, "spikes/units", i, H5T_NATIVE_INT64);
   TORCH_CHECK(times.size() == units.size(), "snn::events: ", path_, ": sample ", i, " has ",
               times.size(), " times and ", units.size(), " units");
   Events out(kSensor, /*has_y=*/false);
