@@ -41,3 +41,10 @@ def ours(snn_ops, ev, sensor, has_y, spec, seed=0):
 def assert_events_equal(a, b):
     assert a.shape == b.shape, f"{a.shape} != {b.shape}"
     assert torch.equal(a, b), f"first difference at row {(a != b).any(1).nonzero()[0].item()}"
+
+
+def call_spec(name, kw):
+    """The text form `Name(key=value, ...)` of keyword arguments (booleans as true / false)."""
+    def fmt(v):
+        return "true" if v is True else "false" if v is False else repr(v)
+    return name + "(" + ", ".join(f"{k}={fmt(v)}" for k, v in kw.items()) + ")"

@@ -15,7 +15,8 @@ import tonic.slicers as ts
 import tonic.transforms as tt
 import torch
 
-from event_helpers import assert_events_equal, from_tonic, ours, random_events, to_tonic
+from event_helpers import (assert_events_equal, call_spec, from_tonic, ours, random_events,
+                           to_tonic)
 
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "events" / "sample_nmnist.bin"
 
@@ -450,9 +451,7 @@ FRAME_CASES = [
 
 
 def frame_spec(kw):
-    def fmt(v):
-        return "true" if v is True else "false" if v is False else repr(v)
-    return "ToFrame(" + ", ".join(f"{k}={fmt(v)}" for k, v in kw.items()) + ")"
+    return call_spec("ToFrame", kw)
 
 
 @pytest.mark.parametrize("sensor,has_y", SENSORS, ids=SENSOR_IDS)

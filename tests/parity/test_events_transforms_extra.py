@@ -15,7 +15,8 @@ import tonic
 import tonic.transforms as tt
 import torch
 
-from event_helpers import assert_events_equal, from_tonic, ours, random_events, to_tonic
+from event_helpers import (assert_events_equal, call_spec, from_tonic, ours, random_events,
+                           to_tonic)
 
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "events" / "sample_nmnist.bin"
 
@@ -153,9 +154,7 @@ SPARSE_CASES = [
 
 
 def sparse_spec(kw):
-    def fmt(v):
-        return "true" if v is True else "false" if v is False else repr(v)
-    return "ToSparseTensor(" + ", ".join(f"{k}={fmt(v)}" for k, v in kw.items()) + ")"
+    return call_spec("ToSparseTensor", kw)
 
 
 def assert_sparse_equal(got, want):
