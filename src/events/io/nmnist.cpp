@@ -176,10 +176,18 @@ class NMNISTDecoder final : public Decoder {
         parallel_threads() > 1 ? (records + kChunkRecords - 1) / kChunkRecords : 1;
     std::vector<size_t> markers(chunks, 0), written(chunks, 0);
     std::vector<uint32_t> bad(chunks, 0);
-    auto chunk_range = [&](size_t c) {
-      if (chunks == 1) return std::pair<size_t, size_t>{0, records};
-      return std::pair<size_t, size_t>{c * kChunkRecords, std::min(records, (c + 1) * kChunkRecords)};
-    };
+    // Chunk c holds records [bound[c], bound[c + 1]). The decoder writes an overflow marker
+    // into the slot after the events so far (the next event overwrites it), so no chunk but
+    // the last may end with a marker: that slot would be the next chunk's first. A boundary
+    // after a marker moves back to just after the last event before it.
+    std::vector<size_t> bound(chunks + 1, records);
+    bound[0] = 0;
+    for (size_t c = 1; c < chunks; ++c) {
+      size_t b = c * kChunkRecords;
+      while (b > bound[c - 1] && data[(b - 1) * kRecord + 1] == kOverflowY) --b;
+      bound[c] = b;
+    }
+    auto chunk_range = [&](size_t c) { return std::pair<size_t, size_t>{bound[c], bound[c + 1]}; };
     if (chunks > 1) {
       parallel_chunks(static_cast<int64_t>(chunks), 1, [&](int64_t b, int64_t e) {
         for (auto c = static_cast<size_t>(b); c < static_cast<size_t>(e); ++c) {

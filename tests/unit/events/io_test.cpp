@@ -2,6 +2,7 @@
 // time wraps, truncated and corrupt files, streaming.
 #include <gtest/gtest.h>
 
+#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <cstdio>
@@ -561,6 +562,33 @@ TEST_F(EventsIOTest, NMNISTGroupsMarkersAndTailsMatchARecordByRecordDecoding) {
       }
     }
   }
+}
+
+// A large N-MNIST file is decoded in chunks on several threads: markers at the ends of the
+// chunks (131072 records each) must not spill into the next chunk's events.
+TEST_F(EventsIOTest, NMNISTChunksOnSeveralThreadsWithMarkersAtTheirEnds) {
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  std::vector<uint8_t> bytes;
+  Events want({34, 34, 2});
+  int64_t overflow = 0;
+  std::mt19937_64 rng(8);
+  const size_t n = 400000;
+  for (size_t i = 0; i < n; ++i) {
+    const bool marker = i == 131071 || i == 262142 || i == 262143 || i == 393215 || rng() % 500 == 0;
+    const auto ts = static_cast<uint32_t>(rng() % (1u << 23));
+    const uint8_t x = rng() % 34, y = marker ? 240 : rng() % 34, p = rng() % 2;
+    bytes.insert(bytes.end(), {x, y, uint8_t((p << 7) | (ts >> 16)), uint8_t(ts >> 8), uint8_t(ts)});
+    if (marker) {
+      overflow += 8192;
+    } else {
+      want.push_back(overflow + ts, x, y, p);
+    }
+  }
+  const auto file = path("chunks.bin");
+  write_bytes(file, bytes);
+  for (int repeat = 0; repeat < 3; ++repeat) expect_same(snn::events::read_events(file), want);
+  at::set_num_threads(threads);
 }
 
 // DAT events are decoded in vectorised runs: a time wrap or an event outside the sensor
