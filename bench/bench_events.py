@@ -4,7 +4,8 @@ Usage: python bench/bench_events.py [--events N] [--repeats N] [--threads N]
 Prints, per operation, the median wall time of Tonic on a structured NumPy array (the dtype
 of Tonic's own dataset of that kind), of
 snn.cpp's op on the same events as an int64 [N, 4] tensor (the op's time includes turning the
-tensor into events and back), and of snn.cpp's C++ API on the same events (what a C++
+tensor into events and back), of the column op (t int64, x, y, p int16 in; the output columns
+handed over without a copy), and of snn.cpp's C++ API on the same events (what a C++
 program pays: no conversion), with the speed-ups over Tonic. Recordings: random
 events on a DVS-sized sensor (128x128x2) and an audio-shaped one (700 channels, as SHD).
 """
@@ -109,15 +110,20 @@ def run_cases(ops, dvs, n_events, n_slow, repeats, title, dtype):
 
     print(f"\n{title}")
     print(f"{'operation':44s} {'events':>8s} {'tonic ms':>10s} {'snn.cpp ms':>11s} {'speed-up':>9s}"
-          f" {'C++ API ms':>11s} {'speed-up':>9s}")
+          f" {'column ms':>10s} {'speed-up':>9s} {'C++ API ms':>11s} {'speed-up':>9s}")
     ratios = []
     for label, sensor, has_y, n, tonic_t, spec, kind in cases:
         tensor, structured = recording(n, sensor, has_y, dtype)
         size = list(sensor)
+        cols = (tensor[:, 0].clone(), tensor[:, 1].to(torch.int16), tensor[:, 2].to(torch.int16),
+                tensor[:, 3].to(torch.int16))
+        run_cols = None
         if kind == "dense":
             run = lambda: ops.events_to_dense(tensor, size, has_y, spec)  # noqa: E731
+            run_cols = lambda: ops.events_to_dense_columns(*cols, size, has_y, spec)  # noqa: E731
         elif kind == "events":
             run = lambda: ops.events_transform(tensor, size, has_y, spec, 0)  # noqa: E731
+            run_cols = lambda: ops.events_transform_columns(*cols, size, has_y, spec, 0)  # noqa: E731
         else:
             def run():
                 ev, s = ops.events_transform(tensor, size, has_y, spec[0], 0)
@@ -132,6 +138,7 @@ def run_cases(ops, dvs, n_events, n_slow, repeats, title, dtype):
             structured = before
             t_tonic = timeit(lambda: tonic_t(structured.copy()), repeats)
         t_snn = timeit(run, repeats)
+        t_cols = timeit(run_cols, repeats) if run_cols else None
         # The C++ API on the same events, without the tensor <-> events conversion.
         if kind == "pipeline":
             t_cpp = None
@@ -140,8 +147,9 @@ def run_cases(ops, dvs, n_events, n_slow, repeats, title, dtype):
                                                       repeats)
         ratios.append(t_tonic / t_snn)
         cpp = f"{t_cpp * 1e3:11.3f} {t_tonic / t_cpp:8.1f}x" if t_cpp else f"{'-':>11s} {'-':>9s}"
+        col = f"{t_cols * 1e3:10.3f} {t_tonic / t_cols:8.1f}x" if t_cols else f"{'-':>10s} {'-':>9s}"
         print(f"{label:44s} {n:8d} {t_tonic * 1e3:10.3f} {t_snn * 1e3:11.3f} {t_tonic / t_snn:8.1f}x"
-              f" {cpp}")
+              f" {col} {cpp}")
     print(f"geometric mean speed-up: {np.exp(np.mean(np.log(ratios))):.1f}x")
     return ratios
 

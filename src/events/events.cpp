@@ -1,9 +1,12 @@
 #include "snn/events/events.h"
 
 #include <ATen/ops/empty.h>
+#include <ATen/ops/from_blob.h>
 #include <c10/util/Exception.h>
 
+#include <cstring>
 #include <ostream>
+#include <utility>
 
 #include "util/target_clones.h"
 
@@ -123,6 +126,71 @@ Events Events::from_tensor(const at::Tensor& events, SensorSize sensor, bool has
                   ") lies outside the sensor ", sensor, " or p outside int16");
     }
   }
+  return out;
+}
+
+Events Events::from_columns(const at::Tensor& t, const at::Tensor& x, const at::Tensor& y,
+                            const at::Tensor& p, SensorSize sensor, bool has_y,
+                            const std::string& what) {
+  const std::pair<const char*, const at::Tensor*> columns[] = {{"t", &t}, {"x", &x}, {"y", &y}, {"p", &p}};
+  for (const auto& [name, c] : columns) {
+    TORCH_CHECK(c->dim() == 1 && c->size(0) == t.size(0), "snn::events: ", what, ": expected ",
+                "columns t, x, y, p of one length, got ", name, " of shape ", c->sizes(),
+                " beside t of shape ", t.sizes());
+    TORCH_CHECK(at::isIntegralType(c->scalar_type(), /*includeBool=*/false), "snn::events: ",
+                what, ": expected integer columns, got ", name, " of dtype ", c->scalar_type());
+  }
+  const int64_t n = t.size(0);
+  Events out(sensor, has_y);
+  out.resize(n);
+  auto copy = [n](const at::Tensor& c, auto* dst, at::ScalarType type) {
+    const auto src = c.to(type).contiguous();
+    std::memcpy(dst, src.const_data_ptr(), static_cast<size_t>(n) * src.element_size());
+  };
+  // Columns wider than int16 must fit it (an x of 65539 must not pass as 3).
+  auto check_int16 = [&](const at::Tensor& c, const char* name) {
+    const auto type = c.scalar_type();
+    if (n == 0 || type == at::kShort || type == at::kChar || type == at::kByte) return;
+    const int64_t lo = c.min().item<int64_t>(), hi = c.max().item<int64_t>();
+    TORCH_CHECK(lo >= INT16_MIN && hi <= INT16_MAX, "snn::events: ", what, ": column ", name,
+                " holds values in [", lo, ", ", hi, "], outside int16");
+  };
+  check_int16(x, "x");
+  check_int16(p, "p");
+  copy(t, out.t.data(), at::kLong);
+  copy(x, out.x.data(), at::kShort);
+  if (has_y) {
+    check_int16(y, "y");
+    copy(y, out.y.data(), at::kShort);
+  } else {
+    std::fill(out.y.begin(), out.y.end(), int16_t{0});
+  }
+  copy(p, out.p.data(), at::kShort);
+  out.check_within_sensor(what);
+  return out;
+}
+
+namespace {
+template <typename T>
+at::Tensor column_tensor(Column<T>&& column, at::ScalarType type) {
+  if (column.empty()) return at::empty({0}, at::TensorOptions().dtype(type));
+  auto* owner = new Column<T>(std::move(column));
+  return at::from_blob(
+      owner->data(), {static_cast<int64_t>(owner->size())}, [owner](void*) { delete owner; },
+      at::TensorOptions().dtype(type));
+}
+}  // namespace
+
+std::vector<at::Tensor> Events::release_columns() {
+  std::vector<at::Tensor> out;
+  out.push_back(column_tensor(std::move(t), at::kLong));
+  out.push_back(column_tensor(std::move(x), at::kShort));
+  out.push_back(column_tensor(std::move(y), at::kShort));
+  out.push_back(column_tensor(std::move(p), at::kShort));
+  t.clear();
+  x.clear();
+  y.clear();
+  p.clear();
   return out;
 }
 

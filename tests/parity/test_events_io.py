@@ -449,3 +449,18 @@ def test_shd_written_by_us_read_by_tonic(snn_ops, tmp_path):
         assert_same(columns(s), {"t": ref["t"], "x": ref["x"], "y": np.zeros(len(ref)),
                                  "p": ref["p"]})
     assert snn_ops.events_detect_format(str(path)) == "hdf5"
+
+
+def test_read_columns_equals_read(snn_ops, tmp_path):
+    """The column op hands over the reader's columns: the same events as events_read."""
+    rng = np.random.default_rng(30)
+    n = 300_000  # large enough to be mapped
+    ev = torch.from_numpy(np.stack([np.sort(rng.integers(0, 3_000_000, n)), rng.integers(0, 640, n),
+                                    rng.integers(0, 480, n), rng.integers(0, 2, n)], 1))
+    for fmt, name in [("evt2", "c.raw"), ("dat", "c.dat")]:
+        path = str(tmp_path / name)
+        snn_ops.events_write(ev, [640, 480, 2], path, fmt)
+        want, sensor = snn_ops.events_read(path)
+        t, x, y, p, sensor_c = snn_ops.events_read_columns(path)
+        assert sensor_c == sensor
+        assert torch.equal(torch.stack([t, x.long(), y.long(), p.long()], 1), want)

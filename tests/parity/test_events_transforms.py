@@ -802,3 +802,49 @@ def test_nmnist_voxel_grid_timesurface_and_slices(snn_ops, nmnist):
         want = tonic_ranges(tonic_slicer, to_tonic(ev, True), len(ev))
         got = snn_ops.events_slice(ev, list(sensor), True, spec)
         assert torch.equal(got, want), spec
+
+
+# ---- the column ops (t int64, x, y, p int16; output handed over without a copy) ------------
+
+def as_columns(ev):
+    return ev[:, 0].clone(), ev[:, 1].to(torch.int16), ev[:, 2].to(torch.int16), ev[:, 3].to(torch.int16)
+
+
+@pytest.mark.parametrize("sensor,has_y", [((34, 34, 2), True), ((700, 1, 1), False)])
+@pytest.mark.parametrize("spec", ["MergePolarities()", "CropTime(min=20000, max=150000)",
+                                  "Downsample(time_factor=0.5, spatial_factor=0.5)",
+                                  "DropEvent(p=0.3)", "TimeJitter(std=500)", "Decimation(n=3)"])
+def test_column_ops_equal_the_tensor_ops(snn_ops, sensor, has_y, spec):
+    ev = random_events(21, sensor, has_y)
+    want, want_sensor = ours(snn_ops, ev, sensor, has_y, spec, seed=4)
+    t, x, y, p, got_sensor = snn_ops.events_transform_columns(*as_columns(ev), list(sensor), has_y,
+                                                              spec, 4)
+    assert (t.dtype, x.dtype, y.dtype, p.dtype) == (torch.int64, torch.int16, torch.int16, torch.int16)
+    assert tuple(got_sensor) == want_sensor
+    assert_events_equal(torch.stack([t, x.long(), y.long(), p.long()], 1), want)
+    frames = snn_ops.events_to_dense_columns(*as_columns(ev), list(sensor), has_y,
+                                             "ToFrame(n_time_bins=5)")
+    assert torch.equal(frames, snn_ops.events_to_dense(ev, list(sensor), has_y, "ToFrame(n_time_bins=5)"))
+
+
+def test_column_ops_take_any_integer_dtype_and_reject_bad_columns(snn_ops):
+    ev = random_events(22, (34, 34, 2), True, n=500)
+    wide = [ev[:, k].clone() for k in range(4)]  # all int64
+    t, x, y, p, _ = snn_ops.events_transform_columns(*wide, [34, 34, 2], True, "MergePolarities()", 0)
+    assert torch.equal(x.long(), ev[:, 1]) and bool((p == 0).all())
+    with pytest.raises(RuntimeError, match="columns t, x, y, p of one length"):
+        snn_ops.events_transform_columns(wide[0], wide[1][:-1], wide[2], wide[3], [34, 34, 2], True,
+                                         "MergePolarities()", 0)
+    with pytest.raises(RuntimeError, match="expected integer columns, got x of dtype Float"):
+        snn_ops.events_transform_columns(wide[0], wide[1].float(), wide[2], wide[3], [34, 34, 2],
+                                         True, "MergePolarities()", 0)
+    far = wide[1].clone()
+    far[7] = 65536 + 3  # would pass the sensor check as 3 once narrowed
+    with pytest.raises(RuntimeError, match="column x holds values in .* outside int16"):
+        snn_ops.events_transform_columns(wide[0], far, wide[2], wide[3], [34, 34, 2], True,
+                                         "MergePolarities()", 0)
+    out = wide[1].clone()
+    out[3] = 34
+    with pytest.raises(RuntimeError, match=r"event 3 \(x=34"):
+        snn_ops.events_transform_columns(wide[0], out, wide[2], wide[3], [34, 34, 2], True,
+                                         "MergePolarities()", 0)

@@ -79,6 +79,16 @@ class Events {
   static Events from_tensor(const at::Tensor& events, SensorSize sensor, bool has_y = true,
                             const std::string& what = "events tensor");
 
+  /// Events from four 1-D tensors of equal length — t (integer µs), x, y, p (integer; y is
+  /// ignored without a y column) — copied into the columns. Throws, naming `what`, on other
+  /// shapes or dtypes, on an x or y outside the sensor or a p outside int16.
+  static Events from_columns(const at::Tensor& t, const at::Tensor& x, const at::Tensor& y,
+                             const at::Tensor& p, SensorSize sensor, bool has_y = true,
+                             const std::string& what = "event columns");
+  /// The columns as tensors t (int64), x, y, p (int16), without copying: the events are left
+  /// empty and the tensors own the memory.
+  std::vector<at::Tensor> release_columns();
+
   /// Throws (naming `what`) if an x or y lies outside the sensor.
   void check_within_sensor(const std::string& what) const;
 

@@ -23,6 +23,15 @@ std::tuple<at::Tensor, std::vector<int64_t>> events_read(const std::string& path
   return {e.to_tensor(), sensor_list(e.sensor())};
 }
 
+// The file's events as columns t (int64), x, y, p (int16), handed over without a copy.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, std::vector<int64_t>> events_read_columns(
+    const std::string& path, const std::string& format) {
+  Events e = read_events(path, parse_format(format));
+  const auto sensor = sensor_list(e.sensor());
+  auto c = e.release_columns();
+  return {c[0], c[1], c[2], c[3], sensor};
+}
+
 void events_write(const at::Tensor& events, const std::vector<int64_t>& sensor_size,
                   const std::string& path, const std::string& format) {
   write_events(Events::from_tensor(events, sensor_from(sensor_size)), path, parse_format(format));
@@ -88,6 +97,8 @@ std::tuple<std::vector<at::Tensor>, std::vector<int64_t>> dvs_gesture_read(
 
 TORCH_LIBRARY_FRAGMENT(snn, m) {
   m.def("events_read(str path, str format='auto') -> (Tensor, int[])", &events_read);
+  m.def("events_read_columns(str path, str format='auto') -> (Tensor, Tensor, Tensor, Tensor, int[])",
+        &events_read_columns);
   m.def("events_write(Tensor events, int[] sensor_size, str path, str format) -> ()",
         &events_write);
   m.def("events_detect_format(str path) -> str", &events_detect_format);

@@ -1,5 +1,6 @@
 // torch.ops.snn entry points to transforms, representations and slicers (for Python, tests and
-// tools). Events travel as int64 [N, 4] tensors (t, x, y, p) with the sensor size (W, H, P).
+// tools). Events travel as int64 [N, 4] tensors (t, x, y, p) with the sensor size (W, H, P),
+// or (the *_columns ops, cheaper) as columns t (int64), x, y, p (int16).
 #include <ATen/ops/empty.h>
 #include <c10/util/Exception.h>
 #include <torch/library.h>
@@ -53,6 +54,30 @@ std::tuple<at::Tensor, std::vector<int64_t>> events_transform(const at::Tensor& 
   const auto out = t->apply(in, static_cast<uint64_t>(seed));
   const auto& s = out.sensor();
   return {out.to_tensor(), {s.width, s.height, s.polarities}};
+}
+
+// The same on events as columns t (int64), x, y, p (int16): the input is copied once, the
+// output columns are handed over without a copy.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, std::vector<int64_t>>
+events_transform_columns(const at::Tensor& t, const at::Tensor& x, const at::Tensor& y,
+                         const at::Tensor& p, c10::IntArrayRef sensor_size, bool has_y,
+                         c10::string_view spec, int64_t seed) {
+  const auto transform = cached<TransformPtr>(std::string(spec), parse_transform);
+  const auto in = Events::from_columns(t, x, y, p, sensor_from(sensor_size, "events_transform_columns"),
+                                       has_y, "events_transform_columns");
+  auto out = transform->apply(in, static_cast<uint64_t>(seed));
+  const auto s = out.sensor();
+  auto c = out.release_columns();
+  return {c[0], c[1], c[2], c[3], {s.width, s.height, s.polarities}};
+}
+
+at::Tensor events_to_dense_columns(const at::Tensor& t, const at::Tensor& x, const at::Tensor& y,
+                                   const at::Tensor& p, c10::IntArrayRef sensor_size, bool has_y,
+                                   c10::string_view spec) {
+  const auto r = cached<RepresentationPtr>(std::string(spec), parse_representation);
+  return r->apply(Events::from_columns(t, x, y, p,
+                                       sensor_from(sensor_size, "events_to_dense_columns"), has_y,
+                                       "events_to_dense_columns"));
 }
 
 at::Tensor events_to_dense(const at::Tensor& events, c10::IntArrayRef sensor_size, bool has_y,
@@ -111,6 +136,14 @@ TORCH_LIBRARY_FRAGMENT(snn, m) {
   m.def(
       "events_to_dense(Tensor events, int[] sensor_size, bool has_y, str representation) -> Tensor",
       &snn::events::events_to_dense);
+  m.def(
+      "events_transform_columns(Tensor t, Tensor x, Tensor y, Tensor p, int[] sensor_size, "
+      "bool has_y, str transform, int seed) -> (Tensor, Tensor, Tensor, Tensor, int[])",
+      &snn::events::events_transform_columns);
+  m.def(
+      "events_to_dense_columns(Tensor t, Tensor x, Tensor y, Tensor p, int[] sensor_size, "
+      "bool has_y, str representation) -> Tensor",
+      &snn::events::events_to_dense_columns);
   m.def("events_slice(Tensor events, int[] sensor_size, bool has_y, str slicer) -> Tensor",
         &snn::events::events_slice);
   m.def("events_slice_pieces(Tensor events, int[] sensor_size, bool has_y, str slicer) -> Tensor[]",
