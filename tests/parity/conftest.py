@@ -46,3 +46,15 @@ def fixtures():
     if not FIXTURES.is_dir():
         pytest.skip(f"{FIXTURES} not found: the shared fixtures are not available here")
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def nmnist(fixtures):
+    """The N-MNIST recording as Tonic reads it: (int64 [N, 4] events, sensor size)."""
+    import tonic
+    from event_helpers import from_tonic
+    path = fixtures / "events" / "sample_nmnist.bin"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    s = tonic.io.read_mnist_file(str(path), dtype=tonic.datasets.NMNIST.dtype)
+    return from_tonic(s), (34, 34, 2)

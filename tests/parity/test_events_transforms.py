@@ -6,7 +6,6 @@ and events exactly, float surfaces to 1e-5). Random transforms are held to Tonic
 deterministic limits (p = 1, std = 0, ...) and tested for their statistics. Where snn.cpp
 fixes a plain Tonic bug, both sides are tested: Tonic shows the bug, snn.cpp does not.
 """
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ import torch
 from event_helpers import (assert_events_equal, call_spec, from_tonic, ours, random_events,
                            to_tonic)
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "events" / "sample_nmnist.bin"
 
 # (sensor (W, H, P), has_y)
 SENSORS = [((34, 34, 2), True), ((17, 5, 2), True), ((40, 30, 1), True), ((64, 1, 2), False),
@@ -31,14 +29,6 @@ SENSOR_IDS = ["34x34x2", "17x5x2", "40x30x1", "audio64x2", "audio700x1"]
 def as_image(ev, sensor):
     """Audio events as an image of height 1, for Tonic functions that need a y field."""
     return to_tonic(ev, True), (sensor[0], 1, sensor[2])
-
-
-@pytest.fixture(scope="module")
-def nmnist():
-    if not FIXTURE.exists():
-        pytest.skip(f"fixture {FIXTURE} not found (the shared fixtures are absent)")
-    s = tonic.io.read_mnist_file(str(FIXTURE), dtype=tonic.datasets.NMNIST.dtype)
-    return from_tonic(s), (34, 34, 2)
 
 
 # ---- event transforms ------------------------------------------------------------------------

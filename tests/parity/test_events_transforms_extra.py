@@ -7,7 +7,6 @@ DropEventByArea cannot reproduce NumPy's random stream: they are held to Tonic w
 and otherwise tested for the drawn value lying in [lo, hi), for seeds reproducing, and for
 the spread of the draws. Where Tonic has a plain bug, both sides are tested.
 """
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +16,6 @@ import torch
 
 from event_helpers import (assert_events_equal, call_spec, from_tonic, ours, random_events,
                            to_tonic)
-
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "events" / "sample_nmnist.bin"
 
 
 # ---- helpers ---------------------------------------------------------------------------------
@@ -30,14 +27,6 @@ def key(e):
 
 def dropped_rows(ev, out):
     return ev[~torch.isin(key(ev), key(out))]
-
-
-@pytest.fixture(scope="module")
-def nmnist():
-    if not FIXTURE.exists():
-        pytest.skip(f"fixture {FIXTURE} not found (the shared fixtures are absent)")
-    s = tonic.io.read_mnist_file(str(FIXTURE), dtype=tonic.datasets.NMNIST.dtype)
-    return from_tonic(s), (34, 34, 2)
 
 
 # ---- EventDownsampling -----------------------------------------------------------------------
