@@ -30,15 +30,25 @@ Events Events::slice(int64_t begin, int64_t end) const {
 Events Events::select(const std::vector<bool>& keep) const {
   TORCH_CHECK(static_cast<int64_t>(keep.size()) == size(), "snn::events: select mask has ",
               keep.size(), " entries for ", size(), " events");
+  const std::vector<uint8_t> mask(keep.begin(), keep.end());
+  return select(mask.data());
+}
+
+Events Events::select(const uint8_t* keep) const {
+  const int64_t n = size();
   Events out(sensor_, has_y_);
-  out.resize(size());
+  out.resize(n);
+  const int64_t* it = t.data();
+  const int16_t *ix = x.data(), *iy = y.data(), *ip = p.data();
+  int64_t* ot = out.t.data();
+  int16_t *ox = out.x.data(), *oy = out.y.data(), *op = out.p.data();
   int64_t k = 0;
-  for (int64_t i = 0; i < size(); ++i) {
-    out.t[k] = t[i];
-    out.x[k] = x[i];
-    out.y[k] = y[i];
-    out.p[k] = p[i];
-    k += keep[i] ? 1 : 0;
+  for (int64_t i = 0; i < n; ++i) {  // without branches: every row written, k advanced
+    ot[k] = it[i];
+    ox[k] = ix[i];
+    oy[k] = iy[i];
+    op[k] = ip[i];
+    k += keep[i] != 0;
   }
   out.resize(k);
   return out;

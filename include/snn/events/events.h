@@ -68,6 +68,8 @@ class Events {
   Events slice(int64_t begin, int64_t end) const;
   /// Keeps the rows where keep[i] is true, in order.
   Events select(const std::vector<bool>& keep) const;
+  /// Keeps the rows where keep[i] != 0, in order (keep has size() entries).
+  Events select(const uint8_t* keep) const;
   /// Duration t.back() - t.front() in µs (0 when fewer than 2 events).
   int64_t duration() const;
 

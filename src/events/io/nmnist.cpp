@@ -210,14 +210,13 @@ class NMNISTDecoder final : public Decoder {
                                     overflow, bad[c]);
       }
     });
-    size_t k = 0, total_markers = 0;
+    size_t k = 0;
     uint32_t any_bad = 0;
     for (size_t c = 0; c < chunks; ++c) {
       k += written[c];
       any_bad |= bad[c];
     }
-    // (With one chunk the markers were not counted beforehand.)
-    total_markers = records - k;
+    const size_t total_markers = records - k;  // (one chunk: not counted beforehand)
     out.resize(static_cast<int64_t>(base + k));
     if (any_bad != 0) {  // find the first event outside the sensor again, to name its offset
       out.resize(static_cast<int64_t>(base));

@@ -170,31 +170,12 @@ Events gather(const Events& e, const std::vector<int64_t>& idx) {
   return out;
 }
 
-// The events i with keep[i] != 0, in order, copied without branches.
-Events compact(const Events& e, const uint8_t* keep) {
-  Events out(e.sensor(), e.has_y());
-  const int64_t n = e.size();
-  out.resize(n);
-  int64_t* ot = out.t.data();
-  int16_t *ox = out.x.data(), *oy = out.y.data(), *op = out.p.data();
-  int64_t k = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    ot[k] = e.t[i];
-    ox[k] = e.x[i];
-    oy[k] = e.y[i];
-    op[k] = e.p[i];
-    k += keep[i] != 0;
-  }
-  out.resize(k);
-  return out;
-}
-
 // Keeps the events where keep(i) holds, in order.
 template <typename Pred>
 Events filter(const Events& e, Pred keep) {
   std::vector<uint8_t> mask(static_cast<size_t>(e.size()));
   for (int64_t i = 0; i < e.size(); ++i) mask[i] = keep(i) ? 1 : 0;
-  return compact(e, mask.data());
+  return e.select(mask.data());
 }
 
 // Downsample's arithmetic: Tonic's t·ft + 0 and x·fx, y·fy in float64, truncated back.
@@ -731,7 +712,7 @@ Events DropEvent::apply(const Events& e, Rng& rng) const {
       ++k;
     }
   }
-  return compact(e, keep.data());
+  return e.select(keep.data());
 }
 std::string DropEvent::repr() const {
   return "DropEvent(p=" + format_range(p_) + ")";
