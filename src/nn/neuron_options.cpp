@@ -6,6 +6,8 @@
 
 #include <ostream>
 
+#include "util/text_spec.h"
+
 namespace snn {
 
 TimeConstant::TimeConstant(double tau)
@@ -17,52 +19,74 @@ TimeConstant::TimeConstant(at::Tensor tau) : tau_(std::move(tau)) {
               "snn: a time constant must be a floating-point tensor, got ", tau_.scalar_type());
 }
 
-namespace detail {
-std::string spike_fn_name(const SpikeFn& fn) {
-  return std::visit(c10::overloaded([](const MultiSpike&) { return "multi"; },
-                                    [](const SingleSpike&) { return "single"; }),
-                    fn);
-}
-std::string reset_fn_name(const ResetFn& fn) {
-  return std::visit(c10::overloaded([](const MembraneSubtract&) { return "subtract"; },
-                                    [](const MembraneReset&) { return "reset"; }),
-                    fn);
-}
-std::optional<double> reset_fn_value(const ResetFn& fn) {
+std::string to_string(const SpikeFn& fn) {
   return std::visit(
-      c10::overloaded([](const MembraneSubtract& r) { return r.subtract_value; },
-                      [](const MembraneReset& r) { return std::optional<double>(r.reset_value); }),
+      c10::overloaded([](const MultiSpike&) { return std::string("MultiSpike()"); },
+                      [](const SingleSpike&) { return std::string("SingleSpike()"); },
+                      [](const MaxSpike& m) {
+                        return spec::Repr("MaxSpike")
+                            .arg("max_num_spikes_per_bin", m.max_num_spikes_per_bin)
+                            .str();
+                      }),
       fn);
 }
-std::string surrogate_name(const Surrogate&) {
-  return "single_exponential";
+
+std::string to_string(const ResetFn& fn) {
+  return std::visit(c10::overloaded(
+                        [](const MembraneSubtract& r) {
+                          return spec::Repr("MembraneSubtract")
+                              .arg("subtract_value", r.subtract_value)
+                              .str();
+                        },
+                        [](const MembraneReset& r) {
+                          return spec::Repr("MembraneReset").arg("reset_value", r.reset_value).str();
+                        }),
+                    fn);
 }
-std::vector<double> surrogate_args(const Surrogate& fn) {
-  const auto& s = std::get<SingleExponential>(fn);
-  return {s.grad_width, s.grad_scale};
+
+std::string to_string(const Surrogate& fn) {
+  return std::visit(
+      c10::overloaded(
+          [](const SingleExponential& s) {
+            return spec::Repr("SingleExponential")
+                .arg("grad_width", s.grad_width)
+                .arg("grad_scale", s.grad_scale)
+                .str();
+          },
+          [](const Heaviside& s) { return spec::Repr("Heaviside").arg("window", s.window).str(); },
+          [](const Gaussian& s) {
+            return spec::Repr("Gaussian")
+                .arg("mu", s.mu)
+                .arg("sigma", s.sigma)
+                .arg("grad_scale", s.grad_scale)
+                .str();
+          },
+          [](const MultiGaussian& s) {
+            return spec::Repr("MultiGaussian")
+                .arg("mu", s.mu)
+                .arg("sigma", s.sigma)
+                .arg("h", s.h)
+                .arg("s", s.s)
+                .arg("grad_scale", s.grad_scale)
+                .str();
+          },
+          [](const PeriodicExponential& s) {
+            return spec::Repr("PeriodicExponential")
+                .arg("grad_width", s.grad_width)
+                .arg("grad_scale", s.grad_scale)
+                .str();
+          }),
+      fn);
 }
-}  // namespace detail
 
 std::ostream& operator<<(std::ostream& os, const SpikeFn& fn) {
-  return os << (std::holds_alternative<MultiSpike>(fn) ? "MultiSpike" : "SingleSpike");
+  return os << to_string(fn);
 }
 std::ostream& operator<<(std::ostream& os, const ResetFn& fn) {
-  std::visit(c10::overloaded(
-                 [&](const MembraneSubtract& r) {
-                   os << "MembraneSubtract(";
-                   if (r.subtract_value) os << "subtract_value=" << *r.subtract_value;
-                   os << ")";
-                 },
-                 [&](const MembraneReset& r) {
-                   os << "MembraneReset(reset_value=" << r.reset_value << ")";
-                 }),
-             fn);
-  return os;
+  return os << to_string(fn);
 }
 std::ostream& operator<<(std::ostream& os, const Surrogate& fn) {
-  const auto& s = std::get<SingleExponential>(fn);
-  return os << "SingleExponential(grad_width=" << s.grad_width << ", grad_scale=" << s.grad_scale
-            << ")";
+  return os << to_string(fn);
 }
 std::ostream& operator<<(std::ostream& os, const TimeConstant& tau) {
   const auto& t = tau.tensor();

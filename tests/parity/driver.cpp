@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     const auto layer_name = c.at("layer").toStringRef();
     std::shared_ptr<torch::nn::Module> module;
     std::function<at::Tensor(const at::Tensor&)> forward;
-    snn::detail::LeakyNeuron* neuron = nullptr;
+    snn::detail::NeuronCore* neuron = nullptr;
     if (layer_name == "LIF") {
       snn::LIFOptions o(snn::TimeConstant(c.at("tau_mem").toTensor()));
       common_options(o, c);

@@ -22,8 +22,9 @@ using snn::test::error_of;
 
 TEST(LIFTest, PrettyPrintListsEveryOption) {
   EXPECT_EQ(printed(*snn::LIF(snn::LIFOptions(10.0))),
-            "snn::LIF(tau_mem=10, spike_threshold=1, spike_fn=MultiSpike, "
-            "reset_fn=MembraneSubtract(), surrogate=SingleExponential(grad_width=0.5, "
+            "snn::LIF(tau_mem=10, spike_threshold=1, spike_fn=MultiSpike(), "
+            "reset_fn=MembraneSubtract(subtract_value=none), "
+            "surrogate=SingleExponential(grad_width=0.5, "
             "grad_scale=1), train_alphas=false, norm_input=true, record_states=false)");
   EXPECT_EQ(printed(*snn::IAF(snn::IAFOptions()
                                   .tau_syn(5.0)
@@ -34,7 +35,7 @@ TEST(LIFTest, PrettyPrintListsEveryOption) {
                                   .min_v_mem(-1.0)
                                   .shape(std::vector<int64_t>{2, 3})
                                   .record_states(true))),
-            "snn::IAF(tau_syn=5, spike_threshold=2, spike_fn=SingleSpike, "
+            "snn::IAF(tau_syn=5, spike_threshold=2, spike_fn=SingleSpike(), "
             "reset_fn=MembraneReset(reset_value=0.5), surrogate=SingleExponential(grad_width=0.3, "
             "grad_scale=2), min_v_mem=-1, shape=[2, 3], record_states=true)");
 }
@@ -156,6 +157,21 @@ TEST(LIFTest, CloneCopiesParametersAndState) {
   }
   copy->reset_states();
   EXPECT_GT(lif->state("v_mem").abs().sum().item<double>(), 0) << "clone shares no state";
+}
+
+TEST(LIFTest, CloneIsIndependentOfTheOriginalsGraph) {
+  // The original's state carries a graph back to its tau_mem and its input; a backward
+  // through the clone's output must reach neither.
+  snn::LIF lif(snn::LIFOptions(5.0).tau_syn(2.0));
+  const auto x = (at::rand({2, 6, 4}) * 3).requires_grad_(true);
+  lif->forward(x);
+  auto copy = std::dynamic_pointer_cast<snn::LIFImpl>(lif->clone());
+  const auto out = copy->forward(at::rand({2, 3, 4}) * 3);
+  (out.sum() + copy->state("v_mem").sum()).backward();
+  EXPECT_FALSE(x.grad().defined()) << "gradient reached the original's input";
+  EXPECT_FALSE(lif->tau_mem.grad().defined()) << "gradient reached the original's tau_mem";
+  EXPECT_TRUE(copy->tau_mem.grad().defined());
+  EXPECT_NE(copy->tau_mem.data_ptr(), lif->tau_mem.data_ptr());
 }
 
 TEST(LIFTest, SaveAndLoadKeepParametersAndState) {

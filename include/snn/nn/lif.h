@@ -1,28 +1,20 @@
 #pragma once
 /// \file
 /// Leaky and non-leaky integrate-and-fire layers with Sinabs' semantics:
-/// snn::LIF (sinabs.layers.LIF) and snn::IAF (sinabs.layers.IAF).
+/// snn::LIF (sinabs.layers.LIF), snn::IAF (sinabs.layers.IAF) and their Squeeze forms
+/// snn::LIFSqueeze, snn::IAFSqueeze.
 ///
-/// Input [B, T, *features] (batch first); output spikes of the same shape. Per step t,
-/// with α_m = exp(-1/τ_mem), α_s = exp(-1/τ_syn), θ = spike_threshold:
+/// Input [B, T, *features] (batch first; Squeeze forms [B·T, *features]); output spikes of
+/// the same shape. Per step t, with α_m = exp(-1/τ_mem), α_s = exp(-1/τ_syn),
+/// θ = spike_threshold:
 ///   i_t = α_s·(i_{t-1} + x_t)          with tau_syn; else i_t = x_t (not stored)
 ///   v   = α_m·v_{t-1} + (1-α_m)·i_t    (norm_input; without it: + i_t)
 ///   s_t = spike_fn(v, θ);  v_t = reset_fn(s_t, v, θ);  v_t = max(v_t, min_v_mem)
 /// The spike function's gradient is the surrogate evaluated at v before the reset.
 /// IAF is the same with α_m = 1 and no input normalisation.
-/// Each forward runs the whole sequence in one fused op (torch.ops.snn.lif) on the
-/// CPU, and in its plain-ATen reference on other devices.
-#include <torch/arg.h>
-#include <torch/nn/cloneable.h>
-#include <torch/nn/pimpl.h>
-
-#include <map>
-#include <optional>
-#include <string>
-#include <vector>
-
-#include "snn/nn/neuron_options.h"
-#include "snn/nn/stateful.h"
+/// Each forward runs the whole sequence in one neuron op (snn/ops/neuron.h, family LIF):
+/// the fused kernel on the CPU, its plain-ATen reference on other devices.
+#include "snn/nn/neuron.h"
 
 namespace snn {
 
@@ -80,81 +72,69 @@ struct IAFOptions {
   TORCH_ARG(bool, record_states) = false;
 };
 
-namespace detail {
-/// What LIF and IAF share: the state (v_mem, i_syn) and the call of the fused op.
-class LeakyNeuron : public StatefulModule {
+/// The LIF neuron model (see the file comment). Parameters: tau_mem (and tau_syn), or
+/// alpha_mem (and alpha_syn) with train_alphas. States: v_mem (and i_syn), [B, *features].
+class LIFModel : public detail::NeuronCore {
  public:
-  /// v_mem (and i_syn) of every step of the last forward, [B, T, *features], when
-  /// record_states is set; empty otherwise.
-  const std::map<std::string, at::Tensor>& recordings() const { return recordings_; }
+  using Options = LIFOptions;
+  static constexpr const char* kName = "LIF";
+  explicit LIFModel(LIFOptions options) : options(std::move(options)) {}
 
- protected:
-  struct Config {
-    bool norm_input;
-    double spike_threshold;
-    SpikeFn spike_fn;
-    ResetFn reset_fn;
-    Surrogate surrogate;
-    std::optional<double> min_v_mem;
-    bool record_states;
-  };
-  void define_neuron_states(bool has_synapse, const std::optional<std::vector<int64_t>>& shape);
-  at::Tensor run(const char* layer, const at::Tensor& input, const at::Tensor& alpha_mem,
-                 const std::optional<at::Tensor>& alpha_syn, const Config& config);
-
- private:
-  std::map<std::string, at::Tensor> recordings_;
-};
-}  // namespace detail
-
-/// Leaky integrate-and-fire layer (sinabs.layers.LIF). See the file comment.
-/// Parameters: tau_mem (and tau_syn), or alpha_mem (and alpha_syn) with train_alphas.
-/// States: v_mem (and i_syn), [B, *features].
-class LIFImpl : public torch::nn::Cloneable<LIFImpl>, public detail::LeakyNeuron {
- public:
-  explicit LIFImpl(LIFOptions options);
-  void reset() override;
-  /// input [B, T, *features] → spikes [B, T, *features].
-  at::Tensor forward(const at::Tensor& input);
   /// α_mem as forward uses it: exp(-1/tau_mem), or the trained alpha_mem.
   at::Tensor alpha_mem_calculated() const;
   /// α_syn as forward uses it; none without a synapse.
   std::optional<at::Tensor> alpha_syn_calculated() const;
-  /// Zeroes the parameters' gradients and detaches the states (keeps their values).
-  void zero_grad(bool set_to_none = true) override;
-  void pretty_print(std::ostream& stream) const override;
-  /// Saves parameters and the states (v_mem, i_syn) as buffers.
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
   LIFOptions options;
-  /// Trainable time constants (undefined when train_alphas, or tau_syn when no synapse).
+  /// Trainable time constants (undefined when train_alphas, or tau_syn without a synapse).
   at::Tensor tau_mem, tau_syn;
   /// Trainable decay factors (defined only with train_alphas).
   at::Tensor alpha_mem, alpha_syn;
-};
-TORCH_MODULE(LIF);
 
-/// Integrate-and-fire layer (sinabs.layers.IAF): LIF with α_mem = 1, no input scaling.
+ protected:
+  void reset_model(torch::nn::Module& self);
+  at::Tensor run_model(const at::Tensor& input);
+  void print_options(std::ostream& os) const;
+};
+
+/// The IAF neuron model: LIF with α_mem = 1 and no input normalisation.
 /// Parameters: tau_syn when given. States: v_mem (and i_syn).
-class IAFImpl : public torch::nn::Cloneable<IAFImpl>, public detail::LeakyNeuron {
+class IAFModel : public detail::NeuronCore {
  public:
-  explicit IAFImpl(IAFOptions options = {});
-  void reset() override;
-  /// input [B, T, *features] → spikes [B, T, *features].
-  at::Tensor forward(const at::Tensor& input);
+  using Options = IAFOptions;
+  static constexpr const char* kName = "IAF";
+  explicit IAFModel(IAFOptions options) : options(std::move(options)) {}
+
   /// α_syn as forward uses it; none without a synapse.
   std::optional<at::Tensor> alpha_syn_calculated() const;
-  void zero_grad(bool set_to_none = true) override;
-  void pretty_print(std::ostream& stream) const override;
-  /// Saves parameters and the states (v_mem, i_syn) as buffers.
-  void save(torch::serialize::OutputArchive& archive) const override;
-  void load(torch::serialize::InputArchive& archive) override;
 
   IAFOptions options;
   /// Trainable synaptic time constant (undefined without a synapse).
   at::Tensor tau_syn;
+
+ protected:
+  void reset_model(torch::nn::Module& self);
+  at::Tensor run_model(const at::Tensor& input);
+  void print_options(std::ostream& os) const;
 };
+
+extern template class NeuronLayer<LIFModel>;
+extern template class SqueezeLayer<LIFModel>;
+extern template class NeuronLayer<IAFModel>;
+extern template class SqueezeLayer<IAFModel>;
+
+/// Leaky integrate-and-fire layer (sinabs.layers.LIF), input [B, T, *features].
+using LIFImpl = NeuronLayer<LIFModel>;
+TORCH_MODULE(LIF);
+/// LIF over squeezed input [B·T, *features] (sinabs.layers.LIFSqueeze).
+/// Example: `snn::LIFSqueeze(snn::LIFOptions(10.0), snn::SqueezeOptions().batch_size(8))`.
+using LIFSqueezeImpl = SqueezeLayer<LIFModel>;
+TORCH_MODULE(LIFSqueeze);
+/// Integrate-and-fire layer (sinabs.layers.IAF), input [B, T, *features].
+using IAFImpl = NeuronLayer<IAFModel>;
 TORCH_MODULE(IAF);
+/// IAF over squeezed input [B·T, *features] (sinabs.layers.IAFSqueeze).
+using IAFSqueezeImpl = SqueezeLayer<IAFModel>;
+TORCH_MODULE(IAFSqueeze);
 
 }  // namespace snn

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/transforms/spec.h"
+#include "util/text_spec.h"
 #include "snn/events/transforms.h"
 
 namespace snn::events {

@@ -12,7 +12,7 @@
 #include <new>
 
 #include "events/transforms/frames.h"
-#include "events/transforms/spec.h"
+#include "util/text_spec.h"
 #include "util/target_clones.h"
 #include "snn/events/slicers.h"
 #include "snn/events/transforms.h"

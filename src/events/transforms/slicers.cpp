@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "events/transforms/spec.h"
+#include "util/text_spec.h"
 
 namespace snn::events {
 namespace {

@@ -1,6 +1,5 @@
 # Sources of snn::events transforms, representations and slicers.
 set(SNN_EVENTS_TRANSFORMS_SOURCES
-  src/events/transforms/spec.cpp
   src/events/transforms/transforms.cpp
   src/events/transforms/downsampling.cpp
   src/events/transforms/sparse.cpp

@@ -10,7 +10,7 @@
 #include <map>
 #include <numeric>
 
-#include "events/transforms/spec.h"
+#include "util/text_spec.h"
 #include "util/target_clones.h"
 
 namespace snn::events {

@@ -1,5 +1,6 @@
 #pragma once
-// The text form of transforms, representations and slicers: `Name(key=value, ...)`.
+// The text form `Name(key=value, ...)` shared by neuron specifications and by event
+// transforms, representations and slicers.
 // Parsing into a Value tree, reading typed arguments from a call, and canonical printing.
 #include <cstdint>
 #include <optional>
@@ -7,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace snn::events::spec {
+namespace snn::spec {
 
 struct Value {
   enum class Kind { Number, Bool, None, String, Tuple, List, Call };
@@ -44,6 +45,8 @@ class Args {
   std::vector<std::pair<int64_t, int64_t>> integer_pairs(const std::string& key);
   std::vector<int64_t> integers(const std::string& key);
   std::vector<double> reals(const std::string& key);
+  /// The call `key=Name(...)`; nullptr when `key` is absent.
+  const Value* optional_call(const std::string& key);
   /// The list of calls of `key`, or the call's single positional argument.
   std::vector<Value> calls(const std::string& key);
   void finish();
@@ -105,4 +108,4 @@ class Repr {
   bool first_ = true;
 };
 
-}  // namespace snn::events::spec
+}  // namespace snn::spec

@@ -1,4 +1,4 @@
-#include "events/transforms/spec.h"
+#include "util/text_spec.h"
 
 #include <c10/util/Exception.h>
 
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace snn::events::spec {
+namespace snn::spec {
 namespace {
 
 class Parser {
@@ -344,6 +344,12 @@ std::vector<double> Args::reals(const std::string& key) {
   return out;
 }
 
+const Value* Args::optional_call(const std::string& key) {
+  const Value* v = find(key);
+  if (v != nullptr && v->kind != Value::Kind::Call) fail(*v, key, "Name(...)");
+  return v;
+}
+
 std::vector<Value> Args::calls(const std::string& key) {
   const Value* v = find(key);
   if (v == nullptr) {
@@ -370,7 +376,7 @@ void Args::finish() {
 }
 
 std::string format(double v) {
-  TORCH_CHECK(std::isfinite(v), "snn::events: cannot write the non-finite number ", v);
+  TORCH_CHECK(std::isfinite(v), "snn: cannot write the non-finite number ", v);
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that reads back exactly
   std::string s(buf, r.ptr);
@@ -385,8 +391,8 @@ std::string format(bool v) {
 }
 std::string format(const std::string& v) {
   TORCH_CHECK(v.find('"') == std::string::npos && v.find('\\') == std::string::npos,
-              "snn::events: cannot write a string holding a quote or backslash: ", v);
+              "snn: cannot write a string holding a quote or backslash: ", v);
   return "\"" + v + "\"";
 }
 
-}  // namespace snn::events::spec
+}  // namespace snn::spec

@@ -1,0 +1,177 @@
+#pragma once
+/// \file
+/// What every neuron layer shares, and the forms a neuron model comes in.
+///
+/// A neuron *model* (LIFModel, IAFModel, ALIFModel, ExpLeakModel) knows its options, its
+/// parameters and its specification text for the neuron op (snn/ops/neuron.h). The
+/// *forms* turn a model into a torch::nn module:
+///   NeuronLayer<Model>    input [B, T, *features] (batch first), e.g. snn::LIF;
+///   SqueezeLayer<Model>   input [B·T, *features] (batch-major), e.g. snn::LIFSqueeze.
+/// Their common base (NeuronModule) owns the states, the recordings, reset / detach,
+/// save / load, printing and cloning, so that a new model adds its options, parameters
+/// and specification only (see docs/adding_a_neuron_model.md).
+#include <torch/arg.h>
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "snn/nn/neuron_options.h"
+#include "snn/nn/stateful.h"
+
+namespace snn {
+
+namespace detail {
+
+/// The state, recordings and op call of a neuron model (the part that is not a template).
+class NeuronCore : public StatefulModule {
+ public:
+  /// The state of every step of the last forward, [B, T, *features] (Squeeze layers
+  /// too), by state name, when record_states is set; empty otherwise.
+  const std::map<std::string, at::Tensor>& recordings() const { return recordings_; }
+  /// The specification text the layer hands to the neuron op.
+  const std::string& spec() const { return spec_; }
+
+ protected:
+  /// Validates `spec` (once per text) and declares the states it names; creates them with
+  /// `shape` ([B, *features]) if given.
+  void set_spec(std::string spec, const std::optional<std::vector<int64_t>>& shape);
+  /// Runs the neuron op over input [B, T, *features] with the given parameters (each
+  /// broadcast, right-aligned, against the feature shape; names as the spec lists them),
+  /// updates the states, keeps the recordings if `record`; returns the output.
+  at::Tensor run(const char* layer, const at::Tensor& input, const std::vector<at::Tensor>& params,
+                 bool record);
+  /// Recordings of states derived from the recorded ones (e.g. ALIF's spike_threshold).
+  virtual void add_derived_recordings(std::map<std::string, at::Tensor>& /*recordings*/) const {}
+  /// The specification text of a spiking family (LIF, ALIF) from the layer options.
+  static std::string spiking_spec(const char* family, bool synapse, bool norm_input,
+                                  const SpikeFn& spike_fn, const ResetFn& reset_fn,
+                                  const Surrogate& surrogate, std::optional<double> min_v_mem);
+  /// Prints the options every spiking layer has: ", spike_threshold=..., ..., min_v_mem=...".
+  static void print_spiking(std::ostream& os, double spike_threshold, const SpikeFn& spike_fn,
+                            const ResetFn& reset_fn, const Surrogate& surrogate,
+                            std::optional<double> min_v_mem);
+  /// Prints ", shape=..., record_states=...".
+  static void print_tail(std::ostream& os, const std::optional<std::vector<int64_t>>& shape,
+                         bool record_states);
+  /// A trainable time-constant parameter: τ, or α = exp(-1/τ) with `as_alpha`.
+  static at::Tensor make_param(const TimeConstant& tau, bool as_alpha);
+  /// For clone(): independent copies of `other`'s states (values only, no graph).
+  void copy_states_from(const NeuronCore& other, const std::optional<at::Device>& device);
+  void clear_recordings() { recordings_.clear(); }
+
+ private:
+  std::string spec_;
+  std::map<std::string, at::Tensor> recordings_;
+};
+
+/// The module shell of a neuron layer: Derived is the layer, Model its neuron model.
+/// Overrides what torch::nn::Module does not know about states.
+template <typename Derived, typename Model>
+class NeuronModule : public torch::nn::Cloneable<Derived>, public Model {
+ public:
+  explicit NeuronModule(typename Model::Options options) : Model(std::move(options)) {}
+
+  void reset() override { this->reset_model(*this); }
+  /// Zeroes the parameters' gradients and detaches the states (keeps their values).
+  void zero_grad(bool set_to_none = true) override {
+    torch::nn::Module::zero_grad(set_to_none);
+    this->detach_states();
+  }
+  /// Saves the parameters and the states (as buffers, under their names).
+  void save(torch::serialize::OutputArchive& archive) const override {
+    torch::nn::Module::save(archive);
+    this->save_states(archive);
+  }
+  void load(torch::serialize::InputArchive& archive) override {
+    torch::nn::Module::load(archive);
+    this->load_states(archive);
+  }
+  /// An independent copy: parameters, and states copied without their autograd graph.
+  std::shared_ptr<torch::nn::Module> clone(
+      const std::optional<torch::Device>& device = std::nullopt) const override {
+    auto copy = torch::nn::Cloneable<Derived>::clone(device);
+    auto& layer = dynamic_cast<Derived&>(*copy);
+    layer.copy_states_from(*this, device);
+    layer.clear_recordings();
+    return copy;
+  }
+};
+
+}  // namespace detail
+
+/// A neuron model as a layer over batch-first input [B, T, *features].
+template <typename Model>
+class NeuronLayer : public detail::NeuronModule<NeuronLayer<Model>, Model> {
+ public:
+  explicit NeuronLayer(typename Model::Options options = {})
+      : detail::NeuronModule<NeuronLayer<Model>, Model>(std::move(options)) {
+    this->reset();
+  }
+  /// input [B, T, *features] → output of the same shape (spikes, or the membrane).
+  at::Tensor forward(const at::Tensor& input) { return this->run_model(input); }
+  void pretty_print(std::ostream& os) const override {
+    os << "snn::" << Model::kName << "(";
+    this->print_options(os);
+    os << ")";
+  }
+};
+
+/// Options of the Squeeze forms: how to split the first dimension B·T (batch-major).
+/// One of the two is required. Example: `snn::SqueezeOptions().batch_size(8)`.
+struct SqueezeOptions {
+  /// Batch size B; T = (B·T) / B. Default: none.
+  TORCH_ARG(std::optional<int64_t>, batch_size) = std::nullopt;
+  /// Number of time steps T; B = (B·T) / T. Default: none.
+  TORCH_ARG(std::optional<int64_t>, num_timesteps) = std::nullopt;
+};
+
+/// A neuron model as a layer over squeezed input [B·T, *features] (batch-major, as
+/// FlattenTime makes it), for convolutional networks (Sinabs' *Squeeze layers).
+template <typename Model>
+class SqueezeLayer : public detail::NeuronModule<SqueezeLayer<Model>, Model> {
+ public:
+  SqueezeLayer(typename Model::Options options, SqueezeOptions squeeze)
+      : detail::NeuronModule<SqueezeLayer<Model>, Model>(std::move(options)),
+        squeeze(std::move(squeeze)) {
+    this->reset();
+  }
+  void reset() override;
+  /// input [B·T, *features] → output of the same shape.
+  at::Tensor forward(const at::Tensor& input);
+  void pretty_print(std::ostream& os) const override;
+
+  SqueezeOptions squeeze;
+};
+
+namespace detail {
+void check_squeeze(const char* layer, const SqueezeOptions& squeeze);
+/// [B·T, *features] → [B, T, *features].
+at::Tensor unsqueeze_time(const char* layer, const at::Tensor& input, const SqueezeOptions& squeeze);
+void print_squeeze(std::ostream& os, const SqueezeOptions& squeeze);
+}  // namespace detail
+
+template <typename Model>
+void SqueezeLayer<Model>::reset() {
+  detail::check_squeeze(Model::kName, squeeze);
+  this->reset_model(*this);
+}
+
+template <typename Model>
+at::Tensor SqueezeLayer<Model>::forward(const at::Tensor& input) {
+  return this->run_model(detail::unsqueeze_time(Model::kName, input, squeeze)).flatten(0, 1);
+}
+
+template <typename Model>
+void SqueezeLayer<Model>::pretty_print(std::ostream& os) const {
+  os << "snn::" << Model::kName << "Squeeze(";
+  this->print_options(os);
+  detail::print_squeeze(os, squeeze);
+  os << ")";
+}
+
+}  // namespace snn

@@ -1,0 +1,132 @@
+#pragma once
+/// \file
+/// The neuron op, `torch.ops.snn.neuron`: one schema for every neuron family. One call
+/// runs a whole sequence; the family and its options travel as a specification text.
+///
+///   neuron(Tensor input, Tensor[] state, Tensor[] params, str spec) -> Tensor[]
+///
+/// Shapes: input [B, T, N]; each state [B, N] (the state before the first step); each
+/// parameter a scalar (shape [] or [1], shared by all neurons) or [N] (per neuron). All of
+/// one floating dtype and one device. Returns [output, record of every state]: the output
+/// [B, T, N] (spikes, or the membrane for families without spikes) and, per state, its value
+/// after every step [B, T, N]; the final state is the last step of each record.
+///
+/// The specification is canonical text, e.g.
+///   LIF(synapse=false, norm_input=true, spike=MultiSpike(),
+///       reset=MembraneSubtract(subtract_value=none),
+///       surrogate=SingleExponential(grad_width=0.5, grad_scale=1), min_v_mem=none)
+/// Keys left out take their defaults; NeuronSpec::str() prints every key. It is parsed
+/// and validated once per distinct text.
+///
+/// Families (θ: threshold, σ: surrogate; per step t, per neuron; x_t = input[:, t]):
+///   LIF   states [v_mem, i_syn if synapse]; params [alpha_mem, spike_threshold,
+///         alpha_syn if synapse]. Sinabs' LIF (and IAF with alpha_mem = 1, norm_input=false):
+///           i_t = α_syn·(i_{t-1} + x_t)  with a synapse, else i_t = x_t (no state)
+///           w_t = α_mem·v_{t-1} + (1 - α_mem)·i_t   (norm_input; else + i_t)
+///           s_t = spike(w_t, θ);  r_t = reset(w_t, s_t, θ)
+///           v_t = relu(r_t - v_min) + v_min          (min_v_mem; else v_t = r_t)
+///         output s_t.
+///   ALIF  states [v_mem, b, i_syn if synapse]; params [alpha_mem, alpha_adapt,
+///         spike_threshold (b0), adapt_scale, alpha_syn if synapse]. Sinabs' ALIF:
+///           i_t, w_t as LIF;  θ_t = b0 + adapt_scale·b_{t-1}
+///           s_t = spike(w_t, θ_t);  r_t = reset(w_t, s_t, θ_t)
+///           b_t = α_adapt·b_{t-1} + (1 - α_adapt)·s_t;  v_t = clamp(r_t) as LIF
+///         output s_t. (Sinabs stores the input-normalised i_t as its i_syn state, so
+///         that normalisation compounds over steps; the synaptic state here is i_t as
+///         LIF keeps it.)
+///   ExpLeak states [v_mem]; params [alpha_mem]. Sinabs' ExpLeak (no spikes):
+///           w_t = α_mem·v_{t-1} + (1 - α_mem)·x_t    (norm_input; else + x_t)
+///           v_t = clamp(w_t);  output w_t (before the clamp).
+/// Spike functions (Sinabs' names): MultiSpike (w > 0)·trunc(w/θ); SingleSpike
+/// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n.
+/// Resets: MembraneSubtract(subtract_value=c) r = w - s·c (c = θ when none; gradient
+/// flows through s); MembraneReset(reset_value=c) r = w·(s == 0) + c (c is added to
+/// every neuron, as in Sinabs; no gradient through s).
+/// Surrogates σ(w, θ) stand for ds/dw in the backward (x = w - θ):
+///   SingleExponential(grad_width=0.5, grad_scale=1)  scale/(θ·width)·exp(-|x|/(θ·width))
+///   Heaviside(window=1)                               (w ≥ θ - window)/θ
+///   Gaussian(mu=0, sigma=0.5, grad_scale=1)           scale·N(x; mu, sigma)
+///   MultiGaussian(mu=0, sigma=0.5, h=0.15, s=6, grad_scale=1)
+///       scale·[(1+h)·N(x; mu, sigma) - h·N(x; sigma, s·sigma) - h·N(x; -sigma, s·sigma)]
+///   PeriodicExponential(grad_width=0.5, grad_scale=1) scale·exp(-|y|/width), y = w - θ
+///       below θ, else θ·(2·frac(w/θ - 1/2) - 1)
+/// As in Sinabs, no gradient flows into θ through the spike function or the surrogate;
+/// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
+/// adapt_scale).
+///
+/// Differentiable with respect to the input, every state and every parameter. The
+/// backward is its own op (neuron_backward); gradients of outputs that were not used are
+/// skipped, not materialised. Saved for the backward: the input, the initial states, the
+/// parameters and the state records (the output is recomputed).
+///
+/// Devices: a fused kernel on the CPU; on other devices the plain-ATen reference
+/// (neuron_reference), differentiated by autograd; shape-only (Meta) kernels for tracing.
+#include <ATen/core/Tensor.h>
+#include <c10/util/ArrayRef.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace snn::ops {
+
+/// The neuron model: which states, parameters and update a specification describes.
+enum class NeuronFamily { LIF, ALIF, ExpLeak };
+/// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike).
+enum class SpikeKind { Multi, Single, Max };
+/// Reset mechanisms (Sinabs' MembraneSubtract, MembraneReset).
+enum class ResetKind { Subtract, ToValue };
+/// Surrogate gradients of the spike function (Sinabs' names).
+enum class SurrogateKind { SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential };
+
+/// A surrogate and its arguments, in the order of surrogate_arg_names(kind).
+struct SurrogateSpec {
+  SurrogateKind kind = SurrogateKind::SingleExponential;
+  std::vector<double> args = {0.5, 1.0};
+};
+/// The argument names of a surrogate, e.g. {"grad_width", "grad_scale"}.
+const std::vector<std::string>& surrogate_arg_names(SurrogateKind kind);
+
+/// A parsed neuron specification. Fields a family does not use keep their defaults.
+struct NeuronSpec {
+  NeuronFamily family = NeuronFamily::LIF;
+  /// An exponential synapse (state i_syn, parameter alpha_syn). LIF and ALIF only.
+  bool synapse = false;
+  /// Scale the input current by (1 - alpha_mem).
+  bool norm_input = true;
+  SpikeKind spike = SpikeKind::Multi;
+  /// MaxSpike's max_num_spikes_per_bin; none: no limit.
+  std::optional<int64_t> max_spikes;
+  ResetKind reset = ResetKind::Subtract;
+  /// MembraneSubtract: the subtracted value (none: the threshold). MembraneReset: the
+  /// reset value (never none).
+  std::optional<double> reset_value;
+  SurrogateSpec surrogate;
+  /// Lower bound of the membrane after the reset; none: unbounded.
+  std::optional<double> min_v_mem;
+
+  /// Parses and validates a specification; errors name the field and the allowed values.
+  static NeuronSpec parse(const std::string& text);
+  /// The canonical text: every key of the family, in a fixed order.
+  std::string str() const;
+  /// Whether the family emits spikes (output 0 is spikes) or not (output 0 is v_mem).
+  bool has_spikes() const;
+  /// The names of the states, in the op's order (e.g. {"v_mem", "i_syn"}).
+  std::vector<std::string> state_names() const;
+  /// The names of the parameters, in the op's order (e.g. {"alpha_mem", "spike_threshold"}).
+  std::vector<std::string> param_names() const;
+};
+
+/// The parsed specification of `text`, cached by text (parsing happens once per text).
+const NeuronSpec& neuron_spec(const std::string& text);
+
+/// torch.ops.snn.neuron: see the file comment. Differentiable.
+std::vector<at::Tensor> neuron(const at::Tensor& input, at::TensorList state,
+                               at::TensorList params, const std::string& spec);
+
+/// The same computation as a plain-ATen step loop, differentiated by autograd: the
+/// reference the fused kernel is tested against (torch.ops.snn.neuron_reference).
+std::vector<at::Tensor> neuron_reference(const at::Tensor& input, at::TensorList state,
+                                         at::TensorList params, const std::string& spec);
+
+}  // namespace snn::ops

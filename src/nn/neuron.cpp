@@ -1,0 +1,152 @@
+#include "snn/nn/neuron.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <sstream>
+
+#include "snn/ops/neuron.h"
+#include "util/text_spec.h"
+
+namespace snn::detail {
+namespace {
+
+// A parameter as the op takes it: one value stays a scalar; anything else is broadcast
+// (right-aligned, as Sinabs broadcasts τ against the state) to the features and flattened.
+at::Tensor op_param(const at::Tensor& param, at::IntArrayRef features, const char* layer,
+                    const std::string& name, at::ScalarType dtype) {
+  if (param.numel() == 1) return param.to(dtype).reshape({});
+  bool ok = param.dim() <= static_cast<int64_t>(features.size());
+  for (int64_t d = 1; ok && d <= param.dim(); ++d) {
+    const auto p = param.size(-d), f = features[features.size() - d];
+    ok = p == 1 || p == f;
+  }
+  TORCH_CHECK(ok, "snn::", layer, ": ", name, " of shape ", param.sizes(),
+              " does not broadcast to the feature shape ", features);
+  return param.to(dtype).expand(features).reshape({-1});
+}
+
+}  // namespace
+
+void NeuronCore::set_spec(std::string spec, const std::optional<std::vector<int64_t>>& shape) {
+  ops::neuron_spec(spec);  // validates
+  spec_ = std::move(spec);
+  recordings_.clear();
+  define_states(ops::neuron_spec(spec_).state_names());
+  if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
+}
+
+at::Tensor NeuronCore::run(const char* layer, const at::Tensor& input,
+                           const std::vector<at::Tensor>& params, bool record) {
+  TORCH_CHECK(input.dim() >= 2, "snn::", layer, ": expected input of shape [B, T, ...], got ",
+              input.sizes());
+  TORCH_CHECK(input.size(1) >= 1, "snn::", layer, ": expected at least one time step, got input ",
+              input.sizes());
+  TORCH_CHECK(at::isFloatingType(input.scalar_type()), "snn::", layer,
+              ": expected a floating-point input, got ", input.scalar_type());
+  const ops::NeuronSpec& spec = ops::neuron_spec(spec_);
+  const int64_t B = input.size(0), T = input.size(1);
+  const auto features = input.sizes().slice(2);
+  std::vector<int64_t> state_shape{B};
+  state_shape.insert(state_shape.end(), features.begin(), features.end());
+  ensure_state_shape(state_shape, input.options());
+
+  const auto names = spec.param_names();
+  TORCH_INTERNAL_ASSERT(names.size() == params.size());
+  std::vector<at::Tensor> p;
+  for (size_t k = 0; k < params.size(); ++k) {
+    p.push_back(op_param(params[k], features, layer, names[k], input.scalar_type()));
+  }
+  const auto state_names = spec.state_names();
+  std::vector<at::Tensor> s;
+  for (const auto& name : state_names) s.push_back(state(name).reshape({B, -1}));
+  const auto out = ops::neuron(input.reshape({B, T, -1}), s, p, spec_);
+  for (size_t k = 0; k < state_names.size(); ++k) {
+    set_state(state_names[k], out[1 + k].select(1, T - 1).reshape(state_shape));
+  }
+  recordings_.clear();
+  if (record) {
+    for (size_t k = 0; k < state_names.size(); ++k) {
+      recordings_[state_names[k]] = out[1 + k].reshape(input.sizes());
+    }
+    add_derived_recordings(recordings_);
+  }
+  return out[0].reshape(input.sizes());
+}
+
+std::string NeuronCore::spiking_spec(const char* family, bool synapse, bool norm_input,
+                                     const SpikeFn& spike_fn, const ResetFn& reset_fn,
+                                     const Surrogate& surrogate, std::optional<double> min_v_mem) {
+  std::ostringstream os;
+  os << family << "(synapse=" << (synapse ? "true" : "false")
+     << ", norm_input=" << (norm_input ? "true" : "false") << ", spike=" << spike_fn
+     << ", reset=" << reset_fn << ", surrogate=" << surrogate << ", min_v_mem=";
+  if (min_v_mem) {
+    os << spec::format(*min_v_mem);
+  } else {
+    os << "none";
+  }
+  os << ")";
+  return os.str();
+}
+
+void NeuronCore::print_spiking(std::ostream& os, double spike_threshold, const SpikeFn& spike_fn,
+                               const ResetFn& reset_fn, const Surrogate& surrogate,
+                               std::optional<double> min_v_mem) {
+  os << ", spike_threshold=" << spike_threshold << ", spike_fn=" << spike_fn
+     << ", reset_fn=" << reset_fn << ", surrogate=" << surrogate;
+  if (min_v_mem) os << ", min_v_mem=" << *min_v_mem;
+}
+
+void NeuronCore::print_tail(std::ostream& os, const std::optional<std::vector<int64_t>>& shape,
+                            bool record_states) {
+  if (shape) os << ", shape=" << at::IntArrayRef(*shape);
+  os << ", record_states=" << (record_states ? "true" : "false");
+}
+
+at::Tensor NeuronCore::make_param(const TimeConstant& tau, bool as_alpha) {
+  auto t = tau.tensor().detach().to(at::kFloat).clone();
+  return as_alpha ? at::exp(-1.0 / t) : t;
+}
+
+void NeuronCore::copy_states_from(const NeuronCore& other, const std::optional<at::Device>& device) {
+  for (const auto& name : other.state_names()) {
+    const auto& value = other.state(name);
+    if (!value.defined()) continue;
+    auto copy = value.detach().clone();
+    set_state(name, device ? copy.to(*device) : copy);
+  }
+}
+
+void check_squeeze(const char* layer, const SqueezeOptions& squeeze) {
+  TORCH_CHECK(squeeze.batch_size() || squeeze.num_timesteps(), "snn::", layer,
+              "Squeeze: give batch_size or num_timesteps (SqueezeOptions)");
+  TORCH_CHECK(!squeeze.batch_size() || *squeeze.batch_size() >= 1, "snn::", layer,
+              "Squeeze: batch_size must be >= 1, got ", *squeeze.batch_size());
+  TORCH_CHECK(!squeeze.num_timesteps() || *squeeze.num_timesteps() >= 1, "snn::", layer,
+              "Squeeze: num_timesteps must be >= 1, got ", *squeeze.num_timesteps());
+}
+
+at::Tensor unsqueeze_time(const char* layer, const at::Tensor& input, const SqueezeOptions& squeeze) {
+  TORCH_CHECK(input.dim() >= 1, "snn::", layer, "Squeeze: expected input of shape [B*T, ...], got ",
+              input.sizes());
+  const int64_t BT = input.size(0);
+  const int64_t B = squeeze.batch_size().value_or(-1);
+  const int64_t T = squeeze.num_timesteps().value_or(-1);
+  const int64_t known = B > 0 ? B : T;
+  TORCH_CHECK(BT % known == 0 && (B < 0 || T < 0 || B * T == BT), "snn::", layer,
+              "Squeeze: the first dimension ", BT, " of input ", input.sizes(),
+              " does not split into batch_size ", B > 0 ? std::to_string(B) : "?",
+              " x num_timesteps ", T > 0 ? std::to_string(T) : "?");
+  std::vector<int64_t> shape{B, T};
+  const auto rest = input.sizes().slice(1);
+  shape.insert(shape.end(), rest.begin(), rest.end());
+  return input.reshape(shape);
+}
+
+void print_squeeze(std::ostream& os, const SqueezeOptions& squeeze) {
+  if (squeeze.batch_size()) os << ", batch_size=" << *squeeze.batch_size();
+  if (squeeze.num_timesteps()) os << ", num_timesteps=" << *squeeze.num_timesteps();
+}
+
+}  // namespace snn::detail

@@ -1,0 +1,123 @@
+// The CPU implementations of snn::neuron and snn::neuron_backward: checks, allocation,
+// and the call of the fused kernel compiled for this CPU (neuron_kernel_impl.h).
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <c10/util/Exception.h>
+#include <torch/library.h>
+
+#include <cstdlib>
+#include <string_view>
+
+#include "ops/cpu/neuron_kernel.h"
+#include "ops/neuron_args.h"
+
+namespace snn::ops::detail {
+namespace {
+
+// The kernel build to run: AVX2 where the CPU has AVX2 and FMA, else the baseline.
+// SNN_CPU_CAPABILITY=default forces the baseline (as ATEN_CPU_CAPABILITY does for ATen).
+bool use_avx2() {
+  static const bool cpu_has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const char* forced = std::getenv("SNN_CPU_CAPABILITY");
+  if (forced == nullptr || *forced == '\0') return cpu_has;
+  const std::string_view f(forced);
+  TORCH_CHECK(f == "default" || f == "avx2",
+              "snn: SNN_CPU_CAPABILITY must be \"default\" or \"avx2\", got \"", f, "\"");
+  TORCH_CHECK(f == "default" || cpu_has,
+              "snn: SNN_CPU_CAPABILITY=avx2, but this CPU lacks AVX2/FMA");
+  return f == "avx2";
+}
+
+// Contiguous input, initial states and per-neuron parameters ([N], scalars expanded).
+NeuronTensors contiguous_inputs(const at::Tensor& input, at::TensorList state,
+                                at::TensorList params) {
+  NeuronTensors a;
+  a.x = input.contiguous();
+  const int64_t N = input.size(2);
+  for (const auto& s : state) a.s0.push_back(s.contiguous());
+  for (const auto& p : params) a.p.push_back(p.reshape({-1}).expand({N}).contiguous());
+  return a;
+}
+
+std::vector<at::Tensor> neuron_cpu(const at::Tensor& input, at::TensorList state,
+                                   at::TensorList params, c10::string_view spec_text) {
+  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  check_neuron_args(input, state, params, spec);
+  NeuronTensors a = contiguous_inputs(input, state, params);
+  a.out = at::empty_like(a.x);
+  for (size_t k = 0; k < state.size(); ++k) a.rec.push_back(at::empty_like(a.x));
+  (use_avx2() ? neuron_forward_avx2 : neuron_forward_default)(spec, a);
+  std::vector<at::Tensor> out{a.out};
+  out.insert(out.end(), a.rec.begin(), a.rec.end());
+  return out;
+}
+
+std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Tensor>>& grads,
+                                            const at::Tensor& input, at::TensorList state,
+                                            at::TensorList params, at::TensorList records,
+                                            c10::string_view spec_text,
+                                            const c10::List<bool>& needs_grad) {
+  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  check_neuron_args(input, state, params, spec);
+  const size_t ns = state.size(), np = params.size();
+  TORCH_CHECK(grads.size() == 1 + ns, "snn::neuron_backward: expected ", 1 + ns,
+              " output gradients (output and states), got ", grads.size());
+  TORCH_CHECK(records.size() == ns, "snn::neuron_backward: expected ", ns, " state records, got ",
+              records.size());
+  TORCH_CHECK(needs_grad.size() == 1 + ns + np, "snn::neuron_backward: expected ", 1 + ns + np,
+              " needs_grad flags (input, states, parameters), got ", needs_grad.size());
+  auto check_full = [&](const at::Tensor& t, const char* what) {
+    TORCH_CHECK(t.sizes() == input.sizes(), "snn::neuron_backward: expected ", what, " of shape ",
+                input.sizes(), ", got ", t.sizes());
+    TORCH_CHECK(t.scalar_type() == input.scalar_type(), "snn::neuron_backward: expected ", what,
+                " of dtype ", input.scalar_type(), ", got ", t.scalar_type());
+  };
+  NeuronTensors a = contiguous_inputs(input, state, params);
+  for (const auto& r : records) {
+    check_full(r, "a state record");
+    a.rec.push_back(r.contiguous());
+  }
+  const int64_t B = input.size(0), N = input.size(2);
+  NeuronGradTensors g;
+  auto grad = [&](size_t k, const char* what) {
+    const std::optional<at::Tensor> gk = grads[k];
+    if (!gk || !gk->defined()) return at::Tensor();
+    check_full(*gk, what);
+    return gk->contiguous();
+  };
+  g.grad_out = grad(0, "the output's gradient");
+  for (size_t k = 0; k < ns; ++k) {
+    const at::Tensor gk = grad(1 + k, "a state record's gradient");
+    g.grad_rec.push_back(gk);
+    g.grad_s0.push_back(at::empty({B, N}, a.x.options()));
+  }
+  if (needs_grad[0]) g.grad_x = at::empty_like(a.x);
+  for (size_t k = 0; k < np; ++k) {
+    g.grad_p_rows.push_back(needs_grad[1 + ns + k] ? at::empty({B, N}, a.x.options())
+                                                   : at::Tensor());
+  }
+  (use_avx2() ? neuron_backward_avx2 : neuron_backward_default)(spec, a, g);
+
+  std::vector<at::Tensor> out;
+  if (needs_grad[0]) out.push_back(g.grad_x);
+  for (size_t k = 0; k < ns; ++k) {
+    if (needs_grad[1 + k]) out.push_back(g.grad_s0[k]);
+  }
+  for (size_t k = 0; k < np; ++k) {
+    if (!needs_grad[1 + ns + k]) continue;
+    const auto per_neuron = g.grad_p_rows[k].sum(0);
+    // A shared (scalar) parameter receives the sum over its neurons.
+    out.push_back(params[k].numel() == 1 ? per_neuron.sum().reshape(params[k].sizes())
+                                         : per_neuron);
+  }
+  return out;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(snn, CPU, m) {
+  m.impl("neuron", &neuron_cpu);
+  m.impl("neuron_backward", &neuron_backward_cpu);
+}
+
+}  // namespace snn::ops::detail

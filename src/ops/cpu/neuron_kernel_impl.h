@@ -1,0 +1,431 @@
+// Internal: the fused neuron kernels, compiled once per CPU capability (see
+// neuron_kernel_default.cpp, neuron_kernel_avx2.cpp). Include only from those files: the
+// at::vec::Vectorized type differs with the capability they are compiled for.
+//
+// One engine runs every family: it walks batch rows and chunks of neurons in parallel and
+// time in order inside each chunk, loading each step's states and parameters as vectors
+// and handing them to the family's dynamics (its states, forward step and reverse step).
+// Spike function, reset and surrogate are small policies (Policy below) chosen by the
+// specification at run time; the branches on them are loop-invariant.
+#pragma once
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+#include <ATen/cpu/vec/functional.h>
+#include <ATen/cpu/vec/vec.h>
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "ops/cpu/neuron_kernel.h"
+
+namespace snn::ops::detail {
+namespace {
+
+using at::vec::Vectorized;
+
+// Neurons per parallel task: enough to amortise the task, small enough to stay in L1.
+constexpr int64_t kChunk = 256;
+constexpr int kMaxStates = 3;
+constexpr int kMaxParams = 5;
+
+// ---- policies ----------------------------------------------------------------------------
+// Everything below mirrors, operation for operation, the step loop of Sinabs (and of the
+// reference), so that float results are bitwise the same.
+template <typename scalar_t>
+struct Policy {
+  using Vec = Vectorized<scalar_t>;
+  explicit Policy(const NeuronSpec& s)
+      : spike(s.spike),
+        reset(s.reset),
+        surrogate(s.surrogate.kind),
+        norm_input(s.norm_input),
+        clamp(s.min_v_mem.has_value()),
+        has_max(s.max_spikes.has_value()),
+        subtract_threshold(s.reset == ResetKind::Subtract && !s.reset_value.has_value()),
+        zero(scalar_t(0)),
+        one(scalar_t(1)),
+        max_spikes(static_cast<scalar_t>(s.max_spikes.value_or(0))),
+        reset_value(static_cast<scalar_t>(s.reset_value.value_or(0.0))),
+        min_v_mem(static_cast<scalar_t>(s.min_v_mem.value_or(0.0))) {
+    for (size_t k = 0; k < s.surrogate.args.size() && k < 5; ++k) {
+      arg[k] = Vec(static_cast<scalar_t>(s.surrogate.args[k]));
+    }
+    if (surrogate == SurrogateKind::Gaussian || surrogate == SurrogateKind::MultiGaussian) {
+      // Sinabs: exp(-(x - mu)^2 / (2 sigma^2)) / (sigma * sqrt(2 pi)).
+      const double sigma = s.surrogate.args[1];
+      const double pi2 = std::sqrt(2.0 * M_PI);
+      gauss_den = Vec(static_cast<scalar_t>(sigma * static_cast<scalar_t>(pi2)));
+      gauss_two_var = Vec(static_cast<scalar_t>(2.0 * sigma * sigma));
+      if (surrogate == SurrogateKind::MultiGaussian) {
+        const double wide = s.surrogate.args[3] * sigma;
+        gauss_wide_den = Vec(static_cast<scalar_t>(wide * static_cast<scalar_t>(pi2)));
+        gauss_wide_two_var = Vec(static_cast<scalar_t>(2.0 * wide * wide));
+        one_plus_h = Vec(static_cast<scalar_t>(1.0 + s.surrogate.args[2]));
+      }
+    }
+  }
+
+  Vec spike_fn(const Vec& w, const Vec& th) const {
+    if (spike == SpikeKind::Single) return (w - th).ge(zero);
+    const Vec n = Vec::blendv(zero, (w / th).trunc(), w > zero);
+    return has_max ? at::vec::minimum(n, max_spikes) : n;
+  }
+  // The membrane after the reset, before the clamp.
+  Vec reset_fn(const Vec& w, const Vec& s, const Vec& th) const {
+    if (reset == ResetKind::ToValue) return w * s.eq(zero) + reset_value;
+    return w - s * (subtract_threshold ? th : reset_value);
+  }
+  Vec clamp_fn(const Vec& r) const {
+    return clamp ? at::vec::maximum(r - min_v_mem, zero) + min_v_mem : r;
+  }
+  // d clamp(r)/dr applied to g: zero where the clamp holds.
+  Vec clamp_grad(const Vec& r, const Vec& g) const {
+    return clamp ? Vec::blendv(zero, g, (r - min_v_mem) > zero) : g;
+  }
+  Vec gauss(const Vec& x, const Vec& mu, const Vec& two_var, const Vec& den) const {
+    const Vec d = x - mu;
+    return ((d * d).neg() / two_var).exp() / den;
+  }
+  // σ(w, θ): the surrogate of ds/dw.
+  Vec surrogate_fn(const Vec& w, const Vec& th) const {
+    switch (surrogate) {
+      case SurrogateKind::SingleExponential: {
+        const Vec aw = th * arg[0];
+        return arg[1] / aw * ((w - th).abs().neg() / aw).exp();
+      }
+      case SurrogateKind::Heaviside:
+        return Vec::blendv(zero, one, w >= th - arg[0]) / th;
+      case SurrogateKind::Gaussian:
+        return gauss(w - th, arg[0], gauss_two_var, gauss_den) * arg[2];
+      case SurrogateKind::MultiGaussian: {
+        const Vec x = w - th;
+        return (one_plus_h * gauss(x, arg[0], gauss_two_var, gauss_den) -
+                arg[2] * gauss(x, arg[1], gauss_wide_two_var, gauss_wide_den) -
+                arg[2] * gauss(x, arg[1].neg(), gauss_wide_two_var, gauss_wide_den)) *
+               arg[4];
+      }
+      case SurrogateKind::PeriodicExponential: {
+        const Vec half(scalar_t(0.5)), two(scalar_t(2));
+        const Vec norm = w / th - half;
+        const Vec periodic = th * (two * (norm - norm.floor()) - one);
+        const Vec y = periodic * w.ge(th) + (w - th) * w.lt(th);
+        return arg[1] * (y.abs().neg() / arg[0]).exp();
+      }
+    }
+    return zero;
+  }
+  // The reverse of spike + reset: from G_r = dL/dr and the spike's other gradient g_s,
+  // dL/dw (through the reset and the surrogate) and dL/dθ (through the subtraction).
+  void spike_reset_backward(const Vec& w, const Vec& s, const Vec& th, const Vec& g_r,
+                            const Vec& g_s, Vec& g_w, Vec& g_th) const {
+    if (reset == ResetKind::ToValue) {
+      g_w = g_r * s.eq(zero) + g_s * surrogate_fn(w, th);
+      g_th = zero;
+      return;
+    }
+    const Vec c = subtract_threshold ? th : reset_value;
+    g_w = g_r + (g_s - g_r * c) * surrogate_fn(w, th);
+    g_th = subtract_threshold ? (g_r * s).neg() : zero;
+  }
+
+  SpikeKind spike;
+  ResetKind reset;
+  SurrogateKind surrogate;
+  bool norm_input, clamp, has_max, subtract_threshold;
+  Vec zero, one, max_spikes, reset_value, min_v_mem;
+  Vec arg[5];
+  Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
+};
+
+// ---- dynamics of the families ---------------------------------------------------------------
+// forward(P, x, s, p): s holds the states at t-1 and receives those at t; returns the output.
+// backward(P, x, prev, p, g_out, g, gp): prev = states at t-1; g holds dL/d(state_t) and
+// receives dL/d(state_{t-1}); gp accumulates dL/dp; returns dL/dx_t.
+
+// states [v, i]; params [α_mem, θ, α_syn]
+template <typename scalar_t, bool kSyn>
+struct LIFDynamics {
+  using Vec = Vectorized<scalar_t>;
+  static constexpr int kStates = kSyn ? 2 : 1;
+  static constexpr int kParams = kSyn ? 3 : 2;
+
+  static Vec current(const Vec& x, const Vec* s, const Vec* p) {
+    if constexpr (kSyn) return p[2] * (s[1] + x);
+    return x;
+  }
+  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+    const Vec i = current(x, s, p);
+    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec spikes = P.spike_fn(w, p[1]);
+    s[0] = P.clamp_fn(P.reset_fn(w, spikes, p[1]));
+    if constexpr (kSyn) s[1] = i;
+    return spikes;
+  }
+  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
+                      const Vec& g_out, Vec* g, Vec* gp) {
+    const Vec i = current(x, prev, p);
+    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec spikes = P.spike_fn(w, p[1]);
+    const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, p[1]), g[0]);
+    Vec g_w, g_th;
+    P.spike_reset_backward(w, spikes, p[1], g_r, g_out, g_w, g_th);
+    g[0] = g_w * p[0];
+    gp[0] = gp[0] + g_w * prev[0];
+    gp[1] = gp[1] + g_th;
+    Vec g_i = g_w;
+    if (P.norm_input) {
+      gp[0] = gp[0] - g_w * i;
+      g_i = (P.one - p[0]) * g_w;
+    }
+    if constexpr (kSyn) {
+      g_i = g_i + g[1];
+      gp[2] = gp[2] + g_i * (prev[1] + x);
+      g_i = p[2] * g_i;
+      g[1] = g_i;
+    }
+    return g_i;
+  }
+};
+
+// states [v, b, i]; params [α_mem, α_adapt, b0, adapt_scale, α_syn]
+template <typename scalar_t, bool kSyn>
+struct ALIFDynamics {
+  using Vec = Vectorized<scalar_t>;
+  static constexpr int kStates = kSyn ? 3 : 2;
+  static constexpr int kParams = kSyn ? 5 : 4;
+
+  static Vec current(const Vec& x, const Vec* s, const Vec* p) {
+    if constexpr (kSyn) return p[4] * (s[2] + x);
+    return x;
+  }
+  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+    const Vec i = current(x, s, p);
+    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec th = p[2] + p[3] * s[1];
+    const Vec spikes = P.spike_fn(w, th);
+    s[0] = P.clamp_fn(P.reset_fn(w, spikes, th));
+    s[1] = p[1] * s[1] + (P.one - p[1]) * spikes;
+    if constexpr (kSyn) s[2] = i;
+    return spikes;
+  }
+  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
+                      const Vec& g_out, Vec* g, Vec* gp) {
+    const Vec i = current(x, prev, p);
+    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec th = p[2] + p[3] * prev[1];
+    const Vec spikes = P.spike_fn(w, th);
+    const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, th), g[0]);
+    // b_t = α_a·b_{t-1} + (1 - α_a)·s_t: the spike also receives gradient through b_t.
+    const Vec g_b = g[1];
+    Vec g_w, g_th;
+    P.spike_reset_backward(w, spikes, th, g_r, g_out + (P.one - p[1]) * g_b, g_w, g_th);
+    g[0] = g_w * p[0];
+    g[1] = p[1] * g_b + p[3] * g_th;
+    gp[0] = gp[0] + g_w * prev[0];
+    gp[1] = gp[1] + g_b * (prev[1] - spikes);
+    gp[2] = gp[2] + g_th;
+    gp[3] = gp[3] + g_th * prev[1];
+    Vec g_i = g_w;
+    if (P.norm_input) {
+      gp[0] = gp[0] - g_w * i;
+      g_i = (P.one - p[0]) * g_w;
+    }
+    if constexpr (kSyn) {
+      g_i = g_i + g[2];
+      gp[4] = gp[4] + g_i * (prev[2] + x);
+      g_i = p[4] * g_i;
+      g[2] = g_i;
+    }
+    return g_i;
+  }
+};
+
+// states [v]; params [α_mem]; output: the membrane before the clamp.
+template <typename scalar_t, bool kSyn>
+struct ExpLeakDynamics {
+  static_assert(!kSyn, "ExpLeak has no synapse");
+  using Vec = Vectorized<scalar_t>;
+  static constexpr int kStates = 1;
+  static constexpr int kParams = 1;
+
+  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * x : x);
+    s[0] = P.clamp_fn(w);
+    return w;
+  }
+  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
+                      const Vec& g_out, Vec* g, Vec* gp) {
+    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * x : x);
+    const Vec g_w = g_out + P.clamp_grad(w, g[0]);
+    g[0] = g_w * p[0];
+    gp[0] = gp[0] + g_w * prev[0];
+    if (P.norm_input) {
+      gp[0] = gp[0] - g_w * x;
+      return (P.one - p[0]) * g_w;
+    }
+    return g_w;
+  }
+};
+
+// ---- the engine ------------------------------------------------------------------------------
+template <typename scalar_t>
+struct Pointers {
+  const scalar_t* x = nullptr;
+  const scalar_t* s0[kMaxStates] = {};
+  const scalar_t* p[kMaxParams] = {};
+  scalar_t* out = nullptr;
+  scalar_t* rec[kMaxStates] = {};
+  // backward
+  const scalar_t* g_out = nullptr;
+  const scalar_t* g_rec[kMaxStates] = {};
+  scalar_t* g_x = nullptr;
+  scalar_t* g_s0[kMaxStates] = {};
+  scalar_t* g_p[kMaxParams] = {};
+};
+
+template <typename T>
+const T* ptr(const at::Tensor& t) {
+  return t.defined() ? t.const_data_ptr<T>() : nullptr;
+}
+template <typename T>
+T* mut(const at::Tensor& t) {
+  return t.defined() ? const_cast<at::Tensor&>(t).mutable_data_ptr<T>() : nullptr;
+}
+
+template <typename scalar_t>
+Pointers<scalar_t> pointers(const NeuronTensors& a, const NeuronGradTensors* g) {
+  Pointers<scalar_t> q;
+  q.x = ptr<scalar_t>(a.x);
+  q.out = mut<scalar_t>(a.out);
+  for (size_t k = 0; k < a.s0.size(); ++k) {
+    q.s0[k] = ptr<scalar_t>(a.s0[k]);
+    q.rec[k] = mut<scalar_t>(a.rec[k]);
+  }
+  for (size_t k = 0; k < a.p.size(); ++k) q.p[k] = ptr<scalar_t>(a.p[k]);
+  if (g != nullptr) {
+    q.g_out = ptr<scalar_t>(g->grad_out);
+    q.g_x = mut<scalar_t>(g->grad_x);
+    for (size_t k = 0; k < g->grad_rec.size(); ++k) {
+      q.g_rec[k] = ptr<scalar_t>(g->grad_rec[k]);
+      q.g_s0[k] = mut<scalar_t>(g->grad_s0[k]);
+    }
+    for (size_t k = 0; k < g->grad_p_rows.size(); ++k) q.g_p[k] = mut<scalar_t>(g->grad_p_rows[k]);
+  }
+  return q;
+}
+
+// Runs f(b, n0, n1) for every batch row b and chunk [n0, n1) of neurons, in parallel.
+// Chunks are independent neurons; time stays inside each call of f.
+template <typename F>
+void for_each_neuron_chunk(int64_t B, int64_t N, const F& f) {
+  const int64_t chunks = (N + kChunk - 1) / kChunk;
+  at::parallel_for(0, B * chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n0 = (task % chunks) * kChunk;
+      f(task / chunks, n0, std::min(N, n0 + kChunk));
+    }
+  });
+}
+
+template <typename Dyn, typename scalar_t>
+void run_forward(const Policy<scalar_t>& P, const Pointers<scalar_t>& q, int64_t B, int64_t T,
+                 int64_t N) {
+  using Vec = Vectorized<scalar_t>;
+  for_each_neuron_chunk(B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t row = (b * T + t) * N;
+      for (int64_t n = n0; n < n1; n += Vec::size()) {
+        const int64_t k = std::min<int64_t>(Vec::size(), n1 - n);
+        Vec s[Dyn::kStates], p[Dyn::kParams];
+        for (int j = 0; j < Dyn::kStates; ++j) {
+          s[j] = Vec::loadu((t == 0 ? q.s0[j] + b * N : q.rec[j] + row - N) + n, k);
+        }
+        for (int j = 0; j < Dyn::kParams; ++j) p[j] = Vec::loadu(q.p[j] + n, k);
+        Dyn::forward(P, Vec::loadu(q.x + row + n, k), s, p).store(q.out + row + n, k);
+        for (int j = 0; j < Dyn::kStates; ++j) s[j].store(q.rec[j] + row + n, k);
+      }
+    }
+  });
+}
+
+// Reverse pass. Per chunk, the carries dL/d(state_t) and the parameter gradients live in
+// small local buffers; the carries end as the gradients of the initial state.
+template <typename Dyn, typename scalar_t>
+void run_backward(const Policy<scalar_t>& P, const Pointers<scalar_t>& q, int64_t B, int64_t T,
+                  int64_t N) {
+  using Vec = Vectorized<scalar_t>;
+  for_each_neuron_chunk(B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+    scalar_t carry[Dyn::kStates][kChunk];
+    scalar_t acc[Dyn::kParams][kChunk];
+    const int64_t len = n1 - n0;
+    for (int j = 0; j < Dyn::kStates; ++j) std::fill_n(carry[j], len, scalar_t(0));
+    for (int j = 0; j < Dyn::kParams; ++j) std::fill_n(acc[j], len, scalar_t(0));
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t row = (b * T + t) * N;
+      for (int64_t n = n0; n < n1; n += Vec::size()) {
+        const int64_t k = std::min<int64_t>(Vec::size(), n1 - n), c = n - n0;
+        Vec prev[Dyn::kStates], p[Dyn::kParams], g[Dyn::kStates], gp[Dyn::kParams];
+        for (int j = 0; j < Dyn::kStates; ++j) {
+          prev[j] = Vec::loadu((t == 0 ? q.s0[j] + b * N : q.rec[j] + row - N) + n, k);
+          g[j] = Vec::loadu(carry[j] + c, k);
+          if (q.g_rec[j] != nullptr) g[j] = g[j] + Vec::loadu(q.g_rec[j] + row + n, k);
+        }
+        for (int j = 0; j < Dyn::kParams; ++j) {
+          p[j] = Vec::loadu(q.p[j] + n, k);
+          gp[j] = Vec::loadu(acc[j] + c, k);
+        }
+        const Vec g_out = q.g_out != nullptr ? Vec::loadu(q.g_out + row + n, k) : P.zero;
+        const Vec g_x = Dyn::backward(P, Vec::loadu(q.x + row + n, k), prev, p, g_out, g, gp);
+        if (q.g_x != nullptr) g_x.store(q.g_x + row + n, k);
+        for (int j = 0; j < Dyn::kStates; ++j) g[j].store(carry[j] + c, k);
+        for (int j = 0; j < Dyn::kParams; ++j) gp[j].store(acc[j] + c, k);
+      }
+    }
+    for (int j = 0; j < Dyn::kStates; ++j) std::copy_n(carry[j], len, q.g_s0[j] + b * N + n0);
+    for (int j = 0; j < Dyn::kParams; ++j) {
+      if (q.g_p[j] != nullptr) std::copy_n(acc[j], len, q.g_p[j] + b * N + n0);
+    }
+  });
+}
+
+// Calls f with the dynamics type of the specification.
+template <typename scalar_t, typename F>
+void with_dynamics(const NeuronSpec& spec, const F& f) {
+  switch (spec.family) {
+    case NeuronFamily::LIF:
+      return spec.synapse ? f(LIFDynamics<scalar_t, true>{}) : f(LIFDynamics<scalar_t, false>{});
+    case NeuronFamily::ALIF:
+      return spec.synapse ? f(ALIFDynamics<scalar_t, true>{}) : f(ALIFDynamics<scalar_t, false>{});
+    case NeuronFamily::ExpLeak:
+      return f(ExpLeakDynamics<scalar_t, false>{});
+  }
+}
+
+}  // namespace
+
+void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronTensors& a) {
+  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
+  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron", [&] {
+    const Policy<scalar_t> P(spec);
+    const auto q = pointers<scalar_t>(a, nullptr);
+    with_dynamics<scalar_t>(spec, [&](auto dyn) {
+      run_forward<decltype(dyn)>(P, q, B, T, N);
+    });
+  });
+}
+
+void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronTensors& a,
+                                 const NeuronGradTensors& g) {
+  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
+  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron_backward", [&] {
+    const Policy<scalar_t> P(spec);
+    const auto q = pointers<scalar_t>(a, &g);
+    with_dynamics<scalar_t>(spec, [&](auto dyn) {
+      run_backward<decltype(dyn)>(P, q, B, T, N);
+    });
+  });
+}
+
+}  // namespace snn::ops::detail

@@ -1,0 +1,126 @@
+// Plain-ATen reference of snn::neuron: the step loop of Sinabs' layers, differentiated by
+// autograd. It runs on any device; the fused kernel is tested against it.
+#include "ops/reference/neuron_reference.h"
+
+#include <ATen/ATen.h>
+#include <torch/library.h>
+
+#include <cmath>
+
+#include "ops/neuron_args.h"
+
+namespace snn::ops::detail {
+namespace {
+
+at::Tensor spike_values(const at::Tensor& w, const at::Tensor& th, const NeuronSpec& s) {
+  if (s.spike == SpikeKind::Single) return (w - th >= 0).to(w.scalar_type());
+  auto n = (w > 0) * at::div(w, th, "trunc");
+  if (s.spike == SpikeKind::Max && s.max_spikes) n = at::clamp_max(n, *s.max_spikes);
+  return n;
+}
+
+at::Tensor gaussian(const at::Tensor& x, double mu, double sigma) {
+  return at::exp(-at::pow(x - mu, 2) / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * M_PI));
+}
+
+// σ(w, θ), the surrogate of ds/dw (see snn/ops/neuron.h).
+at::Tensor surrogate(const at::Tensor& w, const at::Tensor& th, const SurrogateSpec& sg) {
+  const auto& a = sg.args;
+  switch (sg.kind) {
+    case SurrogateKind::SingleExponential: {
+      const auto abs_width = th * a[0];
+      return a[1] / abs_width * at::exp(-at::abs(w - th) / abs_width);
+    }
+    case SurrogateKind::Heaviside:
+      return (w >= th - a[0]).to(w.scalar_type()) / th;
+    case SurrogateKind::Gaussian:
+      return gaussian(w - th, a[0], a[1]) * a[2];
+    case SurrogateKind::MultiGaussian: {
+      const auto x = w - th;
+      return ((1 + a[2]) * gaussian(x, a[0], a[1]) - a[2] * gaussian(x, a[1], a[3] * a[1]) -
+              a[2] * gaussian(x, -a[1], a[3] * a[1])) *
+             a[4];
+    }
+    case SurrogateKind::PeriodicExponential: {
+      const auto norm = w / th - 0.5;
+      const auto periodic = th * (2 * (norm - at::floor(norm)) - 1);
+      const auto y = periodic * (w >= th) + (w - th) * (w < th);
+      return a[1] * at::exp(-at::abs(y) / a[0]);
+    }
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown surrogate");
+}
+
+// Spikes whose value is the spike function's and whose gradient with respect to w is the
+// surrogate (w·σ - detach(w·σ) is zero); no gradient flows into θ, as in Sinabs.
+at::Tensor spike(const at::Tensor& w, const at::Tensor& th, const NeuronSpec& s) {
+  const auto wd = w.detach(), thd = th.detach();
+  const auto w_sg = w * surrogate(wd, thd, s.surrogate);
+  return spike_values(wd, thd, s) + (w_sg - w_sg.detach());
+}
+
+at::Tensor reset(const at::Tensor& w, const at::Tensor& spikes, const at::Tensor& th,
+                 const NeuronSpec& s) {
+  if (s.reset == ResetKind::ToValue) return w * (spikes.detach() == 0) + *s.reset_value;
+  return s.reset_value ? w - spikes * *s.reset_value : w - spikes * th;
+}
+
+at::Tensor clamp(const at::Tensor& r, const NeuronSpec& s) {
+  return s.min_v_mem ? at::relu(r - *s.min_v_mem) + *s.min_v_mem : r;
+}
+
+}  // namespace
+
+std::vector<at::Tensor> neuron_reference_impl(const at::Tensor& input, at::TensorList state,
+                                              at::TensorList params, c10::string_view spec_text) {
+  const NeuronSpec& s = neuron_spec(std::string(spec_text));
+  check_neuron_args(input, state, params, s);
+  // Parameters of one value broadcast as 0-dim tensors, per-neuron ones as [N].
+  std::vector<at::Tensor> p;
+  for (const auto& q : params) p.push_back(q.numel() == 1 ? q.reshape({}) : q);
+  std::vector<at::Tensor> st(state.begin(), state.end());
+  const size_t ns = st.size();
+  std::vector<std::vector<at::Tensor>> out(1 + ns);
+  const auto norm = [&](const at::Tensor& i) { return s.norm_input ? (1 - p[0]) * i : i; };
+  for (int64_t t = 0; t < input.size(1); ++t) {
+    const auto x = input.select(1, t);
+    switch (s.family) {
+      case NeuronFamily::LIF: {  // states [v, i]; params [α_mem, θ, α_syn]
+        const auto i = s.synapse ? p[2] * (st[1] + x) : x;
+        const auto w = p[0] * st[0] + norm(i);
+        const auto spikes = spike(w, p[1], s);
+        st[0] = clamp(reset(w, spikes, p[1], s), s);
+        if (s.synapse) st[1] = i;
+        out[0].push_back(spikes);
+        break;
+      }
+      case NeuronFamily::ALIF: {  // states [v, b, i]; params [α_mem, α_adapt, b0, scale, α_syn]
+        const auto i = s.synapse ? p[4] * (st[2] + x) : x;
+        const auto w = p[0] * st[0] + norm(i);
+        const auto th = p[2] + p[3] * st[1];
+        const auto spikes = spike(w, th, s);
+        st[0] = clamp(reset(w, spikes, th, s), s);
+        st[1] = p[1] * st[1] + (1 - p[1]) * spikes;
+        if (s.synapse) st[2] = i;
+        out[0].push_back(spikes);
+        break;
+      }
+      case NeuronFamily::ExpLeak: {  // states [v]; params [α_mem]
+        const auto w = p[0] * st[0] + norm(x);
+        st[0] = clamp(w, s);
+        out[0].push_back(w);
+        break;
+      }
+    }
+    for (size_t k = 0; k < ns; ++k) out[1 + k].push_back(st[k]);
+  }
+  std::vector<at::Tensor> result;
+  for (const auto& steps : out) result.push_back(at::stack(steps, 1));
+  return result;
+}
+
+TORCH_LIBRARY_IMPL(snn, CompositeImplicitAutograd, m) {
+  m.impl("neuron_reference", &neuron_reference_impl);
+}
+
+}  // namespace snn::ops::detail
