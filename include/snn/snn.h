@@ -11,6 +11,8 @@
 #include "snn/events/transforms.h"
 #include "snn/io/image.h"
 #include "snn/nn/neuron.h"
+#include "snn/nn/alif.h"
+#include "snn/nn/exp_leak.h"
 #include "snn/nn/lif.h"
 #include "snn/nn/neuron_options.h"
 #include "snn/nn/stateful.h"

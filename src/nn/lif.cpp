@@ -7,21 +7,11 @@
 
 namespace snn {
 
-namespace {
-void check_threshold(const char* layer, double spike_threshold) {
-  TORCH_CHECK(spike_threshold > 0, "snn::", layer, ": spike_threshold must be > 0, got ",
-              spike_threshold);
-}
-void check_tau(const char* layer, const char* name, const std::optional<TimeConstant>& tau) {
-  TORCH_CHECK(!tau || (tau->tensor() > 0).all().item<bool>(), "snn::", layer, ": ", name,
-              " must be > 0, got ", *tau);
-}
-}  // namespace
 
 // ---- LIF ---------------------------------------------------------------------
 
 void LIFModel::reset_model(torch::nn::Module& self) {
-  check_threshold(kName, options.spike_threshold());
+  check_positive(kName, "spike_threshold", options.spike_threshold());
   check_tau(kName, "tau_mem", options.tau_mem());
   check_tau(kName, "tau_syn", options.tau_syn());
   const bool alphas = options.train_alphas();
@@ -46,11 +36,11 @@ std::optional<at::Tensor> LIFModel::alpha_syn_calculated() const {
   return options.train_alphas() ? alpha_syn : at::exp(-1.0 / tau_syn);
 }
 
-at::Tensor LIFModel::run_model(const at::Tensor& input) {
+std::vector<at::Tensor> LIFModel::op_params(const at::Tensor& input) const {
   std::vector<at::Tensor> params{alpha_mem_calculated(),
                                  at::scalar_tensor(options.spike_threshold(), input.options())};
   if (const auto as = alpha_syn_calculated()) params.push_back(*as);
-  return run(kName, input, params, options.record_states());
+  return params;
 }
 
 void LIFModel::print_options(std::ostream& os) const {
@@ -66,7 +56,7 @@ void LIFModel::print_options(std::ostream& os) const {
 // ---- IAF ---------------------------------------------------------------------
 
 void IAFModel::reset_model(torch::nn::Module& self) {
-  check_threshold(kName, options.spike_threshold());
+  check_positive(kName, "spike_threshold", options.spike_threshold());
   check_tau(kName, "tau_syn", options.tau_syn());
   if (options.tau_syn()) {
     tau_syn = self.register_parameter("tau_syn", make_param(*options.tau_syn(), false));
@@ -82,12 +72,12 @@ std::optional<at::Tensor> IAFModel::alpha_syn_calculated() const {
   return at::exp(-1.0 / tau_syn);
 }
 
-at::Tensor IAFModel::run_model(const at::Tensor& input) {
+std::vector<at::Tensor> IAFModel::op_params(const at::Tensor& input) const {
   // α_mem = 1: no leak.
   std::vector<at::Tensor> params{at::ones({}, input.options()),
                                  at::scalar_tensor(options.spike_threshold(), input.options())};
   if (const auto as = alpha_syn_calculated()) params.push_back(*as);
-  return run(kName, input, params, options.record_states());
+  return params;
 }
 
 void IAFModel::print_options(std::ostream& os) const {
@@ -100,7 +90,9 @@ void IAFModel::print_options(std::ostream& os) const {
 
 template class NeuronLayer<LIFModel>;
 template class SqueezeLayer<LIFModel>;
+template class RecurrentLayer<LIFModel>;
 template class NeuronLayer<IAFModel>;
 template class SqueezeLayer<IAFModel>;
+template class RecurrentLayer<IAFModel>;
 
 }  // namespace snn

@@ -36,8 +36,8 @@ void NeuronCore::set_spec(std::string spec, const std::optional<std::vector<int6
   if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
 }
 
-at::Tensor NeuronCore::run(const char* layer, const at::Tensor& input,
-                           const std::vector<at::Tensor>& params, bool record) {
+std::vector<at::Tensor> NeuronCore::run_op(const char* layer, const at::Tensor& input,
+                                           const std::vector<at::Tensor>& params) {
   TORCH_CHECK(input.dim() >= 2, "snn::", layer, ": expected input of shape [B, T, ...], got ",
               input.sizes());
   TORCH_CHECK(input.size(1) >= 1, "snn::", layer, ": expected at least one time step, got input ",
@@ -60,18 +60,65 @@ at::Tensor NeuronCore::run(const char* layer, const at::Tensor& input,
   const auto state_names = spec.state_names();
   std::vector<at::Tensor> s;
   for (const auto& name : state_names) s.push_back(state(name).reshape({B, -1}));
-  const auto out = ops::neuron(input.reshape({B, T, -1}), s, p, spec_);
+  auto out = ops::neuron(input.reshape({B, T, -1}), s, p, spec_);
+  for (auto& o : out) o = o.reshape(input.sizes());
   for (size_t k = 0; k < state_names.size(); ++k) {
-    set_state(state_names[k], out[1 + k].select(1, T - 1).reshape(state_shape));
+    set_state(state_names[k], out[1 + k].select(1, T - 1));
+  }
+  return out;
+}
+
+at::Tensor NeuronCore::run(const char* layer, const at::Tensor& input,
+                           const std::vector<at::Tensor>& params, bool record) {
+  const auto out = run_op(layer, input, params);
+  recordings_.clear();
+  if (record) {
+    const auto names = state_names();
+    std::map<std::string, at::Tensor> rec;
+    for (size_t k = 0; k < names.size(); ++k) rec[names[k]] = out[1 + k];
+    set_recordings(std::move(rec));
+  }
+  return out[0];
+}
+
+at::Tensor NeuronCore::run_recurrent(const char* layer, const at::Tensor& input,
+                                     const std::vector<at::Tensor>& params, bool record,
+                                     const std::function<at::Tensor(const at::Tensor&)>& rec) {
+  TORCH_CHECK(input.dim() >= 2, "snn::", layer, "Recurrent: expected input of shape [B, T, ...], got ",
+              input.sizes());
+  const int64_t T = input.size(1);
+  std::vector<int64_t> step_shape(input.sizes().begin(), input.sizes().end());
+  step_shape.erase(step_shape.begin() + 1);  // [B, *features]
+  const auto names = state_names();
+  std::vector<at::Tensor> outputs;
+  std::vector<std::vector<at::Tensor>> records(names.size());
+  at::Tensor rec_input = at::zeros(step_shape, input.options());
+  for (int64_t t = 0; t < T; ++t) {
+    const auto out = run_op(layer, (input.select(1, t) + rec_input).unsqueeze(1), params);
+    outputs.push_back(out[0]);
+    if (record) {
+      for (size_t k = 0; k < names.size(); ++k) records[k].push_back(out[1 + k]);
+    }
+    if (t + 1 < T) {
+      const auto r = rec(out[0].squeeze(1));
+      TORCH_CHECK(r.numel() == rec_input.numel(), "snn::", layer,
+                  "Recurrent: rec_connect must map spikes ", at::IntArrayRef(step_shape),
+                  " to the same number of values, got ", r.sizes());
+      rec_input = r.reshape(step_shape);
+    }
   }
   recordings_.clear();
   if (record) {
-    for (size_t k = 0; k < state_names.size(); ++k) {
-      recordings_[state_names[k]] = out[1 + k].reshape(input.sizes());
-    }
-    add_derived_recordings(recordings_);
+    std::map<std::string, at::Tensor> rec_map;
+    for (size_t k = 0; k < names.size(); ++k) rec_map[names[k]] = at::cat(records[k], 1);
+    set_recordings(std::move(rec_map));
   }
-  return out[0].reshape(input.sizes());
+  return at::cat(outputs, 1);
+}
+
+void NeuronCore::set_recordings(std::map<std::string, at::Tensor> recordings) {
+  recordings_ = std::move(recordings);
+  if (!recordings_.empty()) add_derived_recordings(recordings_);
 }
 
 std::string NeuronCore::spiking_spec(const char* family, bool synapse, bool norm_input,
@@ -102,6 +149,16 @@ void NeuronCore::print_tail(std::ostream& os, const std::optional<std::vector<in
                             bool record_states) {
   if (shape) os << ", shape=" << at::IntArrayRef(*shape);
   os << ", record_states=" << (record_states ? "true" : "false");
+}
+
+void NeuronCore::check_positive(const char* layer, const char* name, double value) {
+  TORCH_CHECK(value > 0, "snn::", layer, ": ", name, " must be > 0, got ", value);
+}
+
+void NeuronCore::check_tau(const char* layer, const char* name,
+                           const std::optional<TimeConstant>& tau) {
+  TORCH_CHECK(!tau || (tau->tensor() > 0).all().item<bool>(), "snn::", layer, ": ", name,
+              " must be > 0, got ", *tau);
 }
 
 at::Tensor NeuronCore::make_param(const TimeConstant& tau, bool as_alpha) {

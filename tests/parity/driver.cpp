@@ -1,12 +1,16 @@
-// Parity driver: runs snn.cpp's layers on a case written by tests/parity (torch.save of a
-// dict), and writes what they computed (torch.load-able) for pytest to hold against the
+// Parity driver: runs snn.cpp's neuron layers on a case written by tests/parity (torch.save
+// of a dict), and writes what they computed (torch.load-able) for pytest to hold against the
 // Python library.
 //
 // Usage: snn_parity_driver CASE.pt RESULT.pt
-// The case: layer ("LIF" | "IAF"), options, inputs (list of [B, T, ...] tensors, one per
-// chained forward call), loss weights for the spikes (grad_spikes), the recorded v_mem
-// (grad_v_rec, with record_states) and the final states (grad_v_final, grad_i_final).
-// Loss = Σ_k <spikes_k, grad_spikes_k> + Σ_k <v_rec_k, grad_v_rec_k> + <v_final, ..> + ...
+// The case: layer ("LIF" | "IAF" | "ALIF" | "ExpLeak"), form ("" | "Squeeze" | "Recurrent"),
+// the layer's options (Sinabs' names), inputs (one tensor per chained forward call), and
+// loss weights: grad_spikes (per call, for the output), grad_rec (state name → per call,
+// for the recordings) and grad_final (state name → tensor, for the final state).
+// Loss = Σ_k <out_k, grad_spikes_k> + Σ_k Σ_name <rec_k[name], grad_rec[name][k]>
+//        + Σ_name <state[name], grad_final[name]>.
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/serialize.h>
 
 #include <fstream>
@@ -17,28 +21,147 @@
 
 namespace {
 
-c10::Dict<c10::IValue, c10::IValue> load_case(const std::string& path) {
+using Dict = c10::Dict<c10::IValue, c10::IValue>;
+
+Dict load_case(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   TORCH_CHECK(in, "cannot open ", path);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return torch::pickle_load(bytes).toGenericDict();
 }
 
-template <typename Options>
-void common_options(Options& o, const c10::Dict<c10::IValue, c10::IValue>& c) {
-  if (!c.at("tau_syn").isNone()) o.tau_syn(snn::TimeConstant(c.at("tau_syn").toTensor()));
-  o.spike_threshold(c.at("spike_threshold").toDouble());
-  if (c.at("spike_fn").toStringRef() == "single") o.spike_fn(snn::SingleSpike{});
-  const auto reset_value = c.at("reset_value");
-  if (c.at("reset_fn").toStringRef() == "reset") {
-    o.reset_fn(snn::MembraneReset{reset_value.isNone() ? 0.0 : reset_value.toDouble()});
-  } else {
-    o.reset_fn(snn::MembraneSubtract{reset_value.isNone() ? std::nullopt
-                                                          : std::optional(reset_value.toDouble())});
+bool has(const Dict& c, const char* key) {
+  return c.contains(key) && !c.at(key).isNone();
+}
+
+std::optional<snn::TimeConstant> tau(const Dict& c, const char* key) {
+  if (!has(c, key)) return std::nullopt;
+  return snn::TimeConstant(c.at(key).toTensor());
+}
+
+snn::SpikeFn spike_fn(const Dict& c) {
+  const auto& name = c.at("spike_fn").toStringRef();
+  if (name == "single") return snn::SingleSpike{};
+  if (name == "max") {
+    return snn::MaxSpike{has(c, "max_spikes") ? std::optional(c.at("max_spikes").toInt())
+                                              : std::nullopt};
   }
-  o.surrogate(snn::SingleExponential{c.at("grad_width").toDouble(), c.at("grad_scale").toDouble()});
-  if (!c.at("min_v_mem").isNone()) o.min_v_mem(c.at("min_v_mem").toDouble());
+  return snn::MultiSpike{};
+}
+
+snn::ResetFn reset_fn(const Dict& c) {
+  const bool value = has(c, "reset_value");
+  if (c.at("reset_fn").toStringRef() == "reset") {
+    return snn::MembraneReset{value ? c.at("reset_value").toDouble() : 0.0};
+  }
+  return snn::MembraneSubtract{value ? std::optional(c.at("reset_value").toDouble()) : std::nullopt};
+}
+
+snn::Surrogate surrogate(const Dict& c) {
+  const auto& name = c.at("surrogate").toStringRef();
+  const auto args = c.at("surrogate_args").toGenericDict();
+  auto arg = [&](const char* key, double fallback) {
+    return args.contains(key) ? args.at(key).toDouble() : fallback;
+  };
+  if (name == "Heaviside") return snn::Heaviside{arg("window", 1.0)};
+  if (name == "Gaussian") return snn::Gaussian{arg("mu", 0.0), arg("sigma", 0.5), arg("grad_scale", 1.0)};
+  if (name == "MultiGaussian") {
+    return snn::MultiGaussian{arg("mu", 0.0), arg("sigma", 0.5), arg("h", 0.15), arg("s", 6.0),
+                              arg("grad_scale", 1.0)};
+  }
+  if (name == "PeriodicExponential") {
+    return snn::PeriodicExponential{arg("grad_width", 0.5), arg("grad_scale", 1.0)};
+  }
+  return snn::SingleExponential{arg("grad_width", 0.5), arg("grad_scale", 1.0)};
+}
+
+// Options every spiking layer has.
+template <typename Options>
+Options spiking(Options o, const Dict& c) {
+  o.spike_threshold(c.at("spike_threshold").toDouble())
+      .spike_fn(spike_fn(c))
+      .reset_fn(reset_fn(c))
+      .surrogate(surrogate(c))
+      .record_states(c.at("record_states").toBool());
+  if (has(c, "min_v_mem")) o.min_v_mem(c.at("min_v_mem").toDouble());
+  return o;
+}
+
+snn::LIFOptions lif_options(const Dict& c) {
+  auto o = spiking(snn::LIFOptions(*tau(c, "tau_mem")), c);
+  o.tau_syn(tau(c, "tau_syn")).train_alphas(c.at("train_alphas").toBool());
+  o.norm_input(c.at("norm_input").toBool());
+  return o;
+}
+snn::IAFOptions iaf_options(const Dict& c) {
+  return spiking(snn::IAFOptions().tau_syn(tau(c, "tau_syn")), c);
+}
+snn::ALIFOptions alif_options(const Dict& c) {
+  auto o = spiking(snn::ALIFOptions(*tau(c, "tau_mem"), *tau(c, "tau_adapt")), c);
+  o.tau_syn(tau(c, "tau_syn")).train_alphas(c.at("train_alphas").toBool());
+  o.adapt_scale(c.at("adapt_scale").toDouble()).norm_input(c.at("norm_input").toBool());
+  return o;
+}
+snn::ExpLeakOptions exp_leak_options(const Dict& c) {
+  snn::ExpLeakOptions o(*tau(c, "tau_mem"));
+  o.train_alphas(c.at("train_alphas").toBool()).norm_input(c.at("norm_input").toBool());
   o.record_states(c.at("record_states").toBool());
+  if (has(c, "min_v_mem")) o.min_v_mem(c.at("min_v_mem").toDouble());
+  return o;
+}
+
+// rec_connect: a Linear (weight [N, N], bias) or a Conv2d (weight [C, C, k, k], bias,
+// padding) holding the case's weights.
+torch::nn::AnyModule rec_connect(const Dict& c) {
+  const auto w = c.at("rec_weight").toTensor(), b = c.at("rec_bias").toTensor();
+  torch::NoGradGuard no_grad;
+  if (w.dim() == 2) {
+    torch::nn::Linear lin(w.size(1), w.size(0));
+    lin->weight.copy_(w);
+    lin->bias.copy_(b);
+    return torch::nn::AnyModule(lin);
+  }
+  torch::nn::Conv2d conv(torch::nn::Conv2dOptions(w.size(1), w.size(0), w.size(2))
+                             .padding(c.at("rec_padding").toInt()));
+  conv->weight.copy_(w);
+  conv->bias.copy_(b);
+  return torch::nn::AnyModule(conv);
+}
+
+struct Layer {
+  std::shared_ptr<torch::nn::Module> module;
+  snn::detail::NeuronCore* neuron = nullptr;
+  std::function<at::Tensor(const at::Tensor&)> forward;
+};
+
+template <typename Impl>
+Layer wrap(std::shared_ptr<Impl> impl) {
+  return {impl, impl.get(), [impl](const at::Tensor& x) { return impl->forward(x); }};
+}
+
+template <typename Model>
+Layer make_form(const typename Model::Options& options, const Dict& c) {
+  const auto& form = c.at("form").toStringRef();
+  if (form == "Squeeze") {
+    snn::SqueezeOptions sq;
+    if (has(c, "batch_size")) sq.batch_size(c.at("batch_size").toInt());
+    if (has(c, "num_timesteps")) sq.num_timesteps(c.at("num_timesteps").toInt());
+    return wrap(std::make_shared<snn::SqueezeLayer<Model>>(options, sq));
+  }
+  if (form == "Recurrent") {
+    return wrap(std::make_shared<snn::RecurrentLayer<Model>>(options, rec_connect(c)));
+  }
+  return wrap(std::make_shared<snn::NeuronLayer<Model>>(options));
+}
+
+Layer make_layer(const Dict& c) {
+  const auto& name = c.at("layer").toStringRef();
+  if (name == "LIF") return make_form<snn::LIFModel>(lif_options(c), c);
+  if (name == "IAF") return make_form<snn::IAFModel>(iaf_options(c), c);
+  if (name == "ALIF") return make_form<snn::ALIFModel>(alif_options(c), c);
+  TORCH_CHECK(name == "ExpLeak", "unknown layer ", name);
+  TORCH_CHECK(c.at("form").toStringRef() != "Recurrent", "ExpLeak has no recurrent form");
+  return make_form<snn::ExpLeakModel>(exp_leak_options(c), c);
 }
 
 std::vector<at::Tensor> tensors(const c10::IValue& list) {
@@ -56,62 +179,49 @@ int main(int argc, char** argv) {
   }
   try {
     const auto c = load_case(argv[1]);
-    const auto layer_name = c.at("layer").toStringRef();
-    std::shared_ptr<torch::nn::Module> module;
-    std::function<at::Tensor(const at::Tensor&)> forward;
-    snn::detail::NeuronCore* neuron = nullptr;
-    if (layer_name == "LIF") {
-      snn::LIFOptions o(snn::TimeConstant(c.at("tau_mem").toTensor()));
-      common_options(o, c);
-      o.train_alphas(c.at("train_alphas").toBool()).norm_input(c.at("norm_input").toBool());
-      snn::LIF lif(o);
-      module = lif.ptr();
-      neuron = lif.get();
-      forward = [lif](const at::Tensor& x) mutable { return lif->forward(x); };
-    } else {
-      snn::IAFOptions o;
-      common_options(o, c);
-      snn::IAF iaf(o);
-      module = iaf.ptr();
-      neuron = iaf.get();
-      forward = [iaf](const at::Tensor& x) mutable { return iaf->forward(x); };
-    }
+    auto layer = make_layer(c);
     const auto inputs = tensors(c.at("inputs"));
     const auto grad_spikes = tensors(c.at("grad_spikes"));
-    const auto grad_v_rec = tensors(c.at("grad_v_rec"));
+    const auto grad_rec = c.at("grad_rec").toGenericDict();
+    const auto grad_final = c.at("grad_final").toGenericDict();
     std::vector<at::Tensor> xs;
-    c10::List<at::Tensor> spikes, v_recs, i_recs;
-    at::Tensor loss = at::zeros({});
+    c10::List<at::Tensor> spikes;
+    c10::impl::GenericDict recs(c10::StringType::get(), c10::AnyType::get());
+    at::Tensor loss = at::zeros({}, inputs[0].options());
     for (size_t k = 0; k < inputs.size(); ++k) {
       auto x = inputs[k].clone().requires_grad_(true);
       xs.push_back(x);
-      const auto s = forward(x);
+      const auto s = layer.forward(x);
       spikes.push_back(s.detach());
       loss = loss + (s * grad_spikes[k]).sum();
-      if (c.at("record_states").toBool()) {
-        const auto& rec = neuron->recordings();
-        v_recs.push_back(rec.at("v_mem").detach());
-        loss = loss + (rec.at("v_mem") * grad_v_rec[k]).sum();
-        if (rec.count("i_syn")) i_recs.push_back(rec.at("i_syn").detach());
+      for (const auto& [name, value] : layer.neuron->recordings()) {
+        if (!recs.contains(name)) recs.insert(name, c10::List<at::Tensor>());
+        recs.at(name).toTensorList().push_back(value.detach());
+        if (grad_rec.contains(name)) {
+          loss = loss + (value * tensors(grad_rec.at(name))[k]).sum();
+        }
       }
     }
-    loss = loss + (neuron->state("v_mem") * c.at("grad_v_final").toTensor()).sum();
-    const bool syn = !c.at("tau_syn").isNone();
-    if (syn) loss = loss + (neuron->state("i_syn") * c.at("grad_i_final").toTensor()).sum();
+    c10::impl::GenericDict finals(c10::StringType::get(), c10::AnyType::get());
+    for (const auto& name : layer.neuron->state_names()) {
+      const auto& v = layer.neuron->state(name);
+      finals.insert(name, v.detach());
+      if (grad_final.contains(name)) loss = loss + (v * grad_final.at(name).toTensor()).sum();
+    }
     loss.backward();
 
     c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
     out.insert("spikes", spikes);
-    out.insert("v_rec", v_recs);
-    out.insert("i_rec", i_recs);
-    out.insert("v_final", neuron->state("v_mem").detach());
-    if (syn) out.insert("i_final", neuron->state("i_syn").detach());
+    out.insert("recordings", recs);
+    out.insert("final", finals);
     c10::List<at::Tensor> grad_inputs;
     for (const auto& x : xs) grad_inputs.push_back(x.grad());
     out.insert("grad_inputs", grad_inputs);
-    for (const auto& p : module->named_parameters()) {
-      if (p.value().grad().defined()) out.insert("grad_" + p.key(), p.value().grad());
+    c10::impl::GenericDict grads(c10::StringType::get(), c10::AnyType::get());
+    for (const auto& p : layer.module->named_parameters()) {
+      if (p.value().grad().defined()) grads.insert(p.key(), p.value().grad());
     }
+    out.insert("grad_params", grads);
     const auto bytes = torch::pickle_save(out);
     const std::string tmp = std::string(argv[2]) + ".tmp";
     std::ofstream(tmp, std::ios::binary)

@@ -2,7 +2,8 @@
 /// \file
 /// Leaky and non-leaky integrate-and-fire layers with Sinabs' semantics:
 /// snn::LIF (sinabs.layers.LIF), snn::IAF (sinabs.layers.IAF) and their Squeeze forms
-/// snn::LIFSqueeze, snn::IAFSqueeze.
+/// snn::LIFSqueeze, snn::IAFSqueeze, and their recurrent forms snn::LIFRecurrent,
+/// snn::IAFRecurrent.
 ///
 /// Input [B, T, *features] (batch first; Squeeze forms [B·T, *features]); output spikes of
 /// the same shape. Per step t, with α_m = exp(-1/τ_mem), α_s = exp(-1/τ_syn),
@@ -93,7 +94,8 @@ class LIFModel : public detail::NeuronCore {
 
  protected:
   void reset_model(torch::nn::Module& self);
-  at::Tensor run_model(const at::Tensor& input);
+  /// The op's parameters for this input (see snn/ops/neuron.h, family LIF).
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
   void print_options(std::ostream& os) const;
 };
 
@@ -114,14 +116,17 @@ class IAFModel : public detail::NeuronCore {
 
  protected:
   void reset_model(torch::nn::Module& self);
-  at::Tensor run_model(const at::Tensor& input);
+  /// The op's parameters for this input (see snn/ops/neuron.h, family LIF).
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
   void print_options(std::ostream& os) const;
 };
 
 extern template class NeuronLayer<LIFModel>;
 extern template class SqueezeLayer<LIFModel>;
+extern template class RecurrentLayer<LIFModel>;
 extern template class NeuronLayer<IAFModel>;
 extern template class SqueezeLayer<IAFModel>;
+extern template class RecurrentLayer<IAFModel>;
 
 /// Leaky integrate-and-fire layer (sinabs.layers.LIF), input [B, T, *features].
 using LIFImpl = NeuronLayer<LIFModel>;
@@ -130,11 +135,18 @@ TORCH_MODULE(LIF);
 /// Example: `snn::LIFSqueeze(snn::LIFOptions(10.0), snn::SqueezeOptions().batch_size(8))`.
 using LIFSqueezeImpl = SqueezeLayer<LIFModel>;
 TORCH_MODULE(LIFSqueeze);
+/// LIF with recurrent connections (sinabs.layers.LIFRecurrent). Example:
+/// `snn::LIFRecurrent(snn::LIFOptions(10.0), torch::nn::AnyModule(torch::nn::Linear(64, 64)))`.
+using LIFRecurrentImpl = RecurrentLayer<LIFModel>;
+TORCH_MODULE(LIFRecurrent);
 /// Integrate-and-fire layer (sinabs.layers.IAF), input [B, T, *features].
 using IAFImpl = NeuronLayer<IAFModel>;
 TORCH_MODULE(IAF);
 /// IAF over squeezed input [B·T, *features] (sinabs.layers.IAFSqueeze).
 using IAFSqueezeImpl = SqueezeLayer<IAFModel>;
 TORCH_MODULE(IAFSqueeze);
+/// IAF with recurrent connections (sinabs.layers.IAFRecurrent).
+using IAFRecurrentImpl = RecurrentLayer<IAFModel>;
+TORCH_MODULE(IAFRecurrent);
 
 }  // namespace snn

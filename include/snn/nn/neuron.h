@@ -6,14 +6,17 @@
 /// parameters and its specification text for the neuron op (snn/ops/neuron.h). The
 /// *forms* turn a model into a torch::nn module:
 ///   NeuronLayer<Model>    input [B, T, *features] (batch first), e.g. snn::LIF;
-///   SqueezeLayer<Model>   input [B·T, *features] (batch-major), e.g. snn::LIFSqueeze.
+///   SqueezeLayer<Model>   input [B·T, *features] (batch-major), e.g. snn::LIFSqueeze;
+///   RecurrentLayer<Model> input [B, T, *features] plus recurrent input, e.g. snn::LIFRecurrent.
 /// Their common base (NeuronModule) owns the states, the recordings, reset / detach,
 /// save / load, printing and cloning, so that a new model adds its options, parameters
 /// and specification only (see docs/adding_a_neuron_model.md).
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -45,6 +48,17 @@ class NeuronCore : public StatefulModule {
   /// updates the states, keeps the recordings if `record`; returns the output.
   at::Tensor run(const char* layer, const at::Tensor& input, const std::vector<at::Tensor>& params,
                  bool record);
+  /// As run, without recordings: the output followed by every state's record, each shaped
+  /// as the input.
+  std::vector<at::Tensor> run_op(const char* layer, const at::Tensor& input,
+                                 const std::vector<at::Tensor>& params);
+  /// The recurrent loop (Sinabs' *Recurrent layers): step t gets x_t + rec(s_{t-1}) with
+  /// rec(s_{-1}) = 0 at every call; each step is one call of the neuron op.
+  at::Tensor run_recurrent(const char* layer, const at::Tensor& input,
+                           const std::vector<at::Tensor>& params, bool record,
+                           const std::function<at::Tensor(const at::Tensor&)>& rec);
+  /// Replaces the recordings (states by name, [B, T, *features]); adds the derived ones.
+  void set_recordings(std::map<std::string, at::Tensor> recordings);
   /// Recordings of states derived from the recorded ones (e.g. ALIF's spike_threshold).
   virtual void add_derived_recordings(std::map<std::string, at::Tensor>& /*recordings*/) const {}
   /// The specification text of a spiking family (LIF, ALIF) from the layer options.
@@ -58,6 +72,10 @@ class NeuronCore : public StatefulModule {
   /// Prints ", shape=..., record_states=...".
   static void print_tail(std::ostream& os, const std::optional<std::vector<int64_t>>& shape,
                          bool record_states);
+  /// Rejects a value <= 0 with a message naming the layer and the option.
+  static void check_positive(const char* layer, const char* name, double value);
+  /// Rejects a time constant with an element <= 0.
+  static void check_tau(const char* layer, const char* name, const std::optional<TimeConstant>& tau);
   /// A trainable time-constant parameter: τ, or α = exp(-1/τ) with `as_alpha`.
   static at::Tensor make_param(const TimeConstant& tau, bool as_alpha);
   /// For clone(): independent copies of `other`'s states (values only, no graph).
@@ -113,7 +131,9 @@ class NeuronLayer : public detail::NeuronModule<NeuronLayer<Model>, Model> {
     this->reset();
   }
   /// input [B, T, *features] → output of the same shape (spikes, or the membrane).
-  at::Tensor forward(const at::Tensor& input) { return this->run_model(input); }
+  at::Tensor forward(const at::Tensor& input) {
+    return this->run(Model::kName, input, this->op_params(input), this->options.record_states());
+  }
   void pretty_print(std::ostream& os) const override {
     os << "snn::" << Model::kName << "(";
     this->print_options(os);
@@ -148,6 +168,51 @@ class SqueezeLayer : public detail::NeuronModule<SqueezeLayer<Model>, Model> {
   SqueezeOptions squeeze;
 };
 
+/// A neuron model with recurrent connections (Sinabs' *Recurrent layers), input
+/// [B, T, *features]: per step t the neurons receive x_t + rec_connect(s_{t-1}), where
+/// rec_connect is any module mapping spikes [B, *features] to [B, *features] (Linear,
+/// Conv2d, Sequential, ...) and the recurrent input starts at zero at every forward call,
+/// as in Sinabs. The steps run in time order, each one call of the neuron op.
+/// Recordings (record_states) hold the state after every step. (Sinabs' recurrent layers
+/// record, for every step but the last, the next step's membrane before its reset, through
+/// an aliased dictionary; snn.cpp records each step's own state.)
+template <typename Model>
+class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model> {
+ public:
+  RecurrentLayer(typename Model::Options options, torch::nn::AnyModule rec_connect)
+      : detail::NeuronModule<RecurrentLayer<Model>, Model>(std::move(options)),
+        rec_connect(std::move(rec_connect)) {
+    this->reset();
+  }
+  /// A copy owns a copy of rec_connect (so that clone() never touches the original's).
+  RecurrentLayer(const RecurrentLayer& other)
+      : detail::NeuronModule<RecurrentLayer<Model>, Model>(other),
+        rec_connect(other.rec_connect.clone()) {}
+  RecurrentLayer& operator=(const RecurrentLayer&) = default;
+
+  void reset() override {
+    TORCH_CHECK(!rec_connect.is_empty(), "snn::", Model::kName,
+                "Recurrent: rec_connect must be a module");
+    this->register_module("rec_connect", rec_connect.ptr());
+    this->reset_model(*this);
+  }
+  /// input [B, T, *features] → spikes of the same shape.
+  at::Tensor forward(const at::Tensor& input) {
+    return this->run_recurrent(Model::kName, input, this->op_params(input),
+                               this->options.record_states(), [this](const at::Tensor& s) {
+                                 return rec_connect.forward<at::Tensor>(s);
+                               });
+  }
+  void pretty_print(std::ostream& os) const override {
+    os << "snn::" << Model::kName << "Recurrent(";
+    this->print_options(os);
+    os << ")";
+  }
+
+  /// The recurrent connection, registered as the submodule "rec_connect".
+  torch::nn::AnyModule rec_connect;
+};
+
 namespace detail {
 void check_squeeze(const char* layer, const SqueezeOptions& squeeze);
 /// [B·T, *features] → [B, T, *features].
@@ -163,7 +228,8 @@ void SqueezeLayer<Model>::reset() {
 
 template <typename Model>
 at::Tensor SqueezeLayer<Model>::forward(const at::Tensor& input) {
-  return this->run_model(detail::unsqueeze_time(Model::kName, input, squeeze)).flatten(0, 1);
+  const auto x = detail::unsqueeze_time(Model::kName, input, squeeze);
+  return this->run(Model::kName, x, this->op_params(x), this->options.record_states()).flatten(0, 1);
 }
 
 template <typename Model>

@@ -1,0 +1,43 @@
+#include "snn/nn/exp_leak.h"
+
+#include <ATen/ATen.h>
+
+#include <ostream>
+#include <sstream>
+
+#include "util/text_spec.h"
+
+namespace snn {
+
+void ExpLeakModel::reset_model(torch::nn::Module& self) {
+  check_tau(kName, "tau_mem", options.tau_mem());
+  const bool alphas = options.train_alphas();
+  (alphas ? alpha_mem : tau_mem) = self.register_parameter(
+      alphas ? "alpha_mem" : "tau_mem", make_param(options.tau_mem(), alphas));
+  set_spec(spec::Repr("ExpLeak")
+               .arg("norm_input", options.norm_input())
+               .arg("min_v_mem", options.min_v_mem())
+               .str(),
+           options.shape());
+}
+
+at::Tensor ExpLeakModel::alpha_mem_calculated() const {
+  return options.train_alphas() ? alpha_mem : at::exp(-1.0 / tau_mem);
+}
+
+std::vector<at::Tensor> ExpLeakModel::op_params(const at::Tensor& /*input*/) const {
+  return {alpha_mem_calculated()};
+}
+
+void ExpLeakModel::print_options(std::ostream& os) const {
+  os << "tau_mem=" << options.tau_mem();
+  if (options.min_v_mem()) os << ", min_v_mem=" << *options.min_v_mem();
+  os << ", train_alphas=" << (options.train_alphas() ? "true" : "false")
+     << ", norm_input=" << (options.norm_input() ? "true" : "false");
+  print_tail(os, options.shape(), options.record_states());
+}
+
+template class NeuronLayer<ExpLeakModel>;
+template class SqueezeLayer<ExpLeakModel>;
+
+}  // namespace snn
