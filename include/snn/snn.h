@@ -16,5 +16,7 @@
 #include "snn/nn/lif.h"
 #include "snn/nn/neuron_options.h"
 #include "snn/nn/stateful.h"
+#include "snn/nn/structural.h"
+#include "snn/nn/conversion.h"
 #include "snn/ops/neuron.h"
 #include "snn/version.h"

@@ -9,11 +9,17 @@
 // for the recordings) and grad_final (state name → tensor, for the final state).
 // Loss = Σ_k <out_k, grad_spikes_k> + Σ_k Σ_name <rec_k[name], grad_rec[name][k]>
 //        + Σ_name <state[name], grad_final[name]>.
+// Other modules (layer "SumPool2d", "Repeat", "from_model"): one call on "input"; the
+// result holds the output and the gradients of <output, grad_output> (input, parameters).
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
 #include <torch/serialize.h>
 
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <iterator>
 
@@ -164,6 +170,98 @@ Layer make_layer(const Dict& c) {
   return make_form<snn::ExpLeakModel>(exp_leak_options(c), c);
 }
 
+void copy_weights(torch::nn::Module& m, const c10::impl::GenericDict& weights) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.named_parameters()) {
+    TORCH_CHECK(weights.contains(p.key()), "the case has no weight ", p.key());
+    p.value().copy_(weights.at(p.key()).toTensor());
+  }
+}
+
+// The small ANN of the conversion test (its Python twin is in test_sinabs_structure.py).
+torch::nn::Sequential conversion_ann(bool last_relu) {
+  using torch::nn::Conv2dOptions;
+  torch::nn::Sequential ann(torch::nn::Conv2d(Conv2dOptions(2, 4, 3).padding(1)),
+                            torch::nn::ReLU(), torch::nn::AvgPool2d(2),
+                            torch::nn::Conv2d(Conv2dOptions(4, 8, 3)), torch::nn::ReLU(),
+                            torch::nn::Flatten(), torch::nn::Linear(32, 10));
+  if (last_relu) ann->push_back(torch::nn::ReLU());
+  return ann;
+}
+
+std::vector<std::string> strings(const c10::IValue& list) {
+  std::vector<std::string> out;
+  for (const auto& v : list.toListRef()) out.push_back(v.toStringRef());
+  return out;
+}
+
+c10::impl::GenericDict run_module_case(const Dict& c) {
+  const auto& name = c.at("layer").toStringRef();
+  const auto input = c.at("input").toTensor().clone().requires_grad_(true);
+  std::shared_ptr<torch::nn::Module> module;
+  at::Tensor output;
+  if (name == "SumPool2d") {
+    const auto k = c.at("kernel_size").toInt(), st = c.at("stride").toInt();
+    snn::SumPool2d pool(snn::SumPool2dOptions(k).stride(st).ceil_mode(c.at("ceil_mode").toBool()));
+    module = pool.ptr();
+    output = pool->forward(input);
+  } else if (name == "Repeat") {
+    const auto w = c.at("weights").toGenericDict().at("module.weight").toTensor();
+    snn::Repeat repeat(torch::nn::AnyModule(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(w.size(1), w.size(0), w.size(2)))));
+    copy_weights(*repeat, c.at("weights").toGenericDict());
+    module = repeat.ptr();
+    output = repeat->forward(input);
+  } else {
+    TORCH_CHECK(name == "from_model", "unknown module case ", name);
+    auto ann = conversion_ann(c.at("last_relu").toBool());
+    copy_weights(*ann, c.at("weights").toGenericDict());
+    snn::normalize_weights(ann, c.at("sample").toTensor(), strings(c.at("output_layers")),
+                           strings(c.at("param_layers")), c.at("percentile").toDouble());
+    auto options = snn::FromModelOptions()
+                       .batch_size(c.at("batch_size").toInt())
+                       .spike_threshold(c.at("spike_threshold").toDouble())
+                       .bias_rescaling(c.at("bias_rescaling").toDouble())
+                       .add_spiking_output(c.at("add_spiking_output").toBool());
+    if (has(c, "min_v_mem")) {
+      options.min_v_mem(c.at("min_v_mem").toDouble());
+    } else {
+      options.min_v_mem(std::nullopt);
+    }
+    auto snn_model = snn::from_model(ann, options);
+    module = snn_model.ptr();
+    output = snn_model->forward(input);
+  }
+  (output * c.at("grad_output").toTensor()).sum().backward();
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  out.insert("output", output.detach());
+  out.insert("grad_input", input.grad());
+  c10::impl::GenericDict grads(c10::StringType::get(), c10::AnyType::get());
+  c10::impl::GenericDict params(c10::StringType::get(), c10::AnyType::get());
+  for (const auto& p : module->named_parameters()) {
+    params.insert(p.key(), p.value().detach());
+    if (p.value().grad().defined()) grads.insert(p.key(), p.value().grad());
+  }
+  out.insert("grad_params", grads);
+  out.insert("params", params);
+  std::vector<std::string> children;
+  for (const auto& item : module->named_children()) {
+    std::ostringstream os;
+    item.value()->pretty_print(os);
+    children.push_back(item.key() + " " + os.str().substr(0, os.str().find('(')));
+  }
+  out.insert("children", c10::List<std::string>(children));
+  return out;
+}
+
+void write_result(const c10::impl::GenericDict& out, const std::string& path) {
+  const auto bytes = torch::pickle_save(out);
+  const std::string tmp = path + ".tmp";
+  std::ofstream(tmp, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::rename(tmp.c_str(), path.c_str());
+}
+
 std::vector<at::Tensor> tensors(const c10::IValue& list) {
   std::vector<at::Tensor> out;
   for (const auto& v : list.toListRef()) out.push_back(v.toTensor());
@@ -179,6 +277,10 @@ int main(int argc, char** argv) {
   }
   try {
     const auto c = load_case(argv[1]);
+    if (!c.contains("form")) {
+      write_result(run_module_case(c), argv[2]);
+      return 0;
+    }
     auto layer = make_layer(c);
     const auto inputs = tensors(c.at("inputs"));
     const auto grad_spikes = tensors(c.at("grad_spikes"));
@@ -222,11 +324,7 @@ int main(int argc, char** argv) {
       if (p.value().grad().defined()) grads.insert(p.key(), p.value().grad());
     }
     out.insert("grad_params", grads);
-    const auto bytes = torch::pickle_save(out);
-    const std::string tmp = std::string(argv[2]) + ".tmp";
-    std::ofstream(tmp, std::ios::binary)
-        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    std::rename(tmp.c_str(), argv[2]);
+    write_result(out, argv[2]);
   } catch (const std::exception& e) {
     std::cerr << "snn_parity_driver: " << e.what() << "\n";
     return 1;
