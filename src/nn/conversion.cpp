@@ -66,14 +66,15 @@ torch::nn::Sequential from_model(const torch::nn::Sequential& ann, const FromMod
   TORCH_CHECK(o.batch_size() || o.num_timesteps(),
               "snn::from_model: give batch_size or num_timesteps (the converted network takes "
               "squeezed input [B*T, ...])");
+  for (const auto& item : ann->named_modules()) {
+    TORCH_CHECK(!is_relu(*item.value()) || item.key().find('.') == std::string::npos,
+                "snn::from_model: cannot replace the ReLU '", item.key(),
+                "': it sits inside another module, not directly in the Sequential");
+  }
   torch::NoGradGuard no_grad;
   auto snn = convert(*ann, o);
   if (o.add_spiking_output() && (snn->is_empty() || !is_relu(*ann->ptr(ann->size() - 1)))) {
     snn->push_back(std::string("spike_output"), spiking_layer(o));
-  }
-  for (const auto& item : snn->named_modules()) {
-    TORCH_CHECK(!is_relu(*item.value()), "snn::from_model: cannot replace the ReLU '", item.key(),
-                "': it sits in a container other than torch::nn::Sequential");
   }
   if (o.bias_rescaling() != 1.0) {
     for (const auto& m : snn->modules()) {
