@@ -13,13 +13,10 @@ void ALIFModel::reset_model(torch::nn::Module& self) {
   check_tau(kName, "tau_adapt", options.tau_adapt());
   check_tau(kName, "tau_syn", options.tau_syn());
   const bool alphas = options.train_alphas();
-  (alphas ? alpha_mem : tau_mem) = self.register_parameter(
-      alphas ? "alpha_mem" : "tau_mem", make_param(options.tau_mem(), alphas));
-  (alphas ? alpha_adapt : tau_adapt) = self.register_parameter(
-      alphas ? "alpha_adapt" : "tau_adapt", make_param(options.tau_adapt(), alphas));
+  (alphas ? alpha_mem : tau_mem) = register_decay(self, "mem", options.tau_mem(), alphas);
+  (alphas ? alpha_adapt : tau_adapt) = register_decay(self, "adapt", options.tau_adapt(), alphas);
   if (options.tau_syn()) {
-    (alphas ? alpha_syn : tau_syn) = self.register_parameter(
-        alphas ? "alpha_syn" : "tau_syn", make_param(*options.tau_syn(), alphas));
+    (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
   set_spec(spiking_spec("ALIF", options.tau_syn().has_value(), options.norm_input(),
                         options.spike_fn(), options.reset_fn(), options.surrogate(),
@@ -28,16 +25,16 @@ void ALIFModel::reset_model(torch::nn::Module& self) {
 }
 
 at::Tensor ALIFModel::alpha_mem_calculated() const {
-  return options.train_alphas() ? alpha_mem : at::exp(-1.0 / tau_mem);
+  return decay(tau_mem, alpha_mem, options.train_alphas());
 }
 
 at::Tensor ALIFModel::alpha_adapt_calculated() const {
-  return options.train_alphas() ? alpha_adapt : at::exp(-1.0 / tau_adapt);
+  return decay(tau_adapt, alpha_adapt, options.train_alphas());
 }
 
 std::optional<at::Tensor> ALIFModel::alpha_syn_calculated() const {
   if (!options.tau_syn()) return std::nullopt;
-  return options.train_alphas() ? alpha_syn : at::exp(-1.0 / tau_syn);
+  return decay(tau_syn, alpha_syn, options.train_alphas());
 }
 
 at::Tensor ALIFModel::spike_threshold_calculated() const {

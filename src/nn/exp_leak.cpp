@@ -3,7 +3,6 @@
 #include <ATen/ATen.h>
 
 #include <ostream>
-#include <sstream>
 
 #include "util/text_spec.h"
 
@@ -12,8 +11,7 @@ namespace snn {
 void ExpLeakModel::reset_model(torch::nn::Module& self) {
   check_tau(kName, "tau_mem", options.tau_mem());
   const bool alphas = options.train_alphas();
-  (alphas ? alpha_mem : tau_mem) = self.register_parameter(
-      alphas ? "alpha_mem" : "tau_mem", make_param(options.tau_mem(), alphas));
+  (alphas ? alpha_mem : tau_mem) = register_decay(self, "mem", options.tau_mem(), alphas);
   set_spec(spec::Repr("ExpLeak")
                .arg("norm_input", options.norm_input())
                .arg("min_v_mem", options.min_v_mem())
@@ -22,7 +20,7 @@ void ExpLeakModel::reset_model(torch::nn::Module& self) {
 }
 
 at::Tensor ExpLeakModel::alpha_mem_calculated() const {
-  return options.train_alphas() ? alpha_mem : at::exp(-1.0 / tau_mem);
+  return decay(tau_mem, alpha_mem, options.train_alphas());
 }
 
 std::vector<at::Tensor> ExpLeakModel::op_params(const at::Tensor& /*input*/) const {

@@ -15,11 +15,9 @@ void LIFModel::reset_model(torch::nn::Module& self) {
   check_tau(kName, "tau_mem", options.tau_mem());
   check_tau(kName, "tau_syn", options.tau_syn());
   const bool alphas = options.train_alphas();
-  (alphas ? alpha_mem : tau_mem) = self.register_parameter(
-      alphas ? "alpha_mem" : "tau_mem", make_param(options.tau_mem(), alphas));
+  (alphas ? alpha_mem : tau_mem) = register_decay(self, "mem", options.tau_mem(), alphas);
   if (options.tau_syn()) {
-    (alphas ? alpha_syn : tau_syn) = self.register_parameter(
-        alphas ? "alpha_syn" : "tau_syn", make_param(*options.tau_syn(), alphas));
+    (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
   set_spec(spiking_spec("LIF", options.tau_syn().has_value(), options.norm_input(),
                         options.spike_fn(), options.reset_fn(), options.surrogate(),
@@ -28,12 +26,12 @@ void LIFModel::reset_model(torch::nn::Module& self) {
 }
 
 at::Tensor LIFModel::alpha_mem_calculated() const {
-  return options.train_alphas() ? alpha_mem : at::exp(-1.0 / tau_mem);
+  return decay(tau_mem, alpha_mem, options.train_alphas());
 }
 
 std::optional<at::Tensor> LIFModel::alpha_syn_calculated() const {
   if (!options.tau_syn()) return std::nullopt;
-  return options.train_alphas() ? alpha_syn : at::exp(-1.0 / tau_syn);
+  return decay(tau_syn, alpha_syn, options.train_alphas());
 }
 
 std::vector<at::Tensor> LIFModel::op_params(const at::Tensor& input) const {
@@ -59,7 +57,7 @@ void IAFModel::reset_model(torch::nn::Module& self) {
   check_positive(kName, "spike_threshold", options.spike_threshold());
   check_tau(kName, "tau_syn", options.tau_syn());
   if (options.tau_syn()) {
-    tau_syn = self.register_parameter("tau_syn", make_param(*options.tau_syn(), false));
+    tau_syn = register_decay(self, "syn", *options.tau_syn(), false);
   }
   set_spec(spiking_spec("LIF", options.tau_syn().has_value(), /*norm_input=*/false,
                         options.spike_fn(), options.reset_fn(), options.surrogate(),
@@ -69,7 +67,7 @@ void IAFModel::reset_model(torch::nn::Module& self) {
 
 std::optional<at::Tensor> IAFModel::alpha_syn_calculated() const {
   if (!options.tau_syn()) return std::nullopt;
-  return at::exp(-1.0 / tau_syn);
+  return decay(tau_syn, {}, false);
 }
 
 std::vector<at::Tensor> IAFModel::op_params(const at::Tensor& input) const {

@@ -161,9 +161,15 @@ void NeuronCore::check_tau(const char* layer, const char* name,
               " must be > 0, got ", *tau);
 }
 
-at::Tensor NeuronCore::make_param(const TimeConstant& tau, bool as_alpha) {
+at::Tensor NeuronCore::register_decay(torch::nn::Module& self, const std::string& name,
+                                      const TimeConstant& tau, bool as_alpha) {
   auto t = tau.tensor().detach().to(at::kFloat).clone();
-  return as_alpha ? at::exp(-1.0 / t) : t;
+  return self.register_parameter((as_alpha ? "alpha_" : "tau_") + name,
+                                 as_alpha ? at::exp(-1.0 / t) : t);
+}
+
+at::Tensor NeuronCore::decay(const at::Tensor& tau, const at::Tensor& alpha, bool as_alpha) {
+  return as_alpha ? alpha : at::exp(-1.0 / tau);
 }
 
 void NeuronCore::copy_states_from(const NeuronCore& other, const std::optional<at::Device>& device) {

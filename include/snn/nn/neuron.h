@@ -76,8 +76,12 @@ class NeuronCore : public StatefulModule {
   static void check_positive(const char* layer, const char* name, double value);
   /// Rejects a time constant with an element <= 0.
   static void check_tau(const char* layer, const char* name, const std::optional<TimeConstant>& tau);
-  /// A trainable time-constant parameter: τ, or α = exp(-1/τ) with `as_alpha`.
-  static at::Tensor make_param(const TimeConstant& tau, bool as_alpha);
+  /// Registers the trainable time constant "tau_<name>" (τ), or "alpha_<name>" (α = exp(-1/τ))
+  /// with `as_alpha`, and returns it.
+  static at::Tensor register_decay(torch::nn::Module& self, const std::string& name,
+                                   const TimeConstant& tau, bool as_alpha);
+  /// The decay factor as forward uses it: the trained α, or exp(-1/τ).
+  static at::Tensor decay(const at::Tensor& tau, const at::Tensor& alpha, bool as_alpha);
   /// For clone(): independent copies of `other`'s states (values only, no graph).
   void copy_states_from(const NeuronCore& other, const std::optional<at::Device>& device);
   void clear_recordings() { recordings_.clear(); }

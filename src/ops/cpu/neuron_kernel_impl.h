@@ -144,20 +144,54 @@ struct Policy {
 // backward(P, x, prev, p, g_out, g, gp): prev = states at t-1; g holds dL/d(state_t) and
 // receives dL/d(state_{t-1}); gp accumulates dL/dp; returns dL/dx_t.
 
+// The input stage of LIF, ALIF and ExpLeak: the synapse i_t = α_s·(i_{t-1} + x_t) (with
+// kSyn; else i_t = x_t) and the leaky membrane before the spike
+// w_t = α_m·v_{t-1} + (1 - α_m)·i_t (norm_input; else + i_t).
+template <typename scalar_t, bool kSyn>
+struct LeakyInput {
+  using Vec = Vectorized<scalar_t>;
+  static Vec current(const Vec& x, const Vec& i_prev, const Vec& a_s) {
+    if constexpr (kSyn) return a_s * (i_prev + x);
+    return x;
+  }
+  static Vec membrane(const Policy<scalar_t>& P, const Vec& v_prev, const Vec& i, const Vec& a_m) {
+    return a_m * v_prev + (P.norm_input ? (P.one - a_m) * i : i);
+  }
+  // The reverse, from g_w = dL/dw_t: g_v receives dL/dv_{t-1}; g_i holds dL/di_t (its
+  // record's gradient and the carry) and receives dL/di_{t-1}; g_am, g_as accumulate.
+  // Returns dL/dx_t.
+  static Vec backward(const Policy<scalar_t>& P, const Vec& g_w, const Vec& x, const Vec& v_prev,
+                      const Vec& i_prev, const Vec& i, const Vec& a_m, const Vec& a_s, Vec& g_v,
+                      Vec& g_i, Vec& g_am, Vec& g_as) {
+    g_v = g_w * a_m;
+    g_am = g_am + g_w * v_prev;
+    Vec g = g_w;
+    if (P.norm_input) {
+      g_am = g_am - g_w * i;
+      g = (P.one - a_m) * g_w;
+    }
+    if constexpr (kSyn) {
+      g = g + g_i;
+      g_as = g_as + g * (i_prev + x);
+      g = a_s * g;
+      g_i = g;
+    }
+    return g;
+  }
+};
+
 // states [v, i]; params [α_mem, θ, α_syn]
 template <typename scalar_t, bool kSyn>
 struct LIFDynamics {
   using Vec = Vectorized<scalar_t>;
+  using In = LeakyInput<scalar_t, kSyn>;
   static constexpr int kStates = kSyn ? 2 : 1;
   static constexpr int kParams = kSyn ? 3 : 2;
+  static constexpr int kI = kSyn ? 1 : 0, kAs = kSyn ? 2 : 0;  // i_syn and α_syn, if any
 
-  static Vec current(const Vec& x, const Vec* s, const Vec* p) {
-    if constexpr (kSyn) return p[2] * (s[1] + x);
-    return x;
-  }
   static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
-    const Vec i = current(x, s, p);
-    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec i = In::current(x, s[kI], p[kAs]);
+    const Vec w = In::membrane(P, s[0], i, p[0]);
     const Vec spikes = P.spike_fn(w, p[1]);
     s[0] = P.clamp_fn(P.reset_fn(w, spikes, p[1]));
     if constexpr (kSyn) s[1] = i;
@@ -165,27 +199,15 @@ struct LIFDynamics {
   }
   static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
                       const Vec& g_out, Vec* g, Vec* gp) {
-    const Vec i = current(x, prev, p);
-    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec i = In::current(x, prev[kI], p[kAs]);
+    const Vec w = In::membrane(P, prev[0], i, p[0]);
     const Vec spikes = P.spike_fn(w, p[1]);
     const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, p[1]), g[0]);
     Vec g_w, g_th;
     P.spike_reset_backward(w, spikes, p[1], g_r, g_out, g_w, g_th);
-    g[0] = g_w * p[0];
-    gp[0] = gp[0] + g_w * prev[0];
     gp[1] = gp[1] + g_th;
-    Vec g_i = g_w;
-    if (P.norm_input) {
-      gp[0] = gp[0] - g_w * i;
-      g_i = (P.one - p[0]) * g_w;
-    }
-    if constexpr (kSyn) {
-      g_i = g_i + g[1];
-      gp[2] = gp[2] + g_i * (prev[1] + x);
-      g_i = p[2] * g_i;
-      g[1] = g_i;
-    }
-    return g_i;
+    return In::backward(P, g_w, x, prev[0], prev[kI], i, p[0], p[kAs], g[0], g[kI], gp[0],
+                        gp[kAs]);
   }
 };
 
@@ -193,16 +215,14 @@ struct LIFDynamics {
 template <typename scalar_t, bool kSyn>
 struct ALIFDynamics {
   using Vec = Vectorized<scalar_t>;
+  using In = LeakyInput<scalar_t, kSyn>;
   static constexpr int kStates = kSyn ? 3 : 2;
   static constexpr int kParams = kSyn ? 5 : 4;
+  static constexpr int kI = kSyn ? 2 : 0, kAs = kSyn ? 4 : 0;  // i_syn and α_syn, if any
 
-  static Vec current(const Vec& x, const Vec* s, const Vec* p) {
-    if constexpr (kSyn) return p[4] * (s[2] + x);
-    return x;
-  }
   static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
-    const Vec i = current(x, s, p);
-    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec i = In::current(x, s[kI], p[kAs]);
+    const Vec w = In::membrane(P, s[0], i, p[0]);
     const Vec th = p[2] + p[3] * s[1];
     const Vec spikes = P.spike_fn(w, th);
     s[0] = P.clamp_fn(P.reset_fn(w, spikes, th));
@@ -212,8 +232,8 @@ struct ALIFDynamics {
   }
   static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
                       const Vec& g_out, Vec* g, Vec* gp) {
-    const Vec i = current(x, prev, p);
-    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * i : i);
+    const Vec i = In::current(x, prev[kI], p[kAs]);
+    const Vec w = In::membrane(P, prev[0], i, p[0]);
     const Vec th = p[2] + p[3] * prev[1];
     const Vec spikes = P.spike_fn(w, th);
     const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, th), g[0]);
@@ -221,24 +241,12 @@ struct ALIFDynamics {
     const Vec g_b = g[1];
     Vec g_w, g_th;
     P.spike_reset_backward(w, spikes, th, g_r, g_out + (P.one - p[1]) * g_b, g_w, g_th);
-    g[0] = g_w * p[0];
     g[1] = p[1] * g_b + p[3] * g_th;
-    gp[0] = gp[0] + g_w * prev[0];
     gp[1] = gp[1] + g_b * (prev[1] - spikes);
     gp[2] = gp[2] + g_th;
     gp[3] = gp[3] + g_th * prev[1];
-    Vec g_i = g_w;
-    if (P.norm_input) {
-      gp[0] = gp[0] - g_w * i;
-      g_i = (P.one - p[0]) * g_w;
-    }
-    if constexpr (kSyn) {
-      g_i = g_i + g[2];
-      gp[4] = gp[4] + g_i * (prev[2] + x);
-      g_i = p[4] * g_i;
-      g[2] = g_i;
-    }
-    return g_i;
+    return In::backward(P, g_w, x, prev[0], prev[kI], i, p[0], p[kAs], g[0], g[kI], gp[0],
+                        gp[kAs]);
   }
 };
 
@@ -247,25 +255,22 @@ template <typename scalar_t, bool kSyn>
 struct ExpLeakDynamics {
   static_assert(!kSyn, "ExpLeak has no synapse");
   using Vec = Vectorized<scalar_t>;
+  using In = LeakyInput<scalar_t, false>;
   static constexpr int kStates = 1;
   static constexpr int kParams = 1;
 
   static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
-    const Vec w = p[0] * s[0] + (P.norm_input ? (P.one - p[0]) * x : x);
+    const Vec w = In::membrane(P, s[0], x, p[0]);
     s[0] = P.clamp_fn(w);
     return w;
   }
   static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
                       const Vec& g_out, Vec* g, Vec* gp) {
-    const Vec w = p[0] * prev[0] + (P.norm_input ? (P.one - p[0]) * x : x);
+    const Vec w = In::membrane(P, prev[0], x, p[0]);
     const Vec g_w = g_out + P.clamp_grad(w, g[0]);
-    g[0] = g_w * p[0];
-    gp[0] = gp[0] + g_w * prev[0];
-    if (P.norm_input) {
-      gp[0] = gp[0] - g_w * x;
-      return (P.one - p[0]) * g_w;
-    }
-    return g_w;
+    Vec unused_i, unused_as;
+    return In::backward(P, g_w, x, prev[0], P.zero, x, p[0], P.zero, g[0], unused_i, gp[0],
+                        unused_as);
   }
 };
 
