@@ -18,10 +18,7 @@ void ALIFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
-  set_spec(spiking_spec("ALIF", options.tau_syn().has_value(), options.norm_input(),
-                        options.spike_fn(), options.reset_fn(), options.surrogate(),
-                        options.min_v_mem()),
-           options.shape());
+  set_spec(spiking_spec("ALIF", options.norm_input(), options), options.shape());
 }
 
 at::Tensor ALIFModel::alpha_mem_calculated() const {
@@ -56,14 +53,12 @@ void ALIFModel::add_derived_recordings(std::map<std::string, at::Tensor>& record
 }
 
 void ALIFModel::print_options(std::ostream& os) const {
-  os << "tau_mem=" << options.tau_mem() << ", tau_adapt=" << options.tau_adapt();
-  if (options.tau_syn()) os << ", tau_syn=" << *options.tau_syn();
-  os << ", adapt_scale=" << options.adapt_scale();
-  print_spiking(os, options.spike_threshold(), options.spike_fn(), options.reset_fn(),
-                options.surrogate(), options.min_v_mem());
+  os << "tau_mem=" << options.tau_mem() << ", tau_adapt=" << options.tau_adapt()
+     << ", adapt_scale=" << options.adapt_scale();
+  print_spiking(os, options);
   os << ", train_alphas=" << (options.train_alphas() ? "true" : "false")
      << ", norm_input=" << (options.norm_input() ? "true" : "false");
-  print_tail(os, options.shape(), options.record_states());
+  print_tail(os, options);
 }
 
 template class NeuronLayer<ALIFModel>;

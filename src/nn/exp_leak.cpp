@@ -32,7 +32,7 @@ void ExpLeakModel::print_options(std::ostream& os) const {
   if (options.min_v_mem()) os << ", min_v_mem=" << *options.min_v_mem();
   os << ", train_alphas=" << (options.train_alphas() ? "true" : "false")
      << ", norm_input=" << (options.norm_input() ? "true" : "false");
-  print_tail(os, options.shape(), options.record_states());
+  print_tail(os, options);
 }
 
 template class NeuronLayer<ExpLeakModel>;

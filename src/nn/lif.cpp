@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include <ostream>
+#include <sstream>
 
 namespace snn {
 
@@ -19,10 +20,7 @@ void LIFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
-  set_spec(spiking_spec("LIF", options.tau_syn().has_value(), options.norm_input(),
-                        options.spike_fn(), options.reset_fn(), options.surrogate(),
-                        options.min_v_mem()),
-           options.shape());
+  set_spec(spiking_spec("LIF", options.norm_input(), options), options.shape());
 }
 
 at::Tensor LIFModel::alpha_mem_calculated() const {
@@ -43,12 +41,10 @@ std::vector<at::Tensor> LIFModel::op_params(const at::Tensor& input) const {
 
 void LIFModel::print_options(std::ostream& os) const {
   os << "tau_mem=" << options.tau_mem();
-  if (options.tau_syn()) os << ", tau_syn=" << *options.tau_syn();
-  print_spiking(os, options.spike_threshold(), options.spike_fn(), options.reset_fn(),
-                options.surrogate(), options.min_v_mem());
+  print_spiking(os, options);
   os << ", train_alphas=" << (options.train_alphas() ? "true" : "false")
      << ", norm_input=" << (options.norm_input() ? "true" : "false");
-  print_tail(os, options.shape(), options.record_states());
+  print_tail(os, options);
 }
 
 // ---- IAF ---------------------------------------------------------------------
@@ -59,10 +55,7 @@ void IAFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     tau_syn = register_decay(self, "syn", *options.tau_syn(), false);
   }
-  set_spec(spiking_spec("LIF", options.tau_syn().has_value(), /*norm_input=*/false,
-                        options.spike_fn(), options.reset_fn(), options.surrogate(),
-                        options.min_v_mem()),
-           options.shape());
+  set_spec(spiking_spec("LIF", /*norm_input=*/false, options), options.shape());
 }
 
 std::optional<at::Tensor> IAFModel::alpha_syn_calculated() const {
@@ -79,11 +72,11 @@ std::vector<at::Tensor> IAFModel::op_params(const at::Tensor& input) const {
 }
 
 void IAFModel::print_options(std::ostream& os) const {
-  if (options.tau_syn()) os << "tau_syn=" << *options.tau_syn() << ", ";
-  os << "spike_threshold=" << options.spike_threshold() << ", spike_fn=" << options.spike_fn()
-     << ", reset_fn=" << options.reset_fn() << ", surrogate=" << options.surrogate();
-  if (options.min_v_mem()) os << ", min_v_mem=" << *options.min_v_mem();
-  print_tail(os, options.shape(), options.record_states());
+  std::ostringstream rest;
+  print_spiking(rest, options);
+  print_tail(rest, options);
+  os << rest.str().substr(2);  // no leading ", "
+
 }
 
 template class NeuronLayer<LIFModel>;

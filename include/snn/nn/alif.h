@@ -19,39 +19,26 @@
 
 namespace snn {
 
-/// Options of snn::ALIF. Example:
-/// `snn::ALIF alif(snn::ALIFOptions(20.0, 100.0).adapt_scale(1.5));`
-struct ALIFOptions {
+/// Options of snn::ALIF: tau_mem, tau_adapt, adapt_scale, train_alphas, norm_input, and the
+/// options of every spiking layer (SpikingOptions), with SingleSpike as the default spike
+/// function. Example: `snn::ALIF alif(snn::ALIFOptions(20.0, 100.0).adapt_scale(1.5));`
+struct ALIFOptions : SpikingOptions<ALIFOptions> {
   ALIFOptions(TimeConstant tau_mem, TimeConstant tau_adapt)
-      : tau_mem_(std::move(tau_mem)), tau_adapt_(std::move(tau_adapt)) {}
+      : tau_mem_(std::move(tau_mem)), tau_adapt_(std::move(tau_adapt)) {
+    spike_fn_ = SingleSpike{};
+  }
   /// Membrane time constant τ_mem in time steps; a trainable parameter. Required. Example: 20.0.
   TORCH_ARG(TimeConstant, tau_mem);
   /// Time constant τ_adapt of the threshold adaptation b, in time steps; a trainable
   /// parameter. Required. Example: 100.0.
   TORCH_ARG(TimeConstant, tau_adapt);
-  /// Synaptic time constant τ_syn in time steps (trainable); none: no synapse. Default: none.
-  TORCH_ARG(std::optional<TimeConstant>, tau_syn) = std::nullopt;
   /// How much one spike raises the threshold (θ_t = b0 + adapt_scale·b). Default: 1.8.
   TORCH_ARG(double, adapt_scale) = 1.8;
-  /// Base threshold b0 (membrane units). Must be > 0. Default: 1.0.
-  TORCH_ARG(double, spike_threshold) = 1.0;
-  /// Spike function. Default: SingleSpike.
-  TORCH_ARG(SpikeFn, spike_fn) = SingleSpike{};
-  /// Reset mechanism. Default: MembraneSubtract (subtracts the current threshold θ_t).
-  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
-  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
-  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
-  /// Lower bound of the membrane potential after the reset; none: unbounded. Default: none.
-  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
-  /// Initialise the state with this shape [B, *features] at construction. Default: none.
-  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
   /// Train α_mem, α_adapt (and α_syn) instead of the τ: the parameters are then named
   /// alpha_mem, alpha_adapt, alpha_syn. Default: false.
   TORCH_ARG(bool, train_alphas) = false;
   /// Scale the input by (1 - α_mem). Default: true.
   TORCH_ARG(bool, norm_input) = true;
-  /// Keep v_mem, b, spike_threshold (and i_syn) of every step in recordings(). Default: false.
-  TORCH_ARG(bool, record_states) = false;
 };
 
 /// The ALIF neuron model (see the file comment). Parameters: tau_mem, tau_adapt (and

@@ -12,21 +12,17 @@
 
 namespace snn {
 
-/// Options of snn::ExpLeak. Example: `snn::ExpLeak leak(snn::ExpLeakOptions(5.0));`
-struct ExpLeakOptions {
+/// Options of snn::ExpLeak: tau_mem, train_alphas, norm_input, and the options of every
+/// neuron layer (NeuronOptions: min_v_mem, shape, record_states). Example:
+/// `snn::ExpLeak leak(snn::ExpLeakOptions(5.0));`
+struct ExpLeakOptions : NeuronOptions<ExpLeakOptions> {
   /* implicit */ ExpLeakOptions(TimeConstant tau_mem) : tau_mem_(std::move(tau_mem)) {}
   /// Membrane time constant τ_mem in time steps; a trainable parameter. Required. Example: 5.0.
   TORCH_ARG(TimeConstant, tau_mem);
-  /// Lower bound of the state v after each step; none: unbounded. Default: none.
-  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
   /// Train α_mem instead of τ_mem (the parameter is then named alpha_mem). Default: false.
   TORCH_ARG(bool, train_alphas) = false;
-  /// Initialise the state with this shape [B, *features] at construction. Default: none.
-  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
   /// Scale the input by (1 - α_mem). Default: false.
   TORCH_ARG(bool, norm_input) = false;
-  /// Keep v_mem of every step in recordings(). Default: false.
-  TORCH_ARG(bool, record_states) = false;
 };
 
 /// The ExpLeak model. Parameter: tau_mem (or alpha_mem with train_alphas). State: v_mem.

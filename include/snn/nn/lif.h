@@ -19,59 +19,25 @@
 
 namespace snn {
 
-/// Options of snn::LIF. Example:
+/// Options of snn::LIF: tau_mem, train_alphas and norm_input, and the options of every
+/// spiking layer (SpikingOptions: tau_syn, spike_threshold, spike_fn, reset_fn, surrogate,
+/// min_v_mem, shape, record_states). Example:
 /// `snn::LIF lif(snn::LIFOptions(10.0).tau_syn(5.0).spike_fn(snn::SingleSpike{}));`
-struct LIFOptions {
+struct LIFOptions : SpikingOptions<LIFOptions> {
   /* implicit */ LIFOptions(TimeConstant tau_mem) : tau_mem_(std::move(tau_mem)) {}
   /// Membrane time constant τ_mem in time steps (α_mem = exp(-1/τ_mem)); a trainable
   /// parameter. Required. Example: 10.0.
   TORCH_ARG(TimeConstant, tau_mem);
-  /// Synaptic time constant τ_syn in time steps, a trainable parameter; none: the input
-  /// goes straight to the membrane. Default: none. Example: 5.0.
-  TORCH_ARG(std::optional<TimeConstant>, tau_syn) = std::nullopt;
-  /// Spike threshold θ (membrane units). Must be > 0. Default: 1.0.
-  TORCH_ARG(double, spike_threshold) = 1.0;
-  /// Spike function. Default: MultiSpike.
-  TORCH_ARG(SpikeFn, spike_fn) = MultiSpike{};
-  /// Reset mechanism. Default: MembraneSubtract (subtracts θ).
-  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
-  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
-  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
-  /// Lower bound of the membrane potential, applied after the reset; none: unbounded.
-  /// Default: none. Example: -1.0.
-  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
   /// Train α_mem (and α_syn) directly instead of τ: the parameters are then named
   /// alpha_mem / alpha_syn. Default: false.
   TORCH_ARG(bool, train_alphas) = false;
-  /// Initialise the state with this shape [B, *features] at construction. Default: none
-  /// (states are created on the first forward).
-  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
   /// Scale the input by (1 - α_mem). Default: true.
   TORCH_ARG(bool, norm_input) = true;
-  /// Keep v_mem (and i_syn) of every time step in recordings(). Default: false.
-  TORCH_ARG(bool, record_states) = false;
 };
 
-/// Options of snn::IAF: LIF's options without a membrane leak. Example:
-/// `snn::IAF iaf(snn::IAFOptions().spike_threshold(2.0).min_v_mem(-1.0));`
-struct IAFOptions {
-  /// Synaptic time constant τ_syn in time steps (trainable); none: no synapse. Default: none.
-  TORCH_ARG(std::optional<TimeConstant>, tau_syn) = std::nullopt;
-  /// Spike threshold θ (membrane units). Must be > 0. Default: 1.0.
-  TORCH_ARG(double, spike_threshold) = 1.0;
-  /// Spike function. Default: MultiSpike.
-  TORCH_ARG(SpikeFn, spike_fn) = MultiSpike{};
-  /// Reset mechanism. Default: MembraneSubtract (subtracts θ).
-  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
-  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
-  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
-  /// Lower bound of the membrane potential; none: unbounded. Default: none.
-  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
-  /// Initialise the state with this shape [B, *features] at construction. Default: none.
-  TORCH_ARG(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
-  /// Keep v_mem (and i_syn) of every time step in recordings(). Default: false.
-  TORCH_ARG(bool, record_states) = false;
-};
+/// Options of snn::IAF: the options of every spiking layer (SpikingOptions), without a
+/// membrane leak. Example: `snn::IAF iaf(snn::IAFOptions().spike_threshold(2.0).min_v_mem(-1.0));`
+struct IAFOptions : SpikingOptions<IAFOptions> {};
 
 /// The LIF neuron model (see the file comment). Parameters: tau_mem (and tau_syn), or
 /// alpha_mem (and alpha_syn) with train_alphas. States: v_mem (and i_syn), [B, *features].

@@ -72,6 +72,24 @@ class NeuronCore : public StatefulModule {
   /// Prints ", shape=..., record_states=...".
   static void print_tail(std::ostream& os, const std::optional<std::vector<int64_t>>& shape,
                          bool record_states);
+  /// The specification of a spiking family from the options every spiking layer has.
+  template <typename D>
+  static std::string spiking_spec(const char* family, bool norm_input,
+                                  const SpikingOptions<D>& o) {
+    return spiking_spec(family, o.tau_syn().has_value(), norm_input, o.spike_fn(), o.reset_fn(),
+                        o.surrogate(), o.min_v_mem());
+  }
+  /// Prints ", tau_syn=..., spike_threshold=..., ..., min_v_mem=..." (unset ones left out).
+  template <typename D>
+  static void print_spiking(std::ostream& os, const SpikingOptions<D>& o) {
+    if (o.tau_syn()) os << ", tau_syn=" << *o.tau_syn();
+    print_spiking(os, o.spike_threshold(), o.spike_fn(), o.reset_fn(), o.surrogate(),
+                  o.min_v_mem());
+  }
+  template <typename D>
+  static void print_tail(std::ostream& os, const NeuronOptions<D>& o) {
+    print_tail(os, o.shape(), o.record_states());
+  }
   /// Rejects a value <= 0 with a message naming the layer and the option.
   static void check_positive(const char* layer, const char* name, double value);
   /// Rejects a time constant with an element <= 0.

@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <vector>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -86,6 +87,55 @@ class TimeConstant {
 
  private:
   at::Tensor tau_;
+};
+
+/// An option of an options base that several layers share (CRTP over the layer's options
+/// type): like TORCH_ARG, but the setter returns the layer's options type, so that calls
+/// chain: `snn::LIFOptions(10.0).spike_threshold(2.0).norm_input(false)`.
+#define SNN_OPTION(T, name)                                   \
+ public:                                                      \
+  Derived& name(const T& new_##name) {                        \
+    this->name##_ = new_##name;                               \
+    return static_cast<Derived&>(*this);                      \
+  }                                                           \
+  Derived& name(T&& new_##name) {                             \
+    this->name##_ = std::move(new_##name);                    \
+    return static_cast<Derived&>(*this);                      \
+  }                                                           \
+  const T& name() const noexcept { return this->name##_; }    \
+  T& name() noexcept { return this->name##_; }                \
+                                                              \
+ protected:                                                   \
+  T name##_ /* NOLINT */
+
+/// The options every neuron layer has.
+template <typename Derived>
+struct NeuronOptions {
+  /// Lower bound of the membrane potential, applied after the reset; none: unbounded.
+  /// Default: none. Example: -1.0.
+  SNN_OPTION(std::optional<double>, min_v_mem) = std::nullopt;
+  /// Initialise the state with this shape [B, *features] at construction. Default: none
+  /// (states are created on the first forward).
+  SNN_OPTION(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
+  /// Keep every state of every time step in recordings(). Default: false.
+  SNN_OPTION(bool, record_states) = false;
+};
+
+/// The options every spiking layer (IAF, LIF, ALIF) has, besides NeuronOptions'.
+template <typename Derived>
+struct SpikingOptions : NeuronOptions<Derived> {
+  /// Synaptic time constant τ_syn in time steps (α_syn = exp(-1/τ_syn)), a trainable
+  /// parameter; none: the input goes straight to the membrane. Default: none. Example: 5.0.
+  SNN_OPTION(std::optional<TimeConstant>, tau_syn) = std::nullopt;
+  /// Spike threshold θ (membrane units; for ALIF the base threshold b0). Must be > 0.
+  /// Default: 1.0.
+  SNN_OPTION(double, spike_threshold) = 1.0;
+  /// Spike function. Default: MultiSpike (ALIF: SingleSpike).
+  SNN_OPTION(SpikeFn, spike_fn) = MultiSpike{};
+  /// Reset mechanism. Default: MembraneSubtract (subtracts θ).
+  SNN_OPTION(ResetFn, reset_fn) = MembraneSubtract{};
+  /// Surrogate gradient of the spike function. Default: SingleExponential{0.5, 1.0}.
+  SNN_OPTION(Surrogate, surrogate) = SingleExponential{};
 };
 
 /// The text of each choice in a neuron specification, e.g. "MembraneReset(reset_value=0)".
