@@ -181,6 +181,41 @@ void NeuronCore::copy_states_from(const NeuronCore& other, const std::optional<a
   }
 }
 
+}  // namespace snn::detail
+
+namespace snn {
+
+RecurrentConnection::RecurrentConnection(torch::nn::AnyModule module) : any_(std::move(module)) {
+  TORCH_CHECK(!any_.is_empty(), "snn: rec_connect must be a module");
+}
+
+RecurrentConnection::RecurrentConnection(torch::nn::Sequential sequential)
+    : sequential_(std::move(sequential)) {
+  TORCH_CHECK(!sequential_.is_empty(), "snn: rec_connect must be a module");
+}
+
+at::Tensor RecurrentConnection::operator()(const at::Tensor& spikes) {
+  if (sequential_) return sequential_->forward(spikes);
+  return any_.forward<at::Tensor>(spikes);
+}
+
+std::shared_ptr<torch::nn::Module> RecurrentConnection::ptr() const {
+  if (sequential_) return sequential_.ptr();
+  return any_.is_empty() ? nullptr : any_.ptr();
+}
+
+RecurrentConnection RecurrentConnection::clone() const {
+  if (sequential_) {
+    return RecurrentConnection(torch::nn::Sequential(
+        std::dynamic_pointer_cast<torch::nn::SequentialImpl>(sequential_->clone())));
+  }
+  return RecurrentConnection(any_.clone());
+}
+
+}  // namespace snn
+
+namespace snn::detail {
+
 void check_squeeze(const char* layer, const SqueezeOptions& squeeze) {
   TORCH_CHECK(squeeze.batch_size() || squeeze.num_timesteps(), "snn::", layer,
               "Squeeze: give batch_size or num_timesteps (SqueezeOptions)");

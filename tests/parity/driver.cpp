@@ -116,22 +116,25 @@ snn::ExpLeakOptions exp_leak_options(const Dict& c) {
   return o;
 }
 
-// rec_connect: a Linear (weight [N, N], bias) or a Conv2d (weight [C, C, k, k], bias,
-// padding) holding the case's weights.
-torch::nn::AnyModule rec_connect(const Dict& c) {
+// rec_connect: a Linear (weight [N, N], bias; inside a Sequential with rec_sequential) or
+// a Conv2d (weight [C, C, k, k], bias, padding) holding the case's weights.
+snn::RecurrentConnection rec_connect(const Dict& c) {
   const auto w = c.at("rec_weight").toTensor(), b = c.at("rec_bias").toTensor();
   torch::NoGradGuard no_grad;
   if (w.dim() == 2) {
     torch::nn::Linear lin(w.size(1), w.size(0));
     lin->weight.copy_(w);
     lin->bias.copy_(b);
-    return torch::nn::AnyModule(lin);
+    if (has(c, "rec_sequential") && c.at("rec_sequential").toBool()) {
+      return torch::nn::Sequential(lin);
+    }
+    return lin;
   }
   torch::nn::Conv2d conv(torch::nn::Conv2dOptions(w.size(1), w.size(0), w.size(2))
                              .padding(c.at("rec_padding").toInt()));
   conv->weight.copy_(w);
   conv->bias.copy_(b);
-  return torch::nn::AnyModule(conv);
+  return conv;
 }
 
 struct Layer {

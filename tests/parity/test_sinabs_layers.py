@@ -94,6 +94,9 @@ CASES = [
     ("LIF", "Recurrent", {"tau_syn": 5.0, "record_states": True, "min_v_mem": -0.5}),
     ("LIF", "Recurrent", {"train_alphas": True, "spike_fn": "single", "conv": True}),
     ("ALIF", "Recurrent", {}),
+    # (With tau_syn and norm_input the corrected oracle, fed (1 - α)·x, cannot scale the
+    # recurrent input: that combination has no recurrent case.)
+    ("ALIF", "Recurrent", {"tau_syn": 4.0, "norm_input": False, "sequential": True}),
     ("ALIF", "Recurrent", {"record_states": True, "norm_input": False}),
 ]
 
@@ -101,7 +104,7 @@ DEFAULTS = dict(tau_syn=None, spike_threshold=1.0, spike_fn="multi", max_spikes=
                 reset_fn="subtract", reset_value=None, surrogate="SingleExponential",
                 surrogate_args={}, min_v_mem=None, train_alphas=False, norm_input=True,
                 record_states=False, per_neuron_tau=False, input_scale=1.0, adapt_scale=1.8,
-                batch=False, conv=False)
+                batch=False, conv=False, sequential=False)
 LAYER_DEFAULTS = {"ALIF": dict(spike_fn="single"), "ExpLeak": dict(norm_input=False)}
 
 
@@ -121,6 +124,8 @@ def aliased_recordings(case):
 
 def make_case(layer, form, options, shape, seed):
     opts = {**DEFAULTS, **LAYER_DEFAULTS.get(layer, {}), **options}
+    assert not (layer == "ALIF" and form == "Recurrent" and opts["tau_syn"] and opts["norm_input"]), \
+        "no oracle for ALIFRecurrent with tau_syn and norm_input"
     g = torch.Generator().manual_seed(seed)
     B, T, *features = shape
     calls = 3
@@ -175,6 +180,7 @@ def make_case(layer, form, options, shape, seed):
             N = features[-1] if len(features) == 1 else None
             case["rec_weight"] = torch.randn(N, N, generator=g) / N ** 0.5
             case["rec_bias"] = 0.1 * torch.randn(N, generator=g)
+            case["rec_sequential"] = opts["sequential"]
     return case
 
 
@@ -289,7 +295,11 @@ def rec_connect(case):
     with torch.no_grad():
         m.weight.copy_(w)
         m.bias.copy_(case["rec_bias"])
-    return m
+    return nn_sequential(m) if case.get("rec_sequential") else m
+
+
+def nn_sequential(m):
+    return torch.nn.Sequential(m)
 
 
 def run_sinabs(case):

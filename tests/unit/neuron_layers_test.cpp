@@ -38,7 +38,7 @@ TEST(NeuronLayersTest, PrettyPrintListsEveryOption) {
             "surrogate=Gaussian(mu=0, sigma=0.5, grad_scale=1), record_states=false, "
             "batch_size=4)");
   EXPECT_EQ(printed(*snn::LIFRecurrent(snn::LIFOptions(8.0).spike_fn(snn::MaxSpike{3}),
-                                       torch::nn::AnyModule(torch::nn::Linear(3, 3)))),
+                                       torch::nn::Linear(3, 3))),
             "snn::LIFRecurrent(tau_mem=8, spike_threshold=1, "
             "spike_fn=MaxSpike(max_num_spikes_per_bin=3), "
             "reset_fn=MembraneSubtract(subtract_value=none), "
@@ -100,21 +100,34 @@ TEST(NeuronLayersTest, RecurrentFormWithoutRecurrentInputEqualsThePlainLayer) {
     zero->weight.zero_();
     zero->bias.zero_();
   }
-  snn::IAFRecurrent rec(snn::IAFOptions().tau_syn(2.0), torch::nn::AnyModule(zero));
+  snn::IAFRecurrent rec(snn::IAFOptions().tau_syn(2.0), zero);
   snn::IAF plain(snn::IAFOptions().tau_syn(2.0));
   const auto x = at::rand({2, 9, 4}) * 2;
   EXPECT_TRUE(at::equal(rec->forward(x), plain->forward(x)));
   EXPECT_EQ(rec->named_parameters().keys(),
             (std::vector<std::string>{"tau_syn", "rec_connect.weight", "rec_connect.bias"}));
   EXPECT_THROW_WITH(
-      snn::LIFRecurrent(snn::LIFOptions(5.0), torch::nn::AnyModule(torch::nn::Linear(4, 3)))
-          ->forward(x),
+      snn::LIFRecurrent(snn::LIFOptions(5.0), torch::nn::Linear(4, 3))->forward(x),
       "snn::LIFRecurrent: rec_connect must map spikes [2, 4] to the same number of values, got "
       "[2, 3]");
 }
 
+TEST(NeuronLayersTest, RecurrentConnectionMayBeASequential) {
+  at::manual_seed(4);
+  torch::nn::Linear lin(4, 4);
+  snn::LIFRecurrent plain(snn::LIFOptions(5.0), lin);
+  snn::LIFRecurrent seq(snn::LIFOptions(5.0), torch::nn::Sequential(lin));
+  const auto x = at::rand({2, 9, 4}) * 20;
+  EXPECT_TRUE(at::equal(seq->forward(x), plain->forward(x)));
+  EXPECT_EQ(seq->named_parameters().keys(),
+            (std::vector<std::string>{"tau_mem", "rec_connect.0.weight", "rec_connect.0.bias"}));
+  auto copy = std::dynamic_pointer_cast<snn::LIFRecurrentImpl>(seq->clone());
+  EXPECT_FALSE(copy->named_parameters()["rec_connect.0.weight"].is_same(lin->weight));
+  EXPECT_TRUE(seq->named_parameters()["rec_connect.0.weight"].is_same(lin->weight));
+}
+
 TEST(NeuronLayersTest, RecurrentCloneOwnsItsConnectionAndLeavesTheOriginalAlone) {
-  snn::LIFRecurrent rec(snn::LIFOptions(5.0), torch::nn::AnyModule(torch::nn::Linear(3, 3)));
+  snn::LIFRecurrent rec(snn::LIFOptions(5.0), torch::nn::Linear(3, 3));
   const auto before = rec->named_parameters()["rec_connect.weight"];
   const auto value = before.clone();
   auto copy = std::dynamic_pointer_cast<snn::LIFRecurrentImpl>(rec->clone());

@@ -14,6 +14,7 @@
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/any.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
 #include <functional>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "snn/nn/neuron_options.h"
@@ -190,10 +192,37 @@ class SqueezeLayer : public detail::NeuronModule<SqueezeLayer<Model>, Model> {
   SqueezeOptions squeeze;
 };
 
+/// The recurrent connection of a RecurrentLayer: any module with forward(Tensor) -> Tensor
+/// (Linear, Conv2d, ..., held as an AnyModule) or a torch::nn::Sequential (which an
+/// AnyModule cannot hold). Example: `torch::nn::Linear(64, 64)`.
+class RecurrentConnection {
+ public:
+  RecurrentConnection(torch::nn::AnyModule module);
+  RecurrentConnection(torch::nn::Sequential sequential);
+  template <typename M>
+  /* implicit */ RecurrentConnection(const torch::nn::ModuleHolder<M>& module) {
+    if constexpr (std::is_same_v<M, torch::nn::SequentialImpl>) {
+      *this = RecurrentConnection(torch::nn::Sequential(module));
+    } else {
+      *this = RecurrentConnection(torch::nn::AnyModule(module));
+    }
+  }
+  at::Tensor operator()(const at::Tensor& spikes);
+  /// The module, as registered under "rec_connect".
+  std::shared_ptr<torch::nn::Module> ptr() const;
+  /// A deep copy (its own parameters).
+  RecurrentConnection clone() const;
+
+ private:
+  RecurrentConnection() = default;
+  torch::nn::AnyModule any_;
+  torch::nn::Sequential sequential_{nullptr};
+};
+
 /// A neuron model with recurrent connections (Sinabs' *Recurrent layers), input
 /// [B, T, *features]: per step t the neurons receive x_t + rec_connect(s_{t-1}), where
 /// rec_connect is any module mapping spikes [B, *features] to [B, *features] (Linear,
-/// Conv2d, Sequential, ...) and the recurrent input starts at zero at every forward call,
+/// Conv2d, Sequential, ...; see RecurrentConnection) and the recurrent input starts at zero at every forward call,
 /// as in Sinabs. The steps run in time order, each one call of the neuron op.
 /// Recordings (record_states) hold the state after every step. (Sinabs' recurrent layers
 /// record, for every step but the last, the next step's membrane before its reset, through
@@ -201,7 +230,7 @@ class SqueezeLayer : public detail::NeuronModule<SqueezeLayer<Model>, Model> {
 template <typename Model>
 class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model> {
  public:
-  RecurrentLayer(typename Model::Options options, torch::nn::AnyModule rec_connect)
+  RecurrentLayer(typename Model::Options options, RecurrentConnection rec_connect)
       : detail::NeuronModule<RecurrentLayer<Model>, Model>(std::move(options)),
         rec_connect(std::move(rec_connect)) {
     this->reset();
@@ -213,7 +242,7 @@ class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model>
   RecurrentLayer& operator=(const RecurrentLayer&) = default;
 
   void reset() override {
-    TORCH_CHECK(!rec_connect.is_empty(), "snn::", Model::kName,
+    TORCH_CHECK(rec_connect.ptr() != nullptr, "snn::", Model::kName,
                 "Recurrent: rec_connect must be a module");
     this->register_module("rec_connect", rec_connect.ptr());
     this->reset_model(*this);
@@ -222,7 +251,7 @@ class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model>
   at::Tensor forward(const at::Tensor& input) {
     return this->run_recurrent(Model::kName, input, this->op_params(input),
                                this->options.record_states(), [this](const at::Tensor& s) {
-                                 return rec_connect.forward<at::Tensor>(s);
+                                 return rec_connect(s);
                                });
   }
   void pretty_print(std::ostream& os) const override {
@@ -232,7 +261,7 @@ class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model>
   }
 
   /// The recurrent connection, registered as the submodule "rec_connect".
-  torch::nn::AnyModule rec_connect;
+  RecurrentConnection rec_connect;
 };
 
 namespace detail {
