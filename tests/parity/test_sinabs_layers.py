@@ -10,6 +10,7 @@ right thing and the case asserts the documented difference (see `is_alif_syn_nor
 `aliased_recordings`).
 """
 import os
+import random
 import subprocess
 import zlib
 
@@ -99,6 +100,42 @@ CASES = [
     ("ALIF", "Recurrent", {"tau_syn": 4.0, "norm_input": False, "sequential": True}),
     ("ALIF", "Recurrent", {"record_states": True, "norm_input": False}),
 ]
+
+
+def random_cases(per_layer=6, seed=20261203):
+    """Seeded random option combinations per spiking layer, on top of the cases above."""
+    rng = random.Random(seed)
+    cases = []
+    for layer in ("LIF", "IAF", "ALIF"):
+        for _ in range(per_layer):
+            o = {"spike_fn": rng.choice(["multi", "single", "max"]),
+                 "reset_fn": rng.choice(["subtract", "reset"]),
+                 "surrogate": rng.choice(["SingleExponential", "Heaviside", "Gaussian",
+                                          "MultiGaussian", "PeriodicExponential"]),
+                 "spike_threshold": rng.choice([0.5, 1.0, 1.5]),
+                 "record_states": rng.random() < 0.5,
+                 "per_neuron_tau": rng.random() < 0.3,
+                 "input_scale": rng.choice([1.0, 2.0, 3.0])}
+            if o["spike_fn"] == "max":
+                o["max_spikes"] = rng.choice([1, 2, 3])
+            if rng.random() < 0.5:
+                o["tau_syn"] = rng.choice([2.0, 4.0, 8.0])
+            if rng.random() < 0.4:
+                o["reset_value"] = rng.choice([0.1, 0.3, 0.6])
+            if rng.random() < 0.4:
+                o["min_v_mem"] = -rng.choice([0.2, 0.5, 1.0])
+            if layer != "IAF":
+                o["train_alphas"] = rng.random() < 0.3
+                o["norm_input"] = rng.random() < 0.7
+            if layer == "ALIF":
+                o["adapt_scale"] = rng.choice([0.5, 1.8, 3.0])
+                if "tau_syn" in o:  # Sinabs' ALIF fails on a per-neuron tau_syn (`if tau_syn`)
+                    o["per_neuron_tau"] = False
+            cases.append((layer, "", o))
+    return cases
+
+
+CASES += random_cases()
 
 DEFAULTS = dict(tau_syn=None, spike_threshold=1.0, spike_fn="multi", max_spikes=None,
                 reset_fn="subtract", reset_value=None, surrogate="SingleExponential",
@@ -416,6 +453,8 @@ def case_id(layer, form, options):
 
 
 def case_shapes(layer, form, options):
+    if "input_scale" in options and "surrogate" in options and "spike_threshold" in options:
+        return [(3, 7, 2, 4), (2, 6, 300)]  # the random cases: a small and a large shape
     if form == "Squeeze":
         return [(2, 5, 3), (3, 4, 2, 3, 5)]
     if form == "Recurrent":

@@ -14,7 +14,10 @@
 /// the subtractive reset (as in Sinabs, not through the spike function).
 /// Difference from Sinabs: with tau_syn and norm_input, Sinabs stores the normalised
 /// current (1-α_m)·i_t as its i_syn state, so that the normalisation compounds from step
-/// to step; snn.cpp keeps i_t as LIF does and normalises only the membrane's input.
+/// to step; snn.cpp keeps i_t as LIF does and normalises only the membrane's input. Sinabs'
+/// layer also does not write i_syn back after a call (the synaptic current restarts on
+/// every call) and rejects a per-neuron tau_syn (it tests the tensor's truth value);
+/// snn.cpp carries i_syn across calls and takes τ_syn per neuron.
 #include "snn/nn/neuron.h"
 
 namespace snn {
