@@ -54,9 +54,9 @@
 /// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
 /// adapt_scale).
 ///
-/// Differentiable with respect to the input, every state and every parameter. The
+/// Differentiable (once) with respect to the input, every state and every parameter. The
 /// backward is its own op (neuron_backward); gradients of outputs that were not used are
-/// skipped, not materialised. Saved for the backward: the input, the initial states, the
+/// skipped, not materialised, and only the gradients autograd asks for are computed. Saved for the backward: the input, the initial states, the
 /// parameters and the state records (the output is recomputed).
 ///
 /// Devices: a fused kernel on the CPU; on other devices the plain-ATen reference
