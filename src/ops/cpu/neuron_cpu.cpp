@@ -1,5 +1,6 @@
 // The CPU implementations of snn::neuron and snn::neuron_backward: checks, allocation,
 // and the call of the fused kernel compiled for this CPU (neuron_kernel_impl.h).
+#include <ATen/Dispatch.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
 #include <c10/util/Exception.h>
@@ -14,18 +15,90 @@
 namespace snn::ops::detail {
 namespace {
 
-// The kernel build to run: AVX2 where the CPU has AVX2 and FMA, else the baseline.
-// SNN_CPU_CAPABILITY=default forces the baseline (as ATEN_CPU_CAPABILITY does for ATen).
+// Contiguous tensors of one dtype, as the kernels take them (see neuron_kernel.h).
+struct NeuronTensors {
+  at::Tensor x, out;
+  std::vector<at::Tensor> s0, p, rec;
+};
+struct NeuronGradTensors {
+  at::Tensor grad_out;
+  std::vector<at::Tensor> grad_rec;
+  at::Tensor grad_x;
+  std::vector<at::Tensor> grad_s0, grad_p_rows;
+};
+
+// The kernel build to run: AVX2 where it was built (x86-64, SNN_ENABLE_AVX2) and the CPU has
+// AVX2 and FMA, else the baseline. SNN_CPU_CAPABILITY=default forces the baseline (as
+// ATEN_CPU_CAPABILITY does for ATen).
 bool use_avx2() {
+#if defined(SNN_HAVE_AVX2_KERNELS)
   static const bool cpu_has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  constexpr bool cpu_has = false;
+#endif
   const char* forced = std::getenv("SNN_CPU_CAPABILITY");
   if (forced == nullptr || *forced == '\0') return cpu_has;
   const std::string_view f(forced);
   TORCH_CHECK(f == "default" || f == "avx2",
               "snn: SNN_CPU_CAPABILITY must be \"default\" or \"avx2\", got \"", f, "\"");
+#if !defined(SNN_HAVE_AVX2_KERNELS)
+  TORCH_CHECK(f == "default",
+              "snn: SNN_CPU_CAPABILITY=avx2, but this build has no AVX2 kernels (not x86-64, or "
+              "built with -DSNN_ENABLE_AVX2=OFF)");
+#endif
   TORCH_CHECK(f == "default" || cpu_has,
               "snn: SNN_CPU_CAPABILITY=avx2, but this CPU lacks AVX2/FMA");
   return f == "avx2";
+}
+
+template <typename T>
+const T* ptr(const at::Tensor& t) {
+  return t.defined() ? t.const_data_ptr<T>() : nullptr;
+}
+template <typename T>
+T* mut(const at::Tensor& t) {
+  return t.defined() ? const_cast<at::Tensor&>(t).mutable_data_ptr<T>() : nullptr;
+}
+
+template <typename scalar_t>
+NeuronPointers<scalar_t> pointers(const NeuronTensors& a, const NeuronGradTensors* g) {
+  NeuronPointers<scalar_t> q;
+  q.B = a.x.size(0);
+  q.T = a.x.size(1);
+  q.N = a.x.size(2);
+  q.x = ptr<scalar_t>(a.x);
+  q.out = mut<scalar_t>(a.out);
+  for (size_t k = 0; k < a.s0.size(); ++k) {
+    q.s0[k] = ptr<scalar_t>(a.s0[k]);
+    q.rec[k] = mut<scalar_t>(a.rec[k]);
+  }
+  for (size_t k = 0; k < a.p.size(); ++k) q.p[k] = ptr<scalar_t>(a.p[k]);
+  if (g != nullptr) {
+    q.g_out = ptr<scalar_t>(g->grad_out);
+    q.g_x = mut<scalar_t>(g->grad_x);
+    for (size_t k = 0; k < g->grad_rec.size(); ++k) {
+      q.g_rec[k] = ptr<scalar_t>(g->grad_rec[k]);
+      q.g_s0[k] = mut<scalar_t>(g->grad_s0[k]);
+    }
+    for (size_t k = 0; k < g->grad_p_rows.size(); ++k) q.g_p[k] = mut<scalar_t>(g->grad_p_rows[k]);
+  }
+  return q;
+}
+
+// Runs the forward (g == nullptr) or the backward kernel of this CPU on the tensors.
+void run_kernel(const NeuronSpec& spec, const NeuronTensors& a, const NeuronGradTensors* g) {
+  const bool avx2 = use_avx2();
+  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron", [&] {
+    const auto q = pointers<scalar_t>(a, g);
+#if defined(SNN_HAVE_AVX2_KERNELS)
+    if (avx2) {
+      g == nullptr ? neuron_forward_avx2(spec, q) : neuron_backward_avx2(spec, q);
+      return;
+    }
+#endif
+    (void)avx2;
+    g == nullptr ? neuron_forward_default(spec, q) : neuron_backward_default(spec, q);
+  });
 }
 
 // Contiguous input, initial states and per-neuron parameters ([N], scalars expanded).
@@ -46,7 +119,7 @@ std::vector<at::Tensor> neuron_cpu(const at::Tensor& input, at::TensorList state
   NeuronTensors a = contiguous_inputs(input, state, params);
   a.out = at::empty_like(a.x);
   for (size_t k = 0; k < state.size(); ++k) a.rec.push_back(at::empty_like(a.x));
-  (use_avx2() ? neuron_forward_avx2 : neuron_forward_default)(spec, a);
+  run_kernel(spec, a, nullptr);
   std::vector<at::Tensor> out{a.out};
   out.insert(out.end(), a.rec.begin(), a.rec.end());
   return out;
@@ -96,7 +169,7 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
     g.grad_p_rows.push_back(needs_grad[1 + ns + k] ? at::empty({B, N}, a.x.options())
                                                    : at::Tensor());
   }
-  (use_avx2() ? neuron_backward_avx2 : neuron_backward_default)(spec, a, g);
+  run_kernel(spec, a, &g);
 
   std::vector<at::Tensor> out;
   if (needs_grad[0]) out.push_back(g.grad_x);

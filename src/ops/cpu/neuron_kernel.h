@@ -1,35 +1,48 @@
-// Internal: the fused neuron kernels' entry points, one pair per CPU capability.
+// Internal: the fused neuron kernels' entry points, one set per CPU capability.
+//
+// The capability files (neuron_kernel_default.cpp, neuron_kernel_avx2.cpp) see raw pointers
+// and sizes only, no at::Tensor, no dtype dispatch and no error paths: nothing but the
+// kernels themselves is compiled with the capability's instruction set, so that no inline
+// function shared with the rest of the library (which the linker keeps one copy of) can be
+// an AVX2 copy that the baseline path would call. CTest checks this on the AVX2 object.
 #pragma once
-#include <ATen/core/Tensor.h>
-
-#include <vector>
+#include <cstdint>
 
 #include "snn/ops/neuron.h"
 
 namespace snn::ops::detail {
 
-// Contiguous tensors of one dtype. x, out, rec: [B, T, N]; s0: [B, N]; p: [N] (scalars
-// expanded). The forward writes out and rec.
-struct NeuronTensors {
-  at::Tensor x, out;
-  std::vector<at::Tensor> s0, p, rec;
-};
-// The backward's inputs (gradients of the outputs; undefined: not used, skipped) and
-// outputs: grad_x (undefined: not needed), grad_s0 [B, N] (always written: they carry the
-// recurrence), grad_p_rows [B, N] per parameter (undefined: not needed; summed over the
-// batch by the caller).
-struct NeuronGradTensors {
-  at::Tensor grad_out;
-  std::vector<at::Tensor> grad_rec;
-  at::Tensor grad_x;
-  std::vector<at::Tensor> grad_s0, grad_p_rows;
+constexpr int kMaxStates = 3;
+constexpr int kMaxParams = 5;
+
+// Contiguous arrays: x, out, rec, g_out, g_rec, g_x [B, T, N]; s0, g_s0, g_p [B, N];
+// p [N]. The forward writes out and rec. The backward reads g_out / g_rec (null: the
+// output was not used) and writes g_x (null: not needed), g_s0 (always: the carries) and
+// g_p (per batch row, summed by the caller; null: not needed).
+template <typename scalar_t>
+struct NeuronPointers {
+  int64_t B = 0, T = 0, N = 0;
+  const scalar_t* x = nullptr;
+  const scalar_t* s0[kMaxStates] = {};
+  const scalar_t* p[kMaxParams] = {};
+  scalar_t* out = nullptr;
+  scalar_t* rec[kMaxStates] = {};
+  const scalar_t* g_out = nullptr;
+  const scalar_t* g_rec[kMaxStates] = {};
+  scalar_t* g_x = nullptr;
+  scalar_t* g_s0[kMaxStates] = {};
+  scalar_t* g_p[kMaxParams] = {};
 };
 
-void neuron_forward_default(const NeuronSpec& spec, const NeuronTensors& a);
-void neuron_backward_default(const NeuronSpec& spec, const NeuronTensors& a,
-                             const NeuronGradTensors& g);
-void neuron_forward_avx2(const NeuronSpec& spec, const NeuronTensors& a);
-void neuron_backward_avx2(const NeuronSpec& spec, const NeuronTensors& a,
-                          const NeuronGradTensors& g);
+#define SNN_DECLARE_NEURON_KERNELS(suffix)                                             \
+  void neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q);  \
+  void neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q); \
+  void neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q); \
+  void neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q);
+SNN_DECLARE_NEURON_KERNELS(default)
+#if defined(SNN_HAVE_AVX2_KERNELS)
+SNN_DECLARE_NEURON_KERNELS(avx2)
+#endif
+#undef SNN_DECLARE_NEURON_KERNELS
 
 }  // namespace snn::ops::detail

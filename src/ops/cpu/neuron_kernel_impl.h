@@ -8,9 +8,7 @@
 // Spike function, reset and surrogate are small policies (Policy below) chosen by the
 // specification at run time; the branches on them are loop-invariant.
 #pragma once
-#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/Tensor.h>
 #include <ATen/cpu/vec/functional.h>
 #include <ATen/cpu/vec/vec.h>
 
@@ -27,8 +25,6 @@ using at::vec::Vectorized;
 
 // Neurons per parallel task: enough to amortise the task, small enough to stay in L1.
 constexpr int64_t kChunk = 256;
-constexpr int kMaxStates = 3;
-constexpr int kMaxParams = 5;
 
 // ---- policies ----------------------------------------------------------------------------
 // Everything below mirrors, operation for operation, the step loop of Sinabs (and of the
@@ -275,52 +271,6 @@ struct ExpLeakDynamics {
 };
 
 // ---- the engine ------------------------------------------------------------------------------
-template <typename scalar_t>
-struct Pointers {
-  const scalar_t* x = nullptr;
-  const scalar_t* s0[kMaxStates] = {};
-  const scalar_t* p[kMaxParams] = {};
-  scalar_t* out = nullptr;
-  scalar_t* rec[kMaxStates] = {};
-  // backward
-  const scalar_t* g_out = nullptr;
-  const scalar_t* g_rec[kMaxStates] = {};
-  scalar_t* g_x = nullptr;
-  scalar_t* g_s0[kMaxStates] = {};
-  scalar_t* g_p[kMaxParams] = {};
-};
-
-template <typename T>
-const T* ptr(const at::Tensor& t) {
-  return t.defined() ? t.const_data_ptr<T>() : nullptr;
-}
-template <typename T>
-T* mut(const at::Tensor& t) {
-  return t.defined() ? const_cast<at::Tensor&>(t).mutable_data_ptr<T>() : nullptr;
-}
-
-template <typename scalar_t>
-Pointers<scalar_t> pointers(const NeuronTensors& a, const NeuronGradTensors* g) {
-  Pointers<scalar_t> q;
-  q.x = ptr<scalar_t>(a.x);
-  q.out = mut<scalar_t>(a.out);
-  for (size_t k = 0; k < a.s0.size(); ++k) {
-    q.s0[k] = ptr<scalar_t>(a.s0[k]);
-    q.rec[k] = mut<scalar_t>(a.rec[k]);
-  }
-  for (size_t k = 0; k < a.p.size(); ++k) q.p[k] = ptr<scalar_t>(a.p[k]);
-  if (g != nullptr) {
-    q.g_out = ptr<scalar_t>(g->grad_out);
-    q.g_x = mut<scalar_t>(g->grad_x);
-    for (size_t k = 0; k < g->grad_rec.size(); ++k) {
-      q.g_rec[k] = ptr<scalar_t>(g->grad_rec[k]);
-      q.g_s0[k] = mut<scalar_t>(g->grad_s0[k]);
-    }
-    for (size_t k = 0; k < g->grad_p_rows.size(); ++k) q.g_p[k] = mut<scalar_t>(g->grad_p_rows[k]);
-  }
-  return q;
-}
-
 // Runs f(b, n0, n1) for every batch row b and chunk [n0, n1) of neurons, in parallel.
 // Chunks are independent neurons; time stays inside each call of f.
 template <typename F>
@@ -335,10 +285,10 @@ void for_each_neuron_chunk(int64_t B, int64_t N, const F& f) {
 }
 
 template <typename Dyn, typename scalar_t>
-void run_forward(const Policy<scalar_t>& P, const Pointers<scalar_t>& q, int64_t B, int64_t T,
-                 int64_t N) {
+void run_forward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
-  for_each_neuron_chunk(B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+  const int64_t T = q.T, N = q.N;
+  for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
     for (int64_t t = 0; t < T; ++t) {
       const int64_t row = (b * T + t) * N;
       for (int64_t n = n0; n < n1; n += Vec::size()) {
@@ -358,10 +308,10 @@ void run_forward(const Policy<scalar_t>& P, const Pointers<scalar_t>& q, int64_t
 // Reverse pass. Per chunk, the carries dL/d(state_t) and the parameter gradients live in
 // small local buffers; the carries end as the gradients of the initial state.
 template <typename Dyn, typename scalar_t>
-void run_backward(const Policy<scalar_t>& P, const Pointers<scalar_t>& q, int64_t B, int64_t T,
-                  int64_t N) {
+void run_backward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
-  for_each_neuron_chunk(B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+  const int64_t T = q.T, N = q.N;
+  for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
     scalar_t carry[Dyn::kStates][kChunk];
     scalar_t acc[Dyn::kParams][kChunk];
     const int64_t len = n1 - n0;
@@ -408,29 +358,31 @@ void with_dynamics(const NeuronSpec& spec, const F& f) {
   }
 }
 
-}  // namespace
-
-void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronTensors& a) {
-  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
-  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron", [&] {
-    const Policy<scalar_t> P(spec);
-    const auto q = pointers<scalar_t>(a, nullptr);
-    with_dynamics<scalar_t>(spec, [&](auto dyn) {
-      run_forward<decltype(dyn)>(P, q, B, T, N);
-    });
-  });
+template <typename scalar_t>
+void forward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
+  const Policy<scalar_t> P(spec);
+  with_dynamics<scalar_t>(spec, [&](auto dyn) { run_forward<decltype(dyn)>(P, q); });
 }
 
-void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronTensors& a,
-                                 const NeuronGradTensors& g) {
-  const int64_t B = a.x.size(0), T = a.x.size(1), N = a.x.size(2);
-  AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron_backward", [&] {
-    const Policy<scalar_t> P(spec);
-    const auto q = pointers<scalar_t>(a, &g);
-    with_dynamics<scalar_t>(spec, [&](auto dyn) {
-      run_backward<decltype(dyn)>(P, q, B, T, N);
-    });
-  });
+template <typename scalar_t>
+void backward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
+  const Policy<scalar_t> P(spec);
+  with_dynamics<scalar_t>(spec, [&](auto dyn) { run_backward<decltype(dyn)>(P, q); });
+}
+
+}  // namespace
+
+void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
+  forward(spec, q);
+}
+void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
+  forward(spec, q);
+}
+void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
+  backward(spec, q);
+}
+void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
+  backward(spec, q);
 }
 
 }  // namespace snn::ops::detail
