@@ -1,59 +1,115 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harness of the event file readers (fuzz/fuzz_reader.cpp) with clang,
-# AddressSanitizer and UndefinedBehaviorSanitizer, compiling the reader sources directly
-# (they need only c10), and fuzzes each reader for a bounded time.
+# Builds the libFuzzer harnesses with clang, AddressSanitizer and UndefinedBehaviorSanitizer,
+# compiling the sources under test directly, and fuzzes each target for a bounded time:
+#   the event file readers (fuzz/fuzz_reader.cpp: nmnist evt2 evt3 dat aedat3),
+#   the SHD / SSC HDF5 reader (fuzz/fuzz_hsd.cpp: hsd),
+#   the text parsers of transforms, representations, slicers and neuron specifications
+#   (fuzz/fuzz_text.cpp: text).
 #
-#   scripts/fuzz.sh [SECONDS_PER_READER=20] [WORK_DIR=build/fuzz] [READER ...]
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=20] [WORK_DIR=build/fuzz] [TARGET ...]
 #
-# READER: nmnist evt2 evt3 dat aedat3 (default: all). Seeds: fuzz/corpus/<reader>; new
-# inputs go to WORK_DIR/corpus/<reader>, crashes to WORK_DIR/<reader>-crash-*. Exits 77
-# (CTest's skip) when no clang++ with libFuzzer is found. SNN_FUZZ_CXX picks the compiler,
-# SNN_FUZZ_MAX_LEN the longest input (default 8192 bytes), SNN_TORCH_DIR the torch package.
+# TARGET: nmnist evt2 evt3 dat aedat3 hsd text (default: all). Seeds: fuzz/corpus/<target>
+# (hsd: small SHD files made by h5py at run time); new inputs go to WORK_DIR/corpus/<target>,
+# crashes to WORK_DIR/<target>-crash-*. Exits 77 (CTest's skip; 1 when CI=true) when no
+# clang++ with libFuzzer is found. SNN_FUZZ_CXX picks the compiler, SNN_FUZZ_MAX_LEN the
+# longest input (default 8192 bytes), SNN_TORCH_DIR the torch package.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 SECONDS_PER_READER="${1:-20}"
 WORK_DIR="${2:-$SNN_BUILD_DIR/fuzz}"
 shift $(( $# > 2 ? 2 : $# ))
 READERS=("$@")
-[[ ${#READERS[@]} -gt 0 ]] || READERS=(nmnist evt2 evt3 dat aedat3)
+[[ ${#READERS[@]} -gt 0 ]] || READERS=(nmnist evt2 evt3 dat aedat3 hsd text)
 
+# In CI (CI=true) a missing fuzzer toolchain is a failure, not a skip.
+SKIP=77
+[[ "${CI:-}" == true ]] && SKIP=1
 CXX="${SNN_FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}"
 if [[ -z "$CXX" ]]; then
   echo "fuzz: no clang++ found (apt-get install clang-14 libclang-rt-14-dev); skipped"
-  exit 77
+  exit $SKIP
 fi
 if ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, unsigned long) { return 0; }' |
     "$CXX" -x c++ -fsanitize=fuzzer - -o /dev/null 2>/dev/null; then
   echo "fuzz: $CXX cannot link -fsanitize=fuzzer (install libclang-rt-14-dev); skipped"
-  exit 77
+  exit $SKIP
 fi
 if [[ -z "${SNN_TORCH_DIR:-}" ]]; then
   SNN_TORCH_DIR="$("$SNN_VENV/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
 fi
 
 mkdir -p "$WORK_DIR"
-BIN="$WORK_DIR/fuzz_reader"
-SOURCES=(fuzz/fuzz_reader.cpp src/util/atomic_file.cpp src/events/column.cpp src/events/io/source.cpp src/events/io/nmnist.cpp
-         src/events/io/prophesee.cpp src/events/io/aedat.cpp)
-# Rebuilt only when a source or header is newer than the binary.
-if [[ ! -x "$BIN" ]] || [[ -n "$(cd "$SNN_ROOT" && find "${SOURCES[@]}" src/events/io/decoder.h src/util/atomic_file.h \
-      include/snn/events -newer "$BIN" 2>/dev/null)" ]]; then
-  echo "fuzz: building $BIN with $CXX"
-  (cd "$SNN_ROOT" && "$CXX" -std=c++20 -g -O1 -fno-omit-frame-pointer \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -D_GLIBCXX_USE_CXX11_ABI=1 -Iinclude -Isrc \
-    -isystem "$SNN_TORCH_DIR/include" "${SOURCES[@]}" \
-    -L"$SNN_TORCH_DIR/lib" -lc10 -Wl,-rpath,"$SNN_TORCH_DIR/lib" -o "$BIN")
+FLAGS=(-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
+       -fno-sanitize-recover=undefined -D_GLIBCXX_USE_CXX11_ABI=1 -Iinclude -Isrc
+       -isystem "$SNN_TORCH_DIR/include" -isystem "$SNN_TORCH_DIR/include/torch/csrc/api/include")
+TORCH_LIBS=(-L"$SNN_TORCH_DIR/lib" -ltorch_cpu -lc10 -Wl,-rpath,"$SNN_TORCH_DIR/lib")
+# build NAME SOURCES... -- LINK_FLAGS...: rebuilt only when a source or header is newer.
+build() {
+  local name="$1"; shift
+  local sources=() link=()
+  while [[ $# -gt 0 && "$1" != "--" ]]; do sources+=("$1"); shift; done
+  [[ $# -gt 0 ]] && shift
+  link=("$@")
+  local bin="$WORK_DIR/$name"
+  if [[ ! -x "$bin" ]] || [[ -n "$(cd "$SNN_ROOT" && find "${sources[@]}" src include -newer "$bin" \
+        -name '*.h' -o -newer "$bin" -name '*.cpp' 2>/dev/null | head -1)" ]]; then
+    echo "fuzz: building $bin with $CXX"
+    (cd "$SNN_ROOT" && "$CXX" "${FLAGS[@]}" "${sources[@]}" "${link[@]}" -o "$bin")
+  fi
+}
+
+harness_of() {
+  case "$1" in
+    hsd) echo fuzz_hsd ;;
+    text) echo fuzz_text ;;
+    *) echo fuzz_reader ;;
+  esac
+}
+needed=" $(for r in "${READERS[@]}"; do harness_of "$r"; done | sort -u | tr '\n' ' ')"
+if [[ "$needed" == *" fuzz_reader "* ]]; then
+  build fuzz_reader fuzz/fuzz_reader.cpp src/util/atomic_file.cpp src/events/column.cpp \
+    src/events/io/source.cpp src/events/io/nmnist.cpp src/events/io/prophesee.cpp \
+    src/events/io/aedat.cpp -- -L"$SNN_TORCH_DIR/lib" -lc10 -Wl,-rpath,"$SNN_TORCH_DIR/lib"
+fi
+EVENTS=(src/events/events.cpp src/events/column.cpp src/util/atomic_file.cpp)
+if [[ "$needed" == *" fuzz_hsd "* ]]; then
+  build fuzz_hsd fuzz/fuzz_hsd.cpp src/events/io/hsd.cpp "${EVENTS[@]}" -- \
+    -I/usr/include/hdf5/serial -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 "${TORCH_LIBS[@]}"
+  # Seeds: SHD files with float64 and float16 times, speakers and keys (h5py).
+  mkdir -p "$WORK_DIR/seeds/hsd"
+  "$SNN_VENV/bin/python" - "$WORK_DIR/seeds/hsd" <<'PY'
+import sys, h5py, numpy as np
+out = sys.argv[1]
+for k, tdtype in enumerate([np.float64, np.float16]):
+    with h5py.File(f"{out}/seed{k}.h5", "w") as f:
+        times = f.create_dataset("spikes/times", (3,), dtype=h5py.vlen_dtype(tdtype))
+        units = f.create_dataset("spikes/units", (3,), dtype=h5py.vlen_dtype(np.uint16))
+        for i in range(3):
+            times[i] = np.sort(np.random.default_rng(i).random(5 + i)).astype(tdtype)
+            units[i] = np.arange(5 + i, dtype=np.uint16) * 37 % 700
+        f["labels"] = np.array([0, 3, 7], dtype=np.uint16)
+        f["extra/speaker"] = np.array([1, 2, 3], dtype=np.uint16)
+        f["extra/keys"] = np.array([b"zero", b"one"])
+PY
+fi
+if [[ "$needed" == *" fuzz_text "* ]]; then
+  build fuzz_text fuzz/fuzz_text.cpp src/util/text_spec.cpp src/ops/neuron_spec.cpp \
+    src/events/transforms/transforms.cpp src/events/transforms/downsampling.cpp \
+    src/events/transforms/sparse.cpp src/events/transforms/representations.cpp \
+    src/events/transforms/slicers.cpp src/events/stats.cpp "${EVENTS[@]}" -- "${TORCH_LIBS[@]}"
 fi
 
 status=0
 for reader in "${READERS[@]}"; do
   mkdir -p "$WORK_DIR/corpus/$reader"
+  seeds="$SNN_ROOT/fuzz/corpus/$reader"
+  [[ "$reader" == hsd ]] && seeds="$WORK_DIR/seeds/hsd"
   echo "fuzz: $reader for ${SECONDS_PER_READER}s"
-  if ! SNN_FUZZ_FORMAT="$reader" "$BIN" -max_total_time="$SECONDS_PER_READER" \
+  if ! SNN_FUZZ_FORMAT="$reader" "$WORK_DIR/$(harness_of "$reader")" \
+      -max_total_time="$SECONDS_PER_READER" \
       -max_len="${SNN_FUZZ_MAX_LEN:-8192}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$WORK_DIR/$reader-" "$WORK_DIR/corpus/$reader" \
-      "$SNN_ROOT/fuzz/corpus/$reader" 2>"$WORK_DIR/$reader.log"; then
+      "$seeds" 2>"$WORK_DIR/$reader.log"; then
     echo "fuzz: $reader FAILED (see $WORK_DIR/$reader.log)"
     tail -40 "$WORK_DIR/$reader.log"
     status=1

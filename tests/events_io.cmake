@@ -4,9 +4,9 @@ target_link_libraries(snn_events_io_tests PRIVATE snn::snn GTest::gtest GTest::g
 target_include_directories(snn_events_io_tests PRIVATE unit)
 gtest_discover_tests(snn_events_io_tests DISCOVERY_TIMEOUT 60)
 
-# A short libFuzzer run of every reader (scripts/fuzz.sh builds the harness with clang,
-# ASan and UBSan); skipped when no clang with libFuzzer is installed. Longer runs:
-# scripts/fuzz.sh <seconds per reader>.
+# A short libFuzzer run of every reader, the SHD/SSC HDF5 reader and the text parsers
+# (scripts/fuzz.sh builds the harnesses with clang, ASan and UBSan); skipped when no clang
+# with libFuzzer is installed (a failure in CI). Longer runs: scripts/fuzz.sh <seconds>.
 add_test(NAME events_io.fuzz COMMAND "${PROJECT_SOURCE_DIR}/scripts/fuzz.sh" 20
                                      "${PROJECT_BINARY_DIR}/fuzz")
 set_tests_properties(events_io.fuzz PROPERTIES

@@ -107,7 +107,7 @@ class Parser {
           for (const auto& kv : v.kwargs) {
             if (kv.first == key) error("parameter '" + key + "' given twice");
           }
-          v.kwargs.emplace_back(key, value());
+          v.kwargs.push_back(Kwarg{key, value()});
         } else {
           i_ = save;
           if (!v.kwargs.empty()) error("positional argument after keyword arguments");

@@ -10,6 +10,8 @@
 
 namespace snn::spec {
 
+struct Kwarg;
+
 struct Value {
   enum class Kind { Number, Bool, None, String, Tuple, List, Call };
   Kind kind = Kind::None;
@@ -20,7 +22,14 @@ struct Value {
   double number = 0;
   bool boolean = false;
   std::vector<Value> items;                           // tuple / list / positional args
-  std::vector<std::pair<std::string, Value>> kwargs;  // call
+  std::vector<Kwarg> kwargs;                          // call
+};
+
+// A keyword argument (a named struct rather than std::pair, whose member of the incomplete
+// type Value clang's libstdc++ checks reject).
+struct Kwarg {
+  std::string first;
+  Value second;
 };
 
 /// Parses one call `Name(...)` spanning the whole text; `what` names the caller in errors.

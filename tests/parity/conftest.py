@@ -33,6 +33,19 @@ CLI = BUILD / "snn"
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
+def fixtures_required():
+    """In CI (CI=true) or with SNN_REQUIRE_FIXTURES=1, a missing fixture fails the test."""
+    flag = lambda name: os.environ.get(name, "").lower() in ("1", "true", "yes")
+    return flag("CI") or flag("SNN_REQUIRE_FIXTURES")
+
+
+def missing_fixture(message):
+    """Skips the test for want of a shared fixture, or fails it where fixtures are required."""
+    if fixtures_required():
+        pytest.fail(f"{message} (fixtures are required: CI / SNN_REQUIRE_FIXTURES is set)")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def cli():
     if not CLI.exists():
@@ -44,7 +57,7 @@ def cli():
 def fixtures():
     """The shared real recordings; tests that need them skip when the folder is absent."""
     if not FIXTURES.is_dir():
-        pytest.skip(f"{FIXTURES} not found: the shared fixtures are not available here")
+        missing_fixture(f"{FIXTURES} not found: the shared fixtures are not available here")
     return FIXTURES
 
 
@@ -55,6 +68,6 @@ def nmnist(fixtures):
     from event_helpers import from_tonic
     path = fixtures / "events" / "sample_nmnist.bin"
     if not path.exists():
-        pytest.skip(f"{path} not found")
+        missing_fixture(f"{path} not found")
     s = tonic.io.read_mnist_file(str(path), dtype=tonic.datasets.NMNIST.dtype)
     return from_tonic(s), (34, 34, 2)

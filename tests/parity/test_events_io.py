@@ -10,14 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "events"
-
+from conftest import FIXTURES, missing_fixture
 
 def fixture(name):
-    path = FIXTURES / name
+    path = FIXTURES / "events" / name
     if not path.exists():
-        pytest.skip(f"fixture {path} not found (the shared fixtures folder is absent)")
+        missing_fixture(f"fixture {path} not found (the shared fixtures folder is absent)")
     return str(path)
 
 
