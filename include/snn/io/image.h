@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Pictures of event data: PNG images and animated GIFs, written atomically (temp + rename),
-/// with no dependency beyond zlib.
+/// Pictures of event data: PNG images (libpng) and animated GIFs (giflib), written
+/// atomically (temp + rename).
 #include <ATen/core/Tensor.h>
 
 #include <string>
