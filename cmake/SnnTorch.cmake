@@ -5,26 +5,46 @@
 # then asks for a CUDA toolkit. snn.cpp's kernels are CPU kernels, so it links only the
 # CPU libraries of the wheel; no CUDA toolkit is needed to build or to use it.
 #
-# Input: SNN_TORCH_DIR, the wheel's package directory (site-packages/torch). When it is
-# not set, it is asked from SNN_PYTHON (a Python interpreter that can import torch).
+# Where the torch package is, in this order: SNN_TORCH_DIR (site-packages/torch); Torch_DIR
+# (site-packages/torch/share/cmake/Torch, as for find_package(Torch)); the torch of
+# SNN_PYTHON, or else of the python3 on PATH. Sets SNN_TORCH_VERSION (e.g. 2.15.0+cu132).
+# An installed snn.cpp runs this in the consumer's configuration: nothing is hard-coded.
 if(TARGET snn::torch_cpu)
   return()
 endif()
 
+set(_snn_torch_help
+    "set SNN_TORCH_DIR=<site-packages>/torch (the torch Python package), or "
+    "Torch_DIR=<site-packages>/torch/share/cmake/Torch, or put a Python that imports torch "
+    "on PATH (or set SNN_PYTHON to one)")
+if(NOT SNN_TORCH_DIR AND Torch_DIR)
+  get_filename_component(_snn_from_torch_dir "${Torch_DIR}/../../.." ABSOLUTE)
+  set(SNN_TORCH_DIR "${_snn_from_torch_dir}" CACHE PATH "torch package directory (site-packages/torch)")
+endif()
 if(NOT SNN_TORCH_DIR)
   if(NOT SNN_PYTHON)
-    find_program(SNN_PYTHON NAMES python3 python REQUIRED)
+    find_program(SNN_PYTHON NAMES python3 python)
+  endif()
+  if(NOT SNN_PYTHON)
+    message(FATAL_ERROR "snn: LibTorch not found (no SNN_TORCH_DIR, no Torch_DIR, no python on PATH): "
+                        ${_snn_torch_help})
   endif()
   execute_process(
     COMMAND "${SNN_PYTHON}" -c "import os, torch; print(os.path.dirname(torch.__file__))"
     OUTPUT_VARIABLE _snn_torch_dir OUTPUT_STRIP_TRAILING_WHITESPACE
     RESULT_VARIABLE _snn_rc ERROR_VARIABLE _snn_err)
   if(NOT _snn_rc EQUAL 0)
-    message(FATAL_ERROR "snn: cannot import torch with ${SNN_PYTHON}: ${_snn_err}\n"
-                        "Run scripts/setup.sh, or pass -DSNN_TORCH_DIR=<site-packages>/torch.")
+    message(FATAL_ERROR "snn: LibTorch not found: ${SNN_PYTHON} cannot import torch. "
+                        ${_snn_torch_help} " (in this repository: run scripts/setup.sh).")
   endif()
   set(SNN_TORCH_DIR "${_snn_torch_dir}" CACHE PATH "torch package directory (site-packages/torch)")
 endif()
+if(NOT EXISTS "${SNN_TORCH_DIR}/version.py")
+  message(FATAL_ERROR "snn: ${SNN_TORCH_DIR} is not a torch package directory (no version.py): "
+                      ${_snn_torch_help})
+endif()
+file(STRINGS "${SNN_TORCH_DIR}/version.py" _snn_version_line REGEX "^__version__ *=")
+string(REGEX REPLACE "^__version__ *= *['\"]([^'\"]*)['\"].*$" "\\1" SNN_TORCH_VERSION "${_snn_version_line}")
 
 foreach(_lib torch_cpu c10)
   find_library(SNN_LIB_${_lib} NAMES ${_lib} PATHS "${SNN_TORCH_DIR}/lib" NO_DEFAULT_PATH)
