@@ -13,7 +13,7 @@ fail() { echo "setup: $*" >&2; exit 1; }
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
               libpng-dev libgif-dev
-              libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev python3-venv
+              libcli11-dev libgtest-dev libgmock-dev python3-venv
               clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

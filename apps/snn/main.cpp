@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <sstream>
 
 #include "snn/events/io.h"
@@ -26,6 +27,7 @@ struct Input {
   std::string path;
   std::string format = "auto";
   int64_t sample = -1;  // HDF5 files hold many samples
+  std::string sensor;   // WxH or WxHxP; empty: the header's, else the format's default
 };
 
 void add_input(CLI::App* cmd, Input& in, const char* what) {
@@ -34,6 +36,23 @@ void add_input(CLI::App* cmd, Input& in, const char* what) {
                   "File format: auto, nmnist, evt2, evt3, dat, aedat3, hdf5 (default: auto)");
   cmd->add_option("--sample", in.sample, "Sample index, for HDF5 (SHD/SSC) files")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--sensor", in.sensor,
+                  "Sensor size WxH (or WxHxP, P polarities; default 2), for files whose header "
+                  "gives none or a wrong one (default: the header's, else the format's)");
+}
+
+ev::ReadOptions read_options(const Input& in) {
+  ev::ReadOptions options;
+  if (in.sensor.empty()) return options;
+  std::smatch m;
+  const std::regex form("([0-9]{1,5})x([0-9]{1,5})(x([0-9]{1,3}))?");
+  TORCH_CHECK(std::regex_match(in.sensor, m, form) && std::stoll(m[1]) > 0 && std::stoll(m[2]) > 0 &&
+                  (!m[4].matched || std::stoll(m[4]) > 0),
+              "--sensor expects WxH or WxHxP with positive numbers (e.g. 34x34), got '", in.sensor,
+              "'");
+  options.sensor = ev::SensorSize{std::stoll(m[1]), std::stoll(m[2]),
+                                  m[4].matched ? std::stoll(m[4]) : 2};
+  return options;
 }
 
 ev::FileFormat format_of(const Input& in) {
@@ -52,7 +71,7 @@ ev::Events load(const Input& in) {
   }
   TORCH_CHECK(in.sample < 0, "--sample applies to HDF5 files only; ", in.path, " is ",
               ev::format_name(format_of(in)));
-  return ev::read_events(in.path, format_of(in));
+  return ev::read_events(in.path, format_of(in), read_options(in));
 }
 
 void print_stats(const ev::EventStats& s) {
@@ -88,11 +107,25 @@ void inspect(const Input& in) {
       for (int64_t i = 0; i < file.size(); ++i) stats.add(file.events(i));
     }
   } else {
-    ev::EventFileReader reader(in.path, format);
+    ev::EventFileReader reader(in.path, format, read_options(in));
     const auto& s = reader.sensor();
-    std::printf("sensor:    %lld x %lld, %lld polarities\n", static_cast<long long>(s.width),
-                static_cast<long long>(s.height), static_cast<long long>(s.polarities));
-    while (!reader.done()) stats.add(reader.next(1 << 20));
+    std::printf("sensor:    %lld x %lld, %lld polarities (%s)\n", static_cast<long long>(s.width),
+                static_cast<long long>(s.height), static_cast<long long>(s.polarities),
+                reader.sensor_origin().c_str());
+    int64_t x_max = -1, y_max = -1;
+    while (!reader.done()) {
+      const auto chunk = reader.next(1 << 20);
+      stats.add(chunk);
+      for (int64_t i = 0; i < chunk.size(); ++i) {
+        x_max = std::max<int64_t>(x_max, chunk.x[i]);
+        if (chunk.has_y()) y_max = std::max<int64_t>(y_max, chunk.y[i]);
+      }
+    }
+    if (x_max >= 0) {
+      // What the events themselves span, beside what the sensor is said to be.
+      std::printf("extent:    x 0..%lld, y 0..%lld\n", static_cast<long long>(x_max),
+                  static_cast<long long>(y_max));
+    }
   }
   print_stats(stats);
 }
@@ -116,7 +149,14 @@ void convert(const Input& in, const std::string& out, std::string out_format,
               out_format.c_str());
 }
 
-void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_cs) {
+// Scales an image [..., H, W, 3] up by `scale` (nearest neighbour).
+at::Tensor upscale(const at::Tensor& rgb, int64_t scale) {
+  if (scale == 1) return rgb;
+  return rgb.repeat_interleave(scale, -3).repeat_interleave(scale, -2).contiguous();
+}
+
+void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_cs,
+          int64_t scale) {
   const auto events = load(in);
   TORCH_CHECK(!events.empty(), in.path, " holds no events: nothing to plot");
   const auto ext = std::filesystem::path(out).extension().string();
@@ -129,14 +169,17 @@ void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_c
     // frames [T, P, W] -> image [W (channel, flipped so 0 is at the bottom), T]
     auto counts = frames.sum(1).transpose(0, 1).flip({0});
     auto on = ((counts > 0).to(at::kByte) * 255).unsqueeze(-1).expand({-1, -1, 3}).contiguous();
-    snn::io::write_png(out, on);
+    snn::io::write_png(out, upscale(on, scale > 0 ? scale : 1));
   } else {
     const auto frames = ev::ToFrame(ev::ToFrameOptions().n_time_bins(n_frames)).apply(events);
-    const auto rgb = snn::io::frames_to_rgb(frames);
+    // Default: small sensors (N-MNIST's 34x34) scaled up to at least 256 pixels a side.
+    const int64_t side = std::max(events.sensor().width, events.sensor().height);
+    const int64_t k = scale > 0 ? scale : std::clamp<int64_t>((256 + side - 1) / side, 1, 16);
     if (ext == ".gif") {
-      snn::io::write_gif(out, rgb, delay_cs);
+      snn::io::write_gif(out, upscale(snn::io::frames_to_rgb(frames), k), delay_cs);
     } else {
-      snn::io::write_png(out, snn::io::frames_to_rgb(frames.sum(0, /*keepdim=*/true))[0]);
+      const auto sum = snn::io::frames_to_rgb(frames.sum(0, /*keepdim=*/true))[0];
+      snn::io::write_png(out, upscale(sum, k));
     }
   }
   std::printf("wrote %s\n", out.c_str());
@@ -145,10 +188,7 @@ void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_c
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "snn: train and evaluate spiking neural networks, and inspect event data "
-      "(snn.cpp)",
-      "snn"};
+  CLI::App app{"snn: inspect, convert and plot event data (snn.cpp)", "snn"};
   app.set_version_flag("-V,--version", std::string("snn ") + snn::version());
   app.require_subcommand(0, 1);
 
@@ -174,6 +214,7 @@ int main(int argc, char** argv) {
   std::string plot_out;
   int64_t n_frames = 20;
   int delay_cs = 10;
+  int64_t scale = 0;
   auto* plot_cmd = data->add_subcommand(
       "plot", "Plot events: a raster (audio), an image (.png) or an animation of frames (.gif)");
   add_input(plot_cmd, plot_in, "Event file");
@@ -182,6 +223,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   plot_cmd->add_option("--delay", delay_cs, "GIF frame delay, 1/100 s (default 10)")
       ->check(CLI::Range(0, 65535));
+  plot_cmd->add_option("--scale", scale,
+                       "Pixels per sensor pixel (nearest neighbour; default: enough for 256 "
+                       "pixels a side, at most 16)")
+      ->check(CLI::Range(1, 64));
 
   try {
     app.parse(argc, argv);
@@ -195,12 +240,16 @@ int main(int argc, char** argv) {
     } else if (*convert_cmd) {
       convert(convert_in, convert_out, out_format, transform);
     } else if (*plot_cmd) {
-      plot(plot_in, plot_out, n_frames, delay_cs);
+      plot(plot_in, plot_out, n_frames, delay_cs, scale);
     } else {
       std::cout << app.help();
     }
   } catch (const c10::Error& e) {
-    std::cerr << "snn: error: " << e.what_without_backtrace() << "\n";
+    std::string message = e.what_without_backtrace();
+    if (message.find("(assumed: the") != std::string::npos) {
+      message += " (give the sensor size with --sensor WxH)";
+    }
+    std::cerr << "snn: error: " << message << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "snn: error: " << e.what() << "\n";

@@ -81,14 +81,20 @@ def test_convert_applies_a_transform(cli, fixtures, tmp_path):
 def test_plot_writes_pictures(cli, fixtures, tmp_path):
     src = fixtures / "events" / "sample_nmnist.bin"
     gif = tmp_path / "frames.gif"
-    proc = run(cli, "data", "plot", src, "-o", gif, "--frames", 5)
+    proc = run(cli, "data", "plot", src, "-o", gif, "--frames", 5, "--scale", 1)
     assert proc.returncode == 0, proc.stderr
     frames = list(ImageSequence.Iterator(Image.open(gif)))
     assert len(frames) == 5 and frames[0].size == (34, 34)
     png = tmp_path / "all.png"
-    assert run(cli, "data", "plot", src, "-o", png).returncode == 0
+    assert run(cli, "data", "plot", src, "-o", png, "--scale", 1).returncode == 0
     img = np.asarray(Image.open(png).convert("RGB"))
     assert img.shape == (34, 34, 3) and img.max() == 255
+    # By default a small sensor is scaled up (nearest neighbour) to at least 256 pixels.
+    big = tmp_path / "big.png"
+    assert run(cli, "data", "plot", src, "-o", big).returncode == 0
+    scaled = np.asarray(Image.open(big).convert("RGB"))
+    assert scaled.shape == (272, 272, 3)
+    assert np.array_equal(scaled[::8, ::8], img)
 
 
 def test_bad_input_exits_2_with_a_message(cli, tmp_path):
@@ -142,3 +148,40 @@ def test_inspect_and_plot_shd(cli, tmp_path):
     # A sample must be chosen for what needs one sample.
     proc = run(cli, "data", "plot", path, "-o", png)
     assert proc.returncode == 2 and "choose one with --sample" in proc.stderr
+
+
+def nmnist_record(x, y, p, t):
+    return bytes([x, y, (p << 7) | (t >> 16), (t >> 8) & 0xFF, t & 0xFF])
+
+
+def test_sensor_option_and_its_hint(cli, tmp_path):
+    """An N-MNIST event beyond the assumed 34x34 sensor: the error says the size was assumed
+    and names --sensor; with --sensor the file reads."""
+    path = tmp_path / "wide.bin"
+    path.write_bytes(nmnist_record(3, 4, 1, 100) + nmnist_record(40, 5, 0, 200))
+    proc = run(cli, "data", "inspect", path)
+    assert proc.returncode == 2
+    assert "outside the 34x34 sensor (assumed: the N-MNIST default, as the file gives none)" in proc.stderr
+    assert "give the sensor size with --sensor WxH" in proc.stderr
+    proc = run(cli, "data", "inspect", path, "--sensor", "64x48")
+    assert proc.returncode == 0, proc.stderr
+    assert "sensor:    64 x 48, 2 polarities (given in the read options)" in proc.stdout
+    assert "extent:    x 0..40, y 0..5" in proc.stdout
+    proc = run(cli, "data", "inspect", path, "--sensor", "64by48")
+    assert proc.returncode == 2 and "--sensor expects WxH or WxHxP" in proc.stderr
+
+
+def test_inspect_says_when_the_sensor_is_assumed(cli, tmp_path):
+    """A DAT file whose header gives no width and height: 640x480 is assumed, and said so,
+    beside the extent of the events."""
+    n = 10
+    t = np.arange(n) * 100
+    x, y, p = np.arange(n) * 10, np.arange(n) * 5, np.arange(n) % 2
+    words = np.stack([t, x | (y << 14) | (p << 28)], 1).astype("<u4")
+    path = tmp_path / "plain.dat"
+    path.write_bytes(b"% Version 2\n" + bytes([0x0C, 8]) + words.tobytes())
+    proc = run(cli, "data", "inspect", path)
+    assert proc.returncode == 0, proc.stderr
+    assert ("sensor:    640 x 480, 2 polarities (assumed: the DAT (Gen3) default, as the file "
+            "gives none)") in proc.stdout
+    assert "extent:    x 0..90, y 0..45" in proc.stdout

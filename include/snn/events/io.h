@@ -97,6 +97,9 @@ class EventFileReader {
   FileFormat format() const { return format_; }
   /// The sensor size (from the header, options or the format's default).
   const SensorSize& sensor() const;
+  /// Where sensor() came from: "from the file header", "given in the read options", or
+  /// "assumed: the <format> default, as the file gives none".
+  const std::string& sensor_origin() const;
 
   /// The next `max_events` events (fewer at the end of the file); empty once every event
   /// has been returned. `max_events` ≥ 1.

@@ -78,6 +78,9 @@ class Decoder {
  public:
   virtual ~Decoder() = default;
   const SensorSize& sensor() const { return sensor_; }
+  /// Where the sensor size came from: "from the file header", "given in the read options",
+  /// or "assumed: the <format> default, as the file gives none".
+  const std::string& sensor_origin() const { return sensor_origin_; }
   /// Appends the events of the next block of the file to `out` (a bounded number: at most
   /// a few hundred thousand); false once the data is exhausted (nothing appended).
   virtual bool decode_block(Events& out) = 0;

@@ -106,6 +106,10 @@ EventFileReader::~EventFileReader() = default;
 EventFileReader::EventFileReader(EventFileReader&&) noexcept = default;
 EventFileReader& EventFileReader::operator=(EventFileReader&&) noexcept = default;
 
+const std::string& EventFileReader::sensor_origin() const {
+  return decoder_->sensor_origin();
+}
+
 const SensorSize& EventFileReader::sensor() const {
   return decoder_->sensor();
 }

@@ -186,7 +186,7 @@ void Decoder::set_sensor(const ReadOptions& options, std::optional<SensorSize> f
     sensor_origin_ = "from the file header";
   } else {
     sensor_ = fallback;
-    sensor_origin_ = "the " + format + " default; pass ReadOptions::sensor for another";
+    sensor_origin_ = "assumed: the " + format + " default, as the file gives none";
   }
   TORCH_CHECK(
       sensor_.width > 0 && sensor_.height > 0 && sensor_.width <= 32768 && sensor_.height <= 32768,

@@ -557,8 +557,8 @@ TEST_F(EventsIOTest, NMNISTGroupsMarkersAndTailsMatchARecordByRecordDecoding) {
         bytes[at * 5] = 34;
         write_bytes(file, bytes);
         EXPECT_CONTAINS(error_of([&] { snn::events::read_events(file); }),
-                        "outside the 34x34 sensor (the N-MNIST default; pass ReadOptions::sensor "
-                        "for another) at byte " + std::to_string(at * 5));
+                        "outside the 34x34 sensor (assumed: the N-MNIST default, as the file "
+                        "gives none) at byte " + std::to_string(at * 5));
       }
     }
   }
