@@ -55,6 +55,13 @@ class Parser {
   }
 
   Value value() {
+    // Nesting is bounded: a text of many '(' must be an error, not a stack overflow.
+    struct Depth {
+      int& d;
+      explicit Depth(int& depth) : d(++depth) {}
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > kMaxDepth) error("nested deeper than " + std::to_string(kMaxDepth) + " levels");
     skip();
     Value v;
     v.pos = i_;
@@ -162,6 +169,8 @@ class Parser {
   const std::string& s_;
   const char* what_;
   size_t i_ = 0;
+  static constexpr int kMaxDepth = 64;
+  int depth_ = 0;
 };
 
 const char* kind_name(Value::Kind k) {

@@ -124,6 +124,9 @@ TEST(TransformSpecTest, ParseErrorsNameTheProblem) {
   EXPECT_THROW_WITH(parse_transform("Compose([Nope()])"), "unknown transform 'Nope'");
   EXPECT_THROW_WITH(parse_transform("DropEvent(p=1e999)"), "bad number '1e999'");
   EXPECT_THROW_WITH(parse_transform(""), "expected a value, found the end");
+  // Found by fuzzing: deep nesting was a stack overflow.
+  EXPECT_THROW_WITH(parse_transform("Compose(" + std::string(100000, '(') + ")"),
+                    "nested deeper than 64 levels");
   EXPECT_THROW_WITH(parse_representation("ToFrame(time_window=10, n_time_bins=3)"),
                     "exactly one of time_window, event_count, n_time_bins, n_event_bins; got 2");
   EXPECT_THROW_WITH(parse_representation("ToPicture()"), "unknown representation 'ToPicture'");
