@@ -103,11 +103,15 @@ status=0
 for reader in "${READERS[@]}"; do
   mkdir -p "$WORK_DIR/corpus/$reader"
   seeds="$SNN_ROOT/fuzz/corpus/$reader"
-  [[ "$reader" == hsd ]] && seeds="$WORK_DIR/seeds/hsd"
+  max_len=8192
+  if [[ "$reader" == hsd ]]; then
+    seeds="$WORK_DIR/seeds/hsd"
+    max_len=65536  # an SHD file of three samples is about 9 KB
+  fi
   echo "fuzz: $reader for ${SECONDS_PER_READER}s"
   if ! SNN_FUZZ_FORMAT="$reader" "$WORK_DIR/$(harness_of "$reader")" \
       -max_total_time="$SECONDS_PER_READER" \
-      -max_len="${SNN_FUZZ_MAX_LEN:-8192}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_len="${SNN_FUZZ_MAX_LEN:-$max_len}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$WORK_DIR/$reader-" "$WORK_DIR/corpus/$reader" \
       "$seeds" 2>"$WORK_DIR/$reader.log"; then
     echo "fuzz: $reader FAILED (see $WORK_DIR/$reader.log)"
