@@ -24,6 +24,7 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::write(const void* data, size_t n) {
+  if (n == 0) return;  // data may be null then (an empty column), which fwrite must not get
   TORCH_CHECK(std::fwrite(data, 1, n, file_) == n, "snn: cannot write ", temp_path_, ": ",
               std::strerror(errno));
 }
