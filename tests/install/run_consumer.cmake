@@ -6,13 +6,7 @@
 #   3. without any hint and no python with torch on PATH, configuring fails with a message
 #      that says what to set.
 file(REMOVE_RECURSE "${WORK_DIR}")
-function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  message("${out}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "command failed (${rc}): ${ARGV}\n${err}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../cmake_run.cmake")
 run(${CMAKE_COMMAND} --install "${SNN_BINARY_DIR}" --prefix "${WORK_DIR}/prefix")
 
 # 1. No torch path in the installed library.

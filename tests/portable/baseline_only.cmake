@@ -1,13 +1,7 @@
 # Configures and builds snn.cpp with -DSNN_ENABLE_AVX2=OFF (the baseline kernels alone, as
 # on a CPU architecture other than x86-64) and runs the conv SNN example on it.
 #   cmake -DSOURCE_DIR=... -DWORK_DIR=... -DSNN_TORCH_DIR=... -P baseline_only.cmake
-function(run)
-  execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  message("${out}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "command failed (${rc}): ${ARGV}\n${err}")
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../cmake_run.cmake")
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=Release
     -DSNN_TORCH_DIR=${SNN_TORCH_DIR} -DSNN_ENABLE_AVX2=OFF -DSNN_BUILD_TESTS=OFF
     -DSNN_BUILD_CLI=OFF -DSNN_BUILD_BENCH=OFF -DSNN_BUILD_EXAMPLES=ON)
