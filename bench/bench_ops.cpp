@@ -3,6 +3,11 @@
 // conversion) beside the Python-visible ops and the Python peers, all in the same run.
 // Built as libsnn_bench.so; not part of the library.
 #include <torch/library.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +15,9 @@
 
 #include "snn/events/io.h"
 #include "snn/events/transforms.h"
+#include "snn/nn/lif.h"
+#include "snn/nn/stateful.h"
+#include "snn/nn/structural.h"
 
 namespace {
 
@@ -61,9 +69,72 @@ double apply_seconds(const at::Tensor& events, c10::IntArrayRef sensor, bool has
   return median_seconds(repeats, [&] { return t->apply(e, 0).size(); });
 }
 
+// Times of `steps` training steps (after one warm-up step) of `model` with Adam (lr 1e-3)
+// and cross-entropy on the spikes summed over time: states reset, forward, loss, backward,
+// optimiser step. input [B, T, ...]; the model returns [B, T, classes].
+std::vector<double> train_seconds(torch::nn::Sequential model, const at::Tensor& input,
+                                  const at::Tensor& labels, int64_t steps) {
+  TORCH_CHECK(steps >= 1, "snn_bench: steps must be >= 1, got ", steps);
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(1e-3));
+  std::vector<double> times;
+  for (int64_t s = 0; s <= steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    snn::reset_states(*model);
+    opt.zero_grad();
+    const auto out = model->forward(input);
+    const auto loss = torch::nn::functional::cross_entropy(out.sum(1), labels);
+    loss.backward();
+    opt.step();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s > 0) times.push_back(dt);
+  }
+  return times;
+}
+
+// The SHD tutorial model: Linear 140→64 → IAF → 64→64 → IAF → 64→20 → IAF on [B, T, 140].
+std::vector<double> shd_train_seconds(const at::Tensor& input, const at::Tensor& labels,
+                                      int64_t steps) {
+  TORCH_CHECK(input.dim() == 3 && input.size(2) == 140,
+              "snn_bench: expected input [B, T, 140], got ", input.sizes());
+  torch::manual_seed(0);
+  using torch::nn::Linear;
+  auto model = torch::nn::Sequential(Linear(140, 64), snn::IAF(), Linear(64, 64), snn::IAF(),
+                                     Linear(64, 20), snn::IAF());
+  return train_seconds(model, input, labels, steps);
+}
+
+// The DVS tutorial's convolutional model on frames [B, T, 2, 64, 64], 11 classes:
+// Conv(2→8, k3, pad 1) → IAFSqueeze → SumPool(2) → Conv(8→16, k3, pad 1) → IAFSqueeze →
+// SumPool(2) → Conv(16→16, k3, pad 1) → IAFSqueeze → SumPool(2) → Flatten →
+// Linear(16·8·8 → 11) → IAFSqueeze.
+std::vector<double> dvs_train_seconds(const at::Tensor& input, const at::Tensor& labels,
+                                      int64_t steps) {
+  TORCH_CHECK(input.dim() == 5 && input.size(2) == 2 && input.size(3) == 64 &&
+                  input.size(4) == 64,
+              "snn_bench: expected input [B, T, 2, 64, 64], got ", input.sizes());
+  torch::manual_seed(0);
+  const int64_t B = input.size(0);
+  auto iaf = [&] { return snn::IAFSqueeze(snn::IAFOptions(), snn::SqueezeOptions().batch_size(B)); };
+  using torch::nn::Conv2d;
+  using torch::nn::Conv2dOptions;
+  auto conv = [](int64_t in, int64_t out) {
+    return Conv2d(Conv2dOptions(in, out, 3).padding(1).bias(false));
+  };
+  auto model = torch::nn::Sequential(
+      snn::FlattenTime(), conv(2, 8), iaf(), snn::SumPool2d(2), conv(8, 16), iaf(),
+      snn::SumPool2d(2), conv(16, 16), iaf(), snn::SumPool2d(2), torch::nn::Flatten(),
+      torch::nn::Linear(torch::nn::LinearOptions(16 * 8 * 8, 11).bias(false)), iaf(),
+      snn::UnflattenTime(B));
+  return train_seconds(model, input, labels, steps);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(snn_bench, m) {
+  m.def("shd_train_seconds(Tensor input, Tensor labels, int steps) -> float[]",
+        &shd_train_seconds);
+  m.def("dvs_train_seconds(Tensor input, Tensor labels, int steps) -> float[]",
+        &dvs_train_seconds);
   m.def("read_seconds(str path, int repeats) -> float", &read_seconds);
   m.def("hsd_read_seconds(str path, int repeats) -> float", &hsd_read_seconds);
   m.def("apply_seconds(Tensor events, int[] sensor_size, bool has_y, str spec, bool dense, "

@@ -17,6 +17,13 @@ set(_snn_torch_help
     "set SNN_TORCH_DIR=<site-packages>/torch (the torch Python package), or "
     "Torch_DIR=<site-packages>/torch/share/cmake/Torch, or put a Python that imports torch "
     "on PATH (or set SNN_PYTHON to one)")
+# A torch directory found through a Python is found again when that Python changes (a new
+# lock file makes a new environment), and the libraries are looked up again when the
+# directory changes: a stale cache entry never links an old environment.
+if(SNN_TORCH_DIR AND DEFINED _SNN_TORCH_DIR_PYTHON AND NOT "${_SNN_TORCH_DIR_PYTHON}" STREQUAL "${SNN_PYTHON}")
+  unset(SNN_TORCH_DIR CACHE)
+  unset(SNN_TORCH_DIR)
+endif()
 if(NOT SNN_TORCH_DIR AND Torch_DIR)
   get_filename_component(_snn_from_torch_dir "${Torch_DIR}/../../.." ABSOLUTE)
   set(SNN_TORCH_DIR "${_snn_from_torch_dir}" CACHE PATH "torch package directory (site-packages/torch)")
@@ -38,6 +45,13 @@ if(NOT SNN_TORCH_DIR)
                         ${_snn_torch_help} " (in this repository: run scripts/setup.sh).")
   endif()
   set(SNN_TORCH_DIR "${_snn_torch_dir}" CACHE PATH "torch package directory (site-packages/torch)")
+  set(_SNN_TORCH_DIR_PYTHON "${SNN_PYTHON}" CACHE INTERNAL "the Python SNN_TORCH_DIR came from")
+endif()
+if(NOT "${_SNN_TORCH_LIBS_DIR}" STREQUAL "${SNN_TORCH_DIR}")
+  unset(SNN_LIB_torch_cpu CACHE)
+  unset(SNN_LIB_c10 CACHE)
+  unset(SNN_LIB_gomp CACHE)
+  set(_SNN_TORCH_LIBS_DIR "${SNN_TORCH_DIR}" CACHE INTERNAL "where SNN_LIB_* were found")
 endif()
 if(NOT EXISTS "${SNN_TORCH_DIR}/version.py")
   message(FATAL_ERROR "snn: ${SNN_TORCH_DIR} is not a torch package directory (no version.py): "

@@ -40,9 +40,9 @@ rm -rf "$SNN_VENV"
 "$PYTHON" -m venv "$SNN_VENV" || fail "python -m venv failed (is python3-venv installed?)"
 "$SNN_VENV/bin/python" -m pip install -q --upgrade pip \
   || fail "pip upgrade failed: is PyPI reachable?"
-"$SNN_VENV/bin/python" -m pip install -q --no-input -r "$SNN_LOCK" \
+"$SNN_VENV/bin/python" -m pip install -q --no-input --no-deps -r "$SNN_LOCK" \
   || fail "pip install -r scripts/requirements.lock failed (see pip's message above: a download failed or PyPI no longer serves a pinned version)"
-"$SNN_VENV/bin/python" -c "import torch, sinabs, snntorch, tonic, nir, h5py, numpy, pytest" \
+"$SNN_VENV/bin/python" -c "import torch, sinabs, snntorch, tonic, nir, h5py, numpy, pytest, norse.torch, spikingjelly.activation_based.neuron" \
   || fail "the new environment at $SNN_VENV cannot import its packages"
 touch "$SNN_VENV/.complete"
 echo "setup: environment ready at $SNN_VENV"

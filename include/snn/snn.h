@@ -10,6 +10,7 @@
 #include "snn/events/stats.h"
 #include "snn/events/transforms.h"
 #include "snn/io/image.h"
+#include "snn/memory.h"
 #include "snn/nn/neuron.h"
 #include "snn/nn/alif.h"
 #include "snn/nn/exp_leak.h"
