@@ -72,9 +72,17 @@ NeuronPointers<scalar_t> pointers(const NeuronTensors& a, const NeuronGradTensor
     q.s0[k] = ptr<scalar_t>(a.s0[k]);
     q.rec[k] = mut<scalar_t>(a.rec[k]);
   }
-  for (size_t k = 0; k < a.p.size(); ++k) q.p[k] = ptr<scalar_t>(a.p[k]);
+  for (size_t k = 0; k < a.p.size(); ++k) {
+    q.p[k] = ptr<scalar_t>(a.p[k]);
+    q.p_stride[k] = a.p[k].numel() == 1 ? 0 : 1;
+  }
   if (g != nullptr) {
     q.g_out = ptr<scalar_t>(g->grad_out);
+    if (g->grad_out.defined()) {
+      q.g_out_stride_b = g->grad_out.stride(0);
+      q.g_out_stride_t = g->grad_out.stride(1);
+      q.g_out_broadcast = g->grad_out.stride(2) == 0;
+    }
     q.g_x = mut<scalar_t>(g->grad_x);
     for (size_t k = 0; k < g->grad_rec.size(); ++k) {
       q.g_rec[k] = ptr<scalar_t>(g->grad_rec[k]);
@@ -101,14 +109,13 @@ void run_kernel(const NeuronSpec& spec, const NeuronTensors& a, const NeuronGrad
   });
 }
 
-// Contiguous input, initial states and per-neuron parameters ([N], scalars expanded).
+// Contiguous input, initial states and parameters (one value, or [N]).
 NeuronTensors contiguous_inputs(const at::Tensor& input, at::TensorList state,
                                 at::TensorList params) {
   NeuronTensors a;
   a.x = input.contiguous();
-  const int64_t N = input.size(2);
   for (const auto& s : state) a.s0.push_back(s.contiguous());
-  for (const auto& p : params) a.p.push_back(p.reshape({-1}).expand({N}).contiguous());
+  for (const auto& p : params) a.p.push_back(p.contiguous());
   return a;
 }
 
@@ -158,7 +165,14 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
     check_full(*gk, what);
     return gk->contiguous();
   };
-  g.grad_out = grad(0, "the output's gradient");
+  // The output's gradient is read in rows of N: a broadcast row (the gradient of a sum, an
+  // expanded scalar) or a dense one is taken as it is, without a copy.
+  g.grad_out = [&] {
+    const std::optional<at::Tensor> g0 = grads[0];
+    if (!g0 || !g0->defined()) return at::Tensor();
+    check_full(*g0, "the output's gradient");
+    return g0->stride(2) == 0 || g0->stride(2) == 1 ? *g0 : g0->contiguous();
+  }();
   for (size_t k = 0; k < ns; ++k) {
     const at::Tensor gk = grad(1 + k, "a state record's gradient");
     g.grad_rec.push_back(gk);

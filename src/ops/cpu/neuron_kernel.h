@@ -15,8 +15,10 @@ namespace snn::ops::detail {
 constexpr int kMaxStates = 3;
 constexpr int kMaxParams = 5;
 
-// Contiguous arrays: x, out, rec, g_out, g_rec, g_x [B, T, N]; s0, g_s0, g_p [B, N];
-// p [N]. The forward writes out and rec. The backward reads g_out / g_rec (null: the
+// Contiguous arrays: x, out, rec, g_rec, g_x [B, T, N]; s0, g_s0, g_p [B, N]; p [N], or
+// one value where p_stride is 0. g_out: element (b, t, n) at b·g_out_stride_b +
+// t·g_out_stride_t + n, or + 0 where g_out_broadcast (one value per row, as the gradient of a
+// sum is). The forward writes out and rec. The backward reads g_out / g_rec (null: the
 // output was not used) and writes g_x (null: not needed), g_s0 (always: the carries) and
 // g_p (per batch row, summed by the caller; null: not needed).
 template <typename scalar_t>
@@ -25,9 +27,12 @@ struct NeuronPointers {
   const scalar_t* x = nullptr;
   const scalar_t* s0[kMaxStates] = {};
   const scalar_t* p[kMaxParams] = {};
+  int64_t p_stride[kMaxParams] = {};
   scalar_t* out = nullptr;
   scalar_t* rec[kMaxStates] = {};
   const scalar_t* g_out = nullptr;
+  int64_t g_out_stride_b = 0, g_out_stride_t = 0;
+  bool g_out_broadcast = false;
   const scalar_t* g_rec[kMaxStates] = {};
   scalar_t* g_x = nullptr;
   scalar_t* g_s0[kMaxStates] = {};

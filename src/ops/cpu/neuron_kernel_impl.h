@@ -27,8 +27,10 @@ using at::vec::Vectorized;
 constexpr int64_t kChunk = 256;
 
 // ---- policies ----------------------------------------------------------------------------
-// Everything below mirrors, operation for operation, the step loop of Sinabs (and of the
-// reference), so that float results are bitwise the same.
+// The forward mirrors, operation for operation, the step loop of Sinabs (and of the
+// reference), so that float spikes and states are bitwise the same. The surrogates use a
+// fast exp (at::vec's exp_u20: within 20 ulp, about 1e-6 relative) and one reciprocal
+// instead of two divisions: surrogate gradients agree with Sinabs' to about 1e-6 relative.
 template <typename scalar_t>
 struct Policy {
   using Vec = Vectorized<scalar_t>;
@@ -82,14 +84,14 @@ struct Policy {
   }
   Vec gauss(const Vec& x, const Vec& mu, const Vec& two_var, const Vec& den) const {
     const Vec d = x - mu;
-    return ((d * d).neg() / two_var).exp() / den;
+    return ((d * d).neg() / two_var).exp_u20() / den;
   }
   // σ(w, θ): the surrogate of ds/dw.
   Vec surrogate_fn(const Vec& w, const Vec& th) const {
     switch (surrogate) {
       case SurrogateKind::SingleExponential: {
-        const Vec aw = th * arg[0];
-        return arg[1] / aw * ((w - th).abs().neg() / aw).exp();
+        const Vec inv_width = one / (th * arg[0]);
+        return arg[1] * inv_width * ((w - th).abs().neg() * inv_width).exp_u20();
       }
       case SurrogateKind::Heaviside:
         return Vec::blendv(zero, one, w >= th - arg[0]) / th;
@@ -107,7 +109,7 @@ struct Policy {
         const Vec norm = w / th - half;
         const Vec periodic = th * (two * (norm - norm.floor()) - one);
         const Vec y = periodic * w.ge(th) + (w - th) * w.lt(th);
-        return arg[1] * (y.abs().neg() / arg[0]).exp();
+        return arg[1] * (y.abs().neg() / arg[0]).exp_u20();
       }
     }
     return zero;
@@ -284,23 +286,69 @@ void for_each_neuron_chunk(int64_t B, int64_t N, const F& f) {
   });
 }
 
+// Calls step(n, k, c) for the vectors of [n0, n1): full vectors (k = Vec::size(), known at
+// compile time: plain loads and stores) and then one partial tail. c = n - n0.
+template <typename scalar_t, typename F>
+inline void for_each_vector(int64_t n0, int64_t n1, const F& step) {
+  constexpr int64_t W = Vectorized<scalar_t>::size();
+  int64_t n = n0;
+  for (; n + W <= n1; n += W) step(n, std::integral_constant<int64_t, W>{}, n - n0);
+  if (n < n1) step(n, n1 - n, n - n0);
+}
+
+template <typename scalar_t, typename K>
+inline Vectorized<scalar_t> load(const scalar_t* p, K k) {
+  if constexpr (std::is_integral_v<K>) {
+    return Vectorized<scalar_t>::loadu(p, k);
+  } else {
+    return Vectorized<scalar_t>::loadu(p);
+  }
+}
+template <typename scalar_t, typename K>
+inline void store(const Vectorized<scalar_t>& v, scalar_t* p, K k) {
+  if constexpr (std::is_integral_v<K>) {
+    v.store(p, k);
+  } else {
+    v.store(p);
+  }
+}
+
+// Per chunk: the parameters, one value per neuron (a shared value repeated), in L1.
+template <typename Dyn, typename scalar_t>
+struct ChunkParams {
+  scalar_t v[Dyn::kParams][kChunk];
+  ChunkParams(const NeuronPointers<scalar_t>& q, int64_t n0, int64_t len) {
+    for (int j = 0; j < Dyn::kParams; ++j) {
+      if (q.p_stride[j] == 0) {
+        std::fill_n(v[j], len, q.p[j][0]);
+      } else {
+        std::copy_n(q.p[j] + n0, len, v[j]);
+      }
+    }
+  }
+};
+
 template <typename Dyn, typename scalar_t>
 void run_forward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
   const int64_t T = q.T, N = q.N;
   for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+    const ChunkParams<Dyn, scalar_t> params(q, n0, n1 - n0);
+    // The states carried from step to step, in L1.
+    scalar_t state[Dyn::kStates][kChunk];
+    for (int j = 0; j < Dyn::kStates; ++j) std::copy_n(q.s0[j] + b * N + n0, n1 - n0, state[j]);
     for (int64_t t = 0; t < T; ++t) {
       const int64_t row = (b * T + t) * N;
-      for (int64_t n = n0; n < n1; n += Vec::size()) {
-        const int64_t k = std::min<int64_t>(Vec::size(), n1 - n);
+      for_each_vector<scalar_t>(n0, n1, [&](int64_t n, auto k, int64_t c) {
         Vec s[Dyn::kStates], p[Dyn::kParams];
+        for (int j = 0; j < Dyn::kStates; ++j) s[j] = load(state[j] + c, k);
+        for (int j = 0; j < Dyn::kParams; ++j) p[j] = load(params.v[j] + c, k);
+        store(Dyn::forward(P, load(q.x + row + n, k), s, p), q.out + row + n, k);
         for (int j = 0; j < Dyn::kStates; ++j) {
-          s[j] = Vec::loadu((t == 0 ? q.s0[j] + b * N : q.rec[j] + row - N) + n, k);
+          store(s[j], state[j] + c, k);
+          store(s[j], q.rec[j] + row + n, k);
         }
-        for (int j = 0; j < Dyn::kParams; ++j) p[j] = Vec::loadu(q.p[j] + n, k);
-        Dyn::forward(P, Vec::loadu(q.x + row + n, k), s, p).store(q.out + row + n, k);
-        for (int j = 0; j < Dyn::kStates; ++j) s[j].store(q.rec[j] + row + n, k);
-      }
+      });
     }
   });
 }
@@ -312,6 +360,7 @@ void run_backward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) 
   using Vec = Vectorized<scalar_t>;
   const int64_t T = q.T, N = q.N;
   for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+    const ChunkParams<Dyn, scalar_t> params(q, n0, n1 - n0);
     scalar_t carry[Dyn::kStates][kChunk];
     scalar_t acc[Dyn::kParams][kChunk];
     const int64_t len = n1 - n0;
@@ -319,24 +368,29 @@ void run_backward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) 
     for (int j = 0; j < Dyn::kParams; ++j) std::fill_n(acc[j], len, scalar_t(0));
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t row = (b * T + t) * N;
-      for (int64_t n = n0; n < n1; n += Vec::size()) {
-        const int64_t k = std::min<int64_t>(Vec::size(), n1 - n), c = n - n0;
+      // The output's gradient: a row of a tensor, one value broadcast over the neurons, or
+      // none.
+      const scalar_t* g_out_row =
+          q.g_out != nullptr ? q.g_out + b * q.g_out_stride_b + t * q.g_out_stride_t : nullptr;
+      for_each_vector<scalar_t>(n0, n1, [&](int64_t n, auto k, int64_t c) {
         Vec prev[Dyn::kStates], p[Dyn::kParams], g[Dyn::kStates], gp[Dyn::kParams];
         for (int j = 0; j < Dyn::kStates; ++j) {
-          prev[j] = Vec::loadu((t == 0 ? q.s0[j] + b * N : q.rec[j] + row - N) + n, k);
-          g[j] = Vec::loadu(carry[j] + c, k);
-          if (q.g_rec[j] != nullptr) g[j] = g[j] + Vec::loadu(q.g_rec[j] + row + n, k);
+          prev[j] = load(t == 0 ? q.s0[j] + b * N + n : q.rec[j] + row - N + n, k);
+          g[j] = load(carry[j] + c, k);
+          if (q.g_rec[j] != nullptr) g[j] = g[j] + load(q.g_rec[j] + row + n, k);
         }
         for (int j = 0; j < Dyn::kParams; ++j) {
-          p[j] = Vec::loadu(q.p[j] + n, k);
-          gp[j] = Vec::loadu(acc[j] + c, k);
+          p[j] = load(params.v[j] + c, k);
+          gp[j] = load(acc[j] + c, k);
         }
-        const Vec g_out = q.g_out != nullptr ? Vec::loadu(q.g_out + row + n, k) : P.zero;
-        const Vec g_x = Dyn::backward(P, Vec::loadu(q.x + row + n, k), prev, p, g_out, g, gp);
-        if (q.g_x != nullptr) g_x.store(q.g_x + row + n, k);
-        for (int j = 0; j < Dyn::kStates; ++j) g[j].store(carry[j] + c, k);
-        for (int j = 0; j < Dyn::kParams; ++j) gp[j].store(acc[j] + c, k);
-      }
+        const Vec g_out = g_out_row == nullptr ? P.zero
+                          : q.g_out_broadcast  ? Vec(*g_out_row)
+                                               : load(g_out_row + n, k);
+        const Vec g_x = Dyn::backward(P, load(q.x + row + n, k), prev, p, g_out, g, gp);
+        if (q.g_x != nullptr) store(g_x, q.g_x + row + n, k);
+        for (int j = 0; j < Dyn::kStates; ++j) store(g[j], carry[j] + c, k);
+        for (int j = 0; j < Dyn::kParams; ++j) store(gp[j], acc[j] + c, k);
+      });
     }
     for (int j = 0; j < Dyn::kStates; ++j) std::copy_n(carry[j], len, q.g_s0[j] + b * N + n0);
     for (int j = 0; j < Dyn::kParams; ++j) {
