@@ -156,21 +156,22 @@ def make_spikingjelly(kind, B, T, N):
     from spikingjelly.activation_based import functional, neuron
     nodes = {
         "LIF": lambda: neuron.LIFNode(tau=10.0, v_reset=None, step_mode="m"),
-        "LIF+syn": lambda: neuron.CUBALIFNode(c_decay=0.2, v_decay=0.1, v_reset=None,
-                                              step_mode="m"),
+        "LIF+syn": lambda: neuron.CUBALIFNode(c_decay=0.2, v_decay=0.1, v_threshold=1.0,
+                                              v_reset=None),
         "IAF": lambda: neuron.IFNode(v_reset=None, step_mode="m"),
         "ExpLeak": lambda: neuron.NonSpikingLIFNode(tau=10.0),
     }
     if kind not in nodes:
         return None
     node = nodes[kind]()
-    if kind == "ExpLeak":
-        node.step_mode = "m"
+    node.step_mode = "m"  # CUBALIFNode and NonSpikingLIFNode take no step_mode argument
 
     def make_run():
         def run(x):
             functional.reset_net(node)
-            return node(x)
+            out = node(x)
+            # NonSpikingLIFNode returns its membrane as a list of steps
+            return torch.stack(out) if isinstance(out, list) else out
         return run
     return "TBN", make_run
 
@@ -371,12 +372,13 @@ def child_onb(peer, n, repeats):
 
     def model(xi):
         return run(lin(xi))
-    r = time_phases(lambda: model, x, repeats)
-    lin.zero_grad(set_to_none=True)
+    # The first step in this process: what it allocates is what it needs.
     base = rss_kib("VmRSS")
     reset_peak()
     model(x.detach().requires_grad_(False)).sum().backward()
     peak = rss_kib("VmHWM") - base
+    lin.zero_grad(set_to_none=True)
+    r = time_phases(lambda: model, x, repeats)
     return {"fwd": r["fwd"], "bwd": r["bwd"], "total": r["total"], "peak_mib": peak / 1024}
 
 

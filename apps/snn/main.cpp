@@ -17,6 +17,7 @@
 #include "snn/events/stats.h"
 #include "snn/events/transforms.h"
 #include "snn/io/image.h"
+#include "snn/memory.h"
 #include "snn/version.h"
 
 namespace {
@@ -188,6 +189,8 @@ void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_c
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Tensors of the same sizes recur in every step: reuse their memory (snn/memory.h).
+  snn::memory::set_caching_allocator(true);
   CLI::App app{"snn: inspect, convert and plot event data (snn.cpp)", "snn"};
   app.set_version_flag("-V,--version", std::string("snn ") + snn::version());
   app.require_subcommand(0, 1);

@@ -20,7 +20,7 @@
 namespace snn::memory {
 namespace {
 
-// Blocks below this go to the system allocator: glibc recycles them without page faults.
+// Blocks below this are not cached: glibc recycles small blocks without page faults.
 constexpr size_t kMinCached = size_t(64) << 10;
 
 // Rounds a size up to its class: a multiple of 1/8 of its power of two (at most 12.5%
@@ -44,25 +44,25 @@ int64_t default_limit() {
   return pages > 0 && page > 0 ? int64_t(pages) * page / 4 : int64_t(1) << 30;
 }
 
-// What the deleter needs to know of a large block.
-struct Block {
-  void* ptr;
-  size_t bytes;
-};
+// Every block carries its size in a header of kHeader bytes before the data (which keeps
+// the 64-byte alignment), so that the context of a DataPtr is its data pointer and the one
+// deleter serves every block: LibTorch's raw_allocate / raw_deallocate (used by oneDNN's
+// convolutions, for one) require that.
+constexpr size_t kHeader = 64;
 
 class CachingAllocator final : public c10::Allocator {
  public:
-  explicit CachingAllocator(c10::Allocator* system) : system_(system), limit_(default_limit()) {}
+  CachingAllocator() : limit_(default_limit()) {}
 
   c10::DataPtr allocate(size_t n) override {
-    if (!enabled_.load(std::memory_order_relaxed) || n < kMinCached) return system_->allocate(n);
-    const size_t bytes = size_class(n);
-    void* ptr = nullptr;
-    {
+    const bool cache = enabled_.load(std::memory_order_relaxed) && n >= kMinCached;
+    const size_t bytes = cache ? size_class(n) : n;
+    void* raw = nullptr;
+    if (cache) {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.find(bytes);
       if (it != free_.end() && !it->second.empty()) {
-        ptr = it->second.back();
+        raw = it->second.back();
         it->second.pop_back();
         cached_ -= static_cast<int64_t>(bytes);
         ++hits_;
@@ -70,9 +70,15 @@ class CachingAllocator final : public c10::Allocator {
         ++misses_;
       }
     }
-    if (ptr == nullptr) ptr = c10::alloc_cpu(bytes);
-    return {ptr, new Block{ptr, bytes}, &release, c10::Device(c10::DeviceType::CPU)};
+    if (raw == nullptr) {
+      raw = c10::alloc_cpu(bytes + kHeader);
+      *static_cast<size_t*>(raw) = bytes;
+    }
+    void* data = static_cast<char*>(raw) + kHeader;
+    return {data, data, &release, c10::Device(c10::DeviceType::CPU)};
   }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &release; }
 
   void copy_data(void* dest, const void* src, size_t count) const override {
     default_copy_data(dest, src, count);
@@ -102,24 +108,24 @@ class CachingAllocator final : public c10::Allocator {
   }
 
  private:
-  static void release(void* ctx);
+  static void release(void* data);
 
-  void put(void* ptr, size_t bytes) {
-    if (enabled_.load(std::memory_order_relaxed)) {
+  void put(void* raw) {
+    const size_t bytes = *static_cast<size_t*>(raw);
+    if (bytes >= kMinCached && enabled_.load(std::memory_order_relaxed)) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (cached_ + static_cast<int64_t>(bytes) <= limit_) {
-        free_[bytes].push_back(ptr);
+        free_[bytes].push_back(raw);
         cached_ += static_cast<int64_t>(bytes);
         return;
       }
     }
-    c10::free_cpu(ptr);
+    c10::free_cpu(raw);
   }
 
-  c10::Allocator* system_;
   std::atomic<bool> enabled_{false};
   std::mutex mutex_;
-  std::map<size_t, std::vector<void*>> free_;
+  std::map<size_t, std::vector<void*>> free_;  // size class -> blocks (header included)
   int64_t cached_ = 0, hits_ = 0, misses_ = 0;
   const int64_t limit_;
 };
@@ -130,7 +136,7 @@ std::atomic<CachingAllocator*> g_installed{nullptr};
 // static destructors have run.
 CachingAllocator& instance() {
   static CachingAllocator* a = [] {
-    auto* p = new CachingAllocator(c10::GetCPUAllocator());
+    auto* p = new CachingAllocator();
     // Priority above the default CPU allocator's (0) and the mobile one's.
     c10::SetCPUAllocator(p, /*priority=*/2);
     g_installed.store(p);
@@ -139,10 +145,9 @@ CachingAllocator& instance() {
   return *a;
 }
 
-void CachingAllocator::release(void* ctx) {
-  auto* block = static_cast<Block*>(ctx);
-  g_installed.load()->put(block->ptr, block->bytes);
-  delete block;
+void CachingAllocator::release(void* data) {
+  if (data == nullptr) return;
+  g_installed.load()->put(static_cast<char*>(data) - kHeader);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The caching CPU allocator: freed large blocks come back, small ones are not cached,
 // disabling frees the cache, and tensors stay correct across reuse.
 #include <ATen/ops/empty.h>
+#include <c10/core/CPUAllocator.h>
 #include <ATen/ops/full.h>
 #include <gtest/gtest.h>
 
@@ -49,6 +50,21 @@ TEST(CachingAllocatorTest, DisablingFreesTheCacheAndBlocksOutliveIt) {
   kept = at::Tensor();  // freed through the allocator, not cached now
   EXPECT_EQ(snn::memory::cache_stats().cached_bytes, 0);
   snn::memory::empty_cache();
+}
+
+TEST(CachingAllocatorTest, RawAllocationsRoundTrip) {
+  // LibTorch's raw_allocate / raw_deallocate (oneDNN convolutions use them) need one deleter
+  // whose context is the data pointer.
+  snn::memory::set_caching_allocator(true);
+  c10::Allocator* a = c10::GetCPUAllocator();
+  ASSERT_NE(a->raw_deleter(), nullptr);
+  for (size_t n : {size_t(100), size_t(1) << 20}) {
+    void* p = a->raw_allocate(n);
+    ASSERT_NE(p, nullptr);
+    static_cast<char*>(p)[n - 1] = 1;
+    a->raw_deallocate(p);
+  }
+  snn::memory::set_caching_allocator(false);
 }
 
 }  // namespace
