@@ -108,7 +108,7 @@ def copy_seconds(shape, repeats):
 # τ_adapt 20; threshold 1; subtractive reset where the library has one.
 
 SNN_SPECS = {
-    # kind: (spec, states, parameters as functions of trainable taus, records the op returns)
+    # kind: (spec, number of states, parameters as functions of the trainable taus)
     "LIF": ("LIF()", 1, lambda tau: [torch.exp(-1.0 / tau[0]), torch.tensor(1.0)]),
     "LIF+syn": ("LIF(synapse=true)", 2,
                 lambda tau: [torch.exp(-1.0 / tau[0]), torch.tensor(1.0), torch.exp(-1.0 / tau[1])]),
@@ -301,6 +301,13 @@ def neuron_cases(rep, shapes_by_kind, repeats, peers=PEERS):
         rep.table(header, rows)
 
 
+def lif_total(make, x, x_tbn, repeats):
+    """Median fwd+bwd seconds of the library's LIF on x (in its layout)."""
+    B, T, N = x.shape
+    layout, make_run = make("LIF", B, T, N)
+    return med(time_phases(make_run, x if layout == "BTN" else x_tbn, repeats)["total"])
+
+
 def allocator_case(rep, repeats):
     rep.print("### Allocator: LIF forward + backward, ms, system allocator → caching allocator")
     rep.print()
@@ -313,8 +320,7 @@ def allocator_case(rep, repeats):
             got = []
             for cache in (False, True):
                 torch.ops.snn.set_caching_allocator(cache)
-                layout, make_run = make("LIF", B, T, N)
-                got.append(med(time_phases(make_run, x if layout == "BTN" else x_tbn, repeats)["total"]))
+                got.append(lif_total(make, x, x_tbn, repeats))
             row.append(f"{got[0] * 1e3:.2f} → {got[1] * 1e3:.2f}")
         rows.append(row)
     torch.ops.snn.set_caching_allocator(True)
@@ -334,8 +340,7 @@ def thread_case(rep, repeats):
         got = []
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            layout, make_run = make("LIF", B, T, N)
-            got.append(med(time_phases(make_run, x if layout == "BTN" else x_tbn, repeats)["total"]))
+            got.append(lif_total(make, x, x_tbn, repeats))
             row.append(f"{got[-1] * 1e3:.2f}")
         row.append(f"{got[0] / got[1]:.2f}×")
         rows.append(row)

@@ -159,22 +159,18 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
   }
   const int64_t B = input.size(0), N = input.size(2);
   NeuronGradTensors g;
-  auto grad = [&](size_t k, const char* what) {
+  // A gradient as the kernel reads it: contiguous, or, for the output's (rows = true), as it
+  // is where its rows of N are dense or one broadcast value (the gradient of a sum, an
+  // expanded scalar), without a copy.
+  auto grad = [&](size_t k, const char* what, bool rows) {
     const std::optional<at::Tensor> gk = grads[k];
     if (!gk || !gk->defined()) return at::Tensor();
     check_full(*gk, what);
-    return gk->contiguous();
+    return rows && (gk->stride(2) == 0 || gk->stride(2) == 1) ? *gk : gk->contiguous();
   };
-  // The output's gradient is read in rows of N: a broadcast row (the gradient of a sum, an
-  // expanded scalar) or a dense one is taken as it is, without a copy.
-  g.grad_out = [&] {
-    const std::optional<at::Tensor> g0 = grads[0];
-    if (!g0 || !g0->defined()) return at::Tensor();
-    check_full(*g0, "the output's gradient");
-    return g0->stride(2) == 0 || g0->stride(2) == 1 ? *g0 : g0->contiguous();
-  }();
+  g.grad_out = grad(0, "the output's gradient", /*rows=*/true);
   for (size_t k = 0; k < ns; ++k) {
-    const at::Tensor gk = grad(1 + k, "a state record's gradient");
+    const at::Tensor gk = grad(1 + k, "a state record's gradient", /*rows=*/false);
     g.grad_rec.push_back(gk);
     g.grad_s0.push_back(at::empty({B, N}, a.x.options()));
   }
