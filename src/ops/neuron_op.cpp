@@ -14,11 +14,11 @@
 TORCH_LIBRARY(snn, m) {
   m.def("neuron(Tensor input, Tensor[] state, Tensor[] params, str spec) -> Tensor[]");
   // Gradients of [output, state records] (none: unused), the forward's input, initial
-  // states, parameters and state records; returns the gradients of the inputs flagged in
-  // needs_grad ([input, states..., params...]), in that order.
+  // states, parameters, state records and output; returns the gradients of the inputs
+  // flagged in needs_grad ([input, states..., params...]), in that order.
   m.def(
       "neuron_backward(Tensor?[] grads, Tensor input, Tensor[] state, Tensor[] params, "
-      "Tensor[] records, str spec, bool[] needs_grad) -> Tensor[]");
+      "Tensor[] records, Tensor output, str spec, bool[] needs_grad) -> Tensor[]");
   m.def("neuron_reference(Tensor input, Tensor[] state, Tensor[] params, str spec) -> Tensor[]");
 }
 
@@ -30,7 +30,8 @@ using NeuronSignature = std::vector<at::Tensor>(const at::Tensor&, at::TensorLis
 using BackwardSignature = std::vector<at::Tensor>(const c10::List<std::optional<at::Tensor>>&,
                                                   const at::Tensor&, at::TensorList,
                                                   at::TensorList, at::TensorList,
-                                                  c10::string_view, const c10::List<bool>&);
+                                                  const at::Tensor&, c10::string_view,
+                                                  const c10::List<bool>&);
 
 const c10::TypedOperatorHandle<NeuronSignature>& neuron_handle() {
   static const auto op =
@@ -73,7 +74,10 @@ class NeuronFunction : public torch::autograd::Function<NeuronFunction> {
     std::vector<at::Tensor> saved{input};
     saved.insert(saved.end(), state.begin(), state.end());
     saved.insert(saved.end(), params.begin(), params.end());
+    // The records and the output (the spikes, which the backward loads instead of
+    // recomputing them; in a network the next layer keeps them anyway).
     saved.insert(saved.end(), out.begin() + 1, out.end());
+    saved.push_back(out[0]);
     ctx->save_for_backward(saved);
     ctx->saved_data["spec"] = spec;
     ctx->saved_data["num_states"] = static_cast<int64_t>(state.size());
@@ -87,7 +91,7 @@ class NeuronFunction : public torch::autograd::Function<NeuronFunction> {
                                .typed<BackwardSignature>();
     const auto saved = ctx->get_saved_variables();
     const auto ns = static_cast<size_t>(ctx->saved_data["num_states"].toInt());
-    const size_t np = saved.size() - 1 - 2 * ns;
+    const size_t np = saved.size() - 2 - 2 * ns;
     const at::TensorList all(saved);
     const size_t n_inputs = 1 + ns + np;
     c10::List<bool> needs;
@@ -103,7 +107,7 @@ class NeuronFunction : public torch::autograd::Function<NeuronFunction> {
       g.push_back(t.defined() ? std::optional<at::Tensor>(t) : std::nullopt);
     }
     const auto computed = op.call(g, saved[0], all.slice(1, ns), all.slice(1 + ns, np),
-                                  all.slice(1 + ns + np, ns),
+                                  all.slice(1 + ns + np, ns), saved.back(),
                                   ctx->saved_data["spec"].toStringRef(), needs);
     size_t next = 0;
     for (size_t k = 0; k < n_inputs; ++k) {
@@ -137,6 +141,7 @@ std::vector<at::Tensor> neuron_meta(const at::Tensor& input, at::TensorList stat
 std::vector<at::Tensor> neuron_backward_meta(const c10::List<std::optional<at::Tensor>>& /*grads*/,
                                              const at::Tensor& input, at::TensorList state,
                                              at::TensorList params, at::TensorList /*records*/,
+                                             const at::Tensor& /*output*/,
                                              c10::string_view spec_text,
                                              const c10::List<bool>& needs_grad) {
   const NeuronSpec& spec = neuron_spec(std::string(spec_text));

@@ -56,8 +56,10 @@
 ///
 /// Differentiable (once) with respect to the input, every state and every parameter. The
 /// backward is its own op (neuron_backward); gradients of outputs that were not used are
-/// skipped, not materialised, and only the gradients autograd asks for are computed. Saved for the backward: the input, the initial states, the
-/// parameters and the state records (the output is recomputed).
+/// skipped, not materialised, and only the gradients autograd asks for are computed.
+/// Saved for the backward: the input, the initial states, the parameters, the state records
+/// and the output (the spikes are loaded, not recomputed; the layer that follows keeps them
+/// anyway).
 ///
 /// Devices: a fused kernel on the CPU; on other devices the plain-ATen reference
 /// (neuron_reference), differentiated by autograd; shape-only (Meta) kernels for tracing.

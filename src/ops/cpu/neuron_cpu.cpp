@@ -135,7 +135,7 @@ std::vector<at::Tensor> neuron_cpu(const at::Tensor& input, at::TensorList state
 std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Tensor>>& grads,
                                             const at::Tensor& input, at::TensorList state,
                                             at::TensorList params, at::TensorList records,
-                                            c10::string_view spec_text,
+                                            const at::Tensor& output, c10::string_view spec_text,
                                             const c10::List<bool>& needs_grad) {
   const NeuronSpec& spec = neuron_spec(std::string(spec_text));
   check_neuron_args(input, state, params, spec);
@@ -157,6 +157,8 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
     check_full(r, "a state record");
     a.rec.push_back(r.contiguous());
   }
+  check_full(output, "the forward's output");
+  a.out = output.contiguous();
   const int64_t B = input.size(0), N = input.size(2);
   NeuronGradTensors g;
   // A gradient as the kernel reads it: contiguous, or, for the output's (rows = true), as it

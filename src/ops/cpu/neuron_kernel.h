@@ -18,9 +18,10 @@ constexpr int kMaxParams = 5;
 // Contiguous arrays: x, out, rec, g_rec, g_x [B, T, N]; s0, g_s0, g_p [B, N]; p [N], or
 // one value where p_stride is 0. g_out: element (b, t, n) at b·g_out_stride_b +
 // t·g_out_stride_t + n, or + 0 where g_out_broadcast (one value per row, as the gradient of a
-// sum is). The forward writes out and rec. The backward reads g_out / g_rec (null: the
-// output was not used) and writes g_x (null: not needed), g_s0 (always: the carries) and
-// g_p (per batch row, summed by the caller; null: not needed).
+// sum is). The forward writes out and rec. The backward reads out (the forward's output),
+// rec and g_out / g_rec (null: the output was not used) and writes g_x (null: not needed),
+// g_s0 (always: the carries) and g_p (per batch row, summed by the caller; null: not
+// needed).
 template <typename scalar_t>
 struct NeuronPointers {
   int64_t B = 0, T = 0, N = 0;

@@ -31,9 +31,67 @@ constexpr int64_t kChunk = 256;
 // reference), so that float spikes and states are bitwise the same. The surrogates use a
 // fast exp (at::vec's exp_u20: within 20 ulp, about 1e-6 relative) and one reciprocal
 // instead of two divisions: surrogate gradients agree with Sinabs' to about 1e-6 relative.
-template <typename scalar_t>
+//
+// Options: RuntimeOptions reads every option of the specification at run time (a
+// loop-invariant branch per option and step); FixedOptions fixes them at compile time for
+// the common models (Sinabs' defaults: MembraneSubtract by θ, SingleExponential surrogate,
+// no clamp; MultiSpike or SingleSpike; norm_input as given), so that their inner loops carry
+// no option branches at all.
+struct RuntimeOptions {
+  static constexpr bool kFixed = false;
+  static constexpr SpikeKind kSpike = SpikeKind::Multi;
+  static constexpr bool kNormInput = false;
+};
+template <SpikeKind S, bool kNorm>
+struct FixedOptions {
+  static constexpr bool kFixed = true;
+  static constexpr SpikeKind kSpike = S;
+  static constexpr bool kNormInput = kNorm;
+};
+
+template <typename scalar_t, typename Opt = RuntimeOptions>
 struct Policy {
   using Vec = Vectorized<scalar_t>;
+  // Whether a specification is one these options run.
+  static bool runs(const NeuronSpec& s) {
+    if constexpr (!Opt::kFixed) {
+      return true;
+    } else {
+      return s.spike == Opt::kSpike && s.norm_input == Opt::kNormInput &&
+             s.reset == ResetKind::Subtract && !s.reset_value.has_value() &&
+             s.surrogate.kind == SurrogateKind::SingleExponential && !s.min_v_mem.has_value() &&
+             !s.max_spikes.has_value();
+    }
+  }
+  SpikeKind spike_kind() const {
+    if constexpr (Opt::kFixed) return Opt::kSpike;
+    return spike;
+  }
+  ResetKind reset_kind() const {
+    if constexpr (Opt::kFixed) return ResetKind::Subtract;
+    return reset;
+  }
+  SurrogateKind surrogate_kind() const {
+    if constexpr (Opt::kFixed) return SurrogateKind::SingleExponential;
+    return surrogate;
+  }
+  bool normalised() const {
+    if constexpr (Opt::kFixed) return Opt::kNormInput;
+    return norm_input;
+  }
+  bool clamped() const {
+    if constexpr (Opt::kFixed) return false;
+    return clamp;
+  }
+  bool limited() const {
+    if constexpr (Opt::kFixed) return false;
+    return has_max;
+  }
+  bool subtracts_threshold() const {
+    if constexpr (Opt::kFixed) return true;
+    return subtract_threshold;
+  }
+
   explicit Policy(const NeuronSpec& s)
       : spike(s.spike),
         reset(s.reset),
@@ -49,6 +107,9 @@ struct Policy {
         min_v_mem(static_cast<scalar_t>(s.min_v_mem.value_or(0.0))) {
     for (size_t k = 0; k < s.surrogate.args.size() && k < 5; ++k) {
       arg[k] = Vec(static_cast<scalar_t>(s.surrogate.args[k]));
+    }
+    if (!s.surrogate.args.empty()) {
+      inv_arg0 = Vec(scalar_t(1) / static_cast<scalar_t>(s.surrogate.args[0]));
     }
     if (surrogate == SurrogateKind::Gaussian || surrogate == SurrogateKind::MultiGaussian) {
       // Sinabs: exp(-(x - mu)^2 / (2 sigma^2)) / (sigma * sqrt(2 pi)).
@@ -66,35 +127,35 @@ struct Policy {
   }
 
   Vec spike_fn(const Vec& w, const Vec& th) const {
-    if (spike == SpikeKind::Single) return (w - th).ge(zero);
+    if (spike_kind() == SpikeKind::Single) return (w - th).ge(zero);
     const Vec n = Vec::blendv(zero, (w / th).trunc(), w > zero);
-    return has_max ? at::vec::minimum(n, max_spikes) : n;
+    return limited() ? at::vec::minimum(n, max_spikes) : n;
   }
   // The membrane after the reset, before the clamp.
   Vec reset_fn(const Vec& w, const Vec& s, const Vec& th) const {
-    if (reset == ResetKind::ToValue) return w * s.eq(zero) + reset_value;
-    return w - s * (subtract_threshold ? th : reset_value);
+    if (reset_kind() == ResetKind::ToValue) return w * s.eq(zero) + reset_value;
+    return w - s * (subtracts_threshold() ? th : reset_value);
   }
   Vec clamp_fn(const Vec& r) const {
-    return clamp ? at::vec::maximum(r - min_v_mem, zero) + min_v_mem : r;
+    return clamped() ? at::vec::maximum(r - min_v_mem, zero) + min_v_mem : r;
   }
   // d clamp(r)/dr applied to g: zero where the clamp holds.
   Vec clamp_grad(const Vec& r, const Vec& g) const {
-    return clamp ? Vec::blendv(zero, g, (r - min_v_mem) > zero) : g;
+    return clamped() ? Vec::blendv(zero, g, (r - min_v_mem) > zero) : g;
   }
   Vec gauss(const Vec& x, const Vec& mu, const Vec& two_var, const Vec& den) const {
     const Vec d = x - mu;
     return ((d * d).neg() / two_var).exp_u20() / den;
   }
-  // σ(w, θ): the surrogate of ds/dw.
-  Vec surrogate_fn(const Vec& w, const Vec& th) const {
-    switch (surrogate) {
+  // σ(w, θ): the surrogate of ds/dw; inv_th = 1/θ.
+  Vec surrogate_fn(const Vec& w, const Vec& th, const Vec& inv_th) const {
+    switch (surrogate_kind()) {
       case SurrogateKind::SingleExponential: {
-        const Vec inv_width = one / (th * arg[0]);
+        const Vec inv_width = inv_th * inv_arg0;
         return arg[1] * inv_width * ((w - th).abs().neg() * inv_width).exp_u20();
       }
       case SurrogateKind::Heaviside:
-        return Vec::blendv(zero, one, w >= th - arg[0]) / th;
+        return Vec::blendv(zero, inv_th, w >= th - arg[0]);
       case SurrogateKind::Gaussian:
         return gauss(w - th, arg[0], gauss_two_var, gauss_den) * arg[2];
       case SurrogateKind::MultiGaussian: {
@@ -116,16 +177,16 @@ struct Policy {
   }
   // The reverse of spike + reset: from G_r = dL/dr and the spike's other gradient g_s,
   // dL/dw (through the reset and the surrogate) and dL/dθ (through the subtraction).
-  void spike_reset_backward(const Vec& w, const Vec& s, const Vec& th, const Vec& g_r,
-                            const Vec& g_s, Vec& g_w, Vec& g_th) const {
-    if (reset == ResetKind::ToValue) {
-      g_w = g_r * s.eq(zero) + g_s * surrogate_fn(w, th);
+  void spike_reset_backward(const Vec& w, const Vec& s, const Vec& th, const Vec& inv_th,
+                            const Vec& g_r, const Vec& g_s, Vec& g_w, Vec& g_th) const {
+    if (reset_kind() == ResetKind::ToValue) {
+      g_w = g_r * s.eq(zero) + g_s * surrogate_fn(w, th, inv_th);
       g_th = zero;
       return;
     }
-    const Vec c = subtract_threshold ? th : reset_value;
-    g_w = g_r + (g_s - g_r * c) * surrogate_fn(w, th);
-    g_th = subtract_threshold ? (g_r * s).neg() : zero;
+    const Vec c = subtracts_threshold() ? th : reset_value;
+    g_w = g_r + (g_s - g_r * c) * surrogate_fn(w, th, inv_th);
+    g_th = subtracts_threshold() ? (g_r * s).neg() : zero;
   }
 
   SpikeKind spike;
@@ -133,14 +194,17 @@ struct Policy {
   SurrogateKind surrogate;
   bool norm_input, clamp, has_max, subtract_threshold;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
-  Vec arg[5];
+  Vec arg[5], inv_arg0;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
 };
 
 // ---- dynamics of the families ---------------------------------------------------------------
 // forward(P, x, s, p): s holds the states at t-1 and receives those at t; returns the output.
-// backward(P, x, prev, p, g_out, g, gp): prev = states at t-1; g holds dL/d(state_t) and
-// receives dL/d(state_{t-1}); gp accumulates dL/dp; returns dL/dx_t.
+// backward(P, x, out, prev, p, inv_th, g_out, g, gp): out = the forward's output at t (the
+// spikes: the backward loads them instead of recomputing them); prev = states at t-1;
+// inv_th = 1/θ where the threshold is a parameter (kThreshold, its index; -1: none, or θ
+// varies in time); g holds dL/d(state_t) and receives dL/d(state_{t-1}); gp accumulates
+// dL/dp; returns dL/dx_t.
 
 // The input stage of LIF, ALIF and ExpLeak: the synapse i_t = α_s·(i_{t-1} + x_t) (with
 // kSyn; else i_t = x_t) and the leaky membrane before the spike
@@ -152,19 +216,21 @@ struct LeakyInput {
     if constexpr (kSyn) return a_s * (i_prev + x);
     return x;
   }
-  static Vec membrane(const Policy<scalar_t>& P, const Vec& v_prev, const Vec& i, const Vec& a_m) {
-    return a_m * v_prev + (P.norm_input ? (P.one - a_m) * i : i);
+  template <typename Pol>
+  static Vec membrane(const Pol& P, const Vec& v_prev, const Vec& i, const Vec& a_m) {
+    return a_m * v_prev + (P.normalised() ? (P.one - a_m) * i : i);
   }
   // The reverse, from g_w = dL/dw_t: g_v receives dL/dv_{t-1}; g_i holds dL/di_t (its
   // record's gradient and the carry) and receives dL/di_{t-1}; g_am, g_as accumulate.
   // Returns dL/dx_t.
-  static Vec backward(const Policy<scalar_t>& P, const Vec& g_w, const Vec& x, const Vec& v_prev,
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& g_w, const Vec& x, const Vec& v_prev,
                       const Vec& i_prev, const Vec& i, const Vec& a_m, const Vec& a_s, Vec& g_v,
                       Vec& g_i, Vec& g_am, Vec& g_as) {
     g_v = g_w * a_m;
     g_am = g_am + g_w * v_prev;
     Vec g = g_w;
-    if (P.norm_input) {
+    if (P.normalised()) {
       g_am = g_am - g_w * i;
       g = (P.one - a_m) * g_w;
     }
@@ -186,8 +252,10 @@ struct LIFDynamics {
   static constexpr int kStates = kSyn ? 2 : 1;
   static constexpr int kParams = kSyn ? 3 : 2;
   static constexpr int kI = kSyn ? 1 : 0, kAs = kSyn ? 2 : 0;  // i_syn and α_syn, if any
+  static constexpr int kThreshold = 1;
 
-  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
     const Vec i = In::current(x, s[kI], p[kAs]);
     const Vec w = In::membrane(P, s[0], i, p[0]);
     const Vec spikes = P.spike_fn(w, p[1]);
@@ -195,14 +263,14 @@ struct LIFDynamics {
     if constexpr (kSyn) s[1] = i;
     return spikes;
   }
-  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
-                      const Vec& g_out, Vec* g, Vec* gp) {
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& spikes, const Vec* prev,
+                      const Vec* p, const Vec& inv_th, const Vec& g_out, Vec* g, Vec* gp) {
     const Vec i = In::current(x, prev[kI], p[kAs]);
     const Vec w = In::membrane(P, prev[0], i, p[0]);
-    const Vec spikes = P.spike_fn(w, p[1]);
     const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, p[1]), g[0]);
     Vec g_w, g_th;
-    P.spike_reset_backward(w, spikes, p[1], g_r, g_out, g_w, g_th);
+    P.spike_reset_backward(w, spikes, p[1], inv_th, g_r, g_out, g_w, g_th);
     gp[1] = gp[1] + g_th;
     return In::backward(P, g_w, x, prev[0], prev[kI], i, p[0], p[kAs], g[0], g[kI], gp[0],
                         gp[kAs]);
@@ -217,8 +285,10 @@ struct ALIFDynamics {
   static constexpr int kStates = kSyn ? 3 : 2;
   static constexpr int kParams = kSyn ? 5 : 4;
   static constexpr int kI = kSyn ? 2 : 0, kAs = kSyn ? 4 : 0;  // i_syn and α_syn, if any
+  static constexpr int kThreshold = -1;  // θ_t = b0 + adapt_scale·b_{t-1}
 
-  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
     const Vec i = In::current(x, s[kI], p[kAs]);
     const Vec w = In::membrane(P, s[0], i, p[0]);
     const Vec th = p[2] + p[3] * s[1];
@@ -228,17 +298,18 @@ struct ALIFDynamics {
     if constexpr (kSyn) s[2] = i;
     return spikes;
   }
-  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
-                      const Vec& g_out, Vec* g, Vec* gp) {
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& spikes, const Vec* prev,
+                      const Vec* p, const Vec& /*inv_th*/, const Vec& g_out, Vec* g, Vec* gp) {
     const Vec i = In::current(x, prev[kI], p[kAs]);
     const Vec w = In::membrane(P, prev[0], i, p[0]);
     const Vec th = p[2] + p[3] * prev[1];
-    const Vec spikes = P.spike_fn(w, th);
     const Vec g_r = P.clamp_grad(P.reset_fn(w, spikes, th), g[0]);
     // b_t = α_a·b_{t-1} + (1 - α_a)·s_t: the spike also receives gradient through b_t.
     const Vec g_b = g[1];
     Vec g_w, g_th;
-    P.spike_reset_backward(w, spikes, th, g_r, g_out + (P.one - p[1]) * g_b, g_w, g_th);
+    P.spike_reset_backward(w, spikes, th, P.one / th, g_r, g_out + (P.one - p[1]) * g_b, g_w,
+                           g_th);
     g[1] = p[1] * g_b + p[3] * g_th;
     gp[1] = gp[1] + g_b * (prev[1] - spikes);
     gp[2] = gp[2] + g_th;
@@ -256,14 +327,18 @@ struct ExpLeakDynamics {
   using In = LeakyInput<scalar_t, false>;
   static constexpr int kStates = 1;
   static constexpr int kParams = 1;
+  static constexpr int kThreshold = -1;
 
-  static Vec forward(const Policy<scalar_t>& P, const Vec& x, Vec* s, const Vec* p) {
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
     const Vec w = In::membrane(P, s[0], x, p[0]);
     s[0] = P.clamp_fn(w);
     return w;
   }
-  static Vec backward(const Policy<scalar_t>& P, const Vec& x, const Vec* prev, const Vec* p,
-                      const Vec& g_out, Vec* g, Vec* gp) {
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& /*out*/,
+                      const Vec* prev, const Vec* p, const Vec& /*inv_th*/, const Vec& g_out,
+                      Vec* g, Vec* gp) {
     const Vec w = In::membrane(P, prev[0], x, p[0]);
     const Vec g_w = g_out + P.clamp_grad(w, g[0]);
     Vec unused_i, unused_as;
@@ -314,10 +389,12 @@ inline void store(const Vectorized<scalar_t>& v, scalar_t* p, K k) {
 }
 
 // Per chunk: the parameters, one value per neuron (a shared value repeated), in L1.
+// With inverse = true, also 1/θ where the threshold is a parameter (Dyn::kThreshold).
 template <typename Dyn, typename scalar_t>
 struct ChunkParams {
   scalar_t v[Dyn::kParams][kChunk];
-  ChunkParams(const NeuronPointers<scalar_t>& q, int64_t n0, int64_t len) {
+  scalar_t inv_th[Dyn::kThreshold >= 0 ? kChunk : 1];
+  ChunkParams(const NeuronPointers<scalar_t>& q, int64_t n0, int64_t len, bool inverse = false) {
     for (int j = 0; j < Dyn::kParams; ++j) {
       if (q.p_stride[j] == 0) {
         std::fill_n(v[j], len, q.p[j][0]);
@@ -325,14 +402,22 @@ struct ChunkParams {
         std::copy_n(q.p[j] + n0, len, v[j]);
       }
     }
+    if constexpr (Dyn::kThreshold >= 0) {
+      if (inverse) {
+        for (int64_t c = 0; c < len; ++c) inv_th[c] = scalar_t(1) / v[Dyn::kThreshold][c];
+      }
+    }
   }
 };
 
-template <typename Dyn, typename scalar_t>
-void run_forward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
+// The engine copies the policy into each task: a local object that no store through the
+// data pointers can alias, so that its vectors stay in registers across the loop.
+template <typename Dyn, typename Pol, typename scalar_t>
+void run_forward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
   const int64_t T = q.T, N = q.N;
   for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
+    const Pol P = policy;
     const ChunkParams<Dyn, scalar_t> params(q, n0, n1 - n0);
     // The states carried from step to step, in L1.
     scalar_t state[Dyn::kStates][kChunk];
@@ -354,39 +439,51 @@ void run_forward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
 }
 
 // Reverse pass. Per chunk, the carries dL/d(state_t) and the parameter gradients live in
-// small local buffers; the carries end as the gradients of the initial state.
-template <typename Dyn, typename scalar_t>
-void run_backward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) {
+// small local buffers; the carries end as the gradients of the initial state. What varies
+// by row (where the previous states are, how the output's gradient is read) is settled
+// before the row's vector loop.
+template <typename Dyn, typename Pol, typename scalar_t>
+void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
   const int64_t T = q.T, N = q.N;
   for_each_neuron_chunk(q.B, N, [&](int64_t b, int64_t n0, int64_t n1) {
-    const ChunkParams<Dyn, scalar_t> params(q, n0, n1 - n0);
+    const Pol P = policy;
+    const ChunkParams<Dyn, scalar_t> params(q, n0, n1 - n0, /*inverse=*/true);
     scalar_t carry[Dyn::kStates][kChunk];
     scalar_t acc[Dyn::kParams][kChunk];
     const int64_t len = n1 - n0;
     for (int j = 0; j < Dyn::kStates; ++j) std::fill_n(carry[j], len, scalar_t(0));
     for (int j = 0; j < Dyn::kParams; ++j) std::fill_n(acc[j], len, scalar_t(0));
+    bool any_g_rec = false;
+    for (int j = 0; j < Dyn::kStates; ++j) any_g_rec = any_g_rec || q.g_rec[j] != nullptr;
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t row = (b * T + t) * N;
-      // The output's gradient: a row of a tensor, one value broadcast over the neurons, or
-      // none.
+      const scalar_t* prev_row[Dyn::kStates];
+      for (int j = 0; j < Dyn::kStates; ++j) {
+        prev_row[j] = t == 0 ? q.s0[j] + b * N : q.rec[j] + row - N;
+      }
+      // The output's gradient: a row of a tensor (g_rows), or one value broadcast over the
+      // neurons, or none (zero).
       const scalar_t* g_out_row =
           q.g_out != nullptr ? q.g_out + b * q.g_out_stride_b + t * q.g_out_stride_t : nullptr;
+      const bool g_rows = g_out_row != nullptr && !q.g_out_broadcast;
+      const Vec g_out_value = g_out_row != nullptr && q.g_out_broadcast ? Vec(*g_out_row) : P.zero;
       for_each_vector<scalar_t>(n0, n1, [&](int64_t n, auto k, int64_t c) {
         Vec prev[Dyn::kStates], p[Dyn::kParams], g[Dyn::kStates], gp[Dyn::kParams];
         for (int j = 0; j < Dyn::kStates; ++j) {
-          prev[j] = load(t == 0 ? q.s0[j] + b * N + n : q.rec[j] + row - N + n, k);
+          prev[j] = load(prev_row[j] + n, k);
           g[j] = load(carry[j] + c, k);
-          if (q.g_rec[j] != nullptr) g[j] = g[j] + load(q.g_rec[j] + row + n, k);
+          if (any_g_rec && q.g_rec[j] != nullptr) g[j] = g[j] + load(q.g_rec[j] + row + n, k);
         }
         for (int j = 0; j < Dyn::kParams; ++j) {
           p[j] = load(params.v[j] + c, k);
           gp[j] = load(acc[j] + c, k);
         }
-        const Vec g_out = g_out_row == nullptr ? P.zero
-                          : q.g_out_broadcast  ? Vec(*g_out_row)
-                                               : load(g_out_row + n, k);
-        const Vec g_x = Dyn::backward(P, load(q.x + row + n, k), prev, p, g_out, g, gp);
+        const Vec g_out = g_rows ? load(g_out_row + n, k) : g_out_value;
+        Vec inv_th = P.zero;
+        if constexpr (Dyn::kThreshold >= 0) inv_th = load(params.inv_th + c, k);
+        const Vec g_x = Dyn::backward(P, load(q.x + row + n, k), load(q.out + row + n, k), prev,
+                                      p, inv_th, g_out, g, gp);
         if (q.g_x != nullptr) store(g_x, q.g_x + row + n, k);
         for (int j = 0; j < Dyn::kStates; ++j) store(g[j], carry[j] + c, k);
         for (int j = 0; j < Dyn::kParams; ++j) store(gp[j], acc[j] + c, k);
@@ -399,29 +496,45 @@ void run_backward(const Policy<scalar_t>& P, const NeuronPointers<scalar_t>& q) 
   });
 }
 
-// Calls f with the dynamics type of the specification.
+// Calls f(dynamics, policy) with the dynamics type of the specification and its policy:
+// for float LIF and ALIF, compile-time options where the specification is a common one
+// (FixedOptions), else options read at run time. ExpLeak has no spike options to fix.
 template <typename scalar_t, typename F>
-void with_dynamics(const NeuronSpec& spec, const F& f) {
+void with_kernel(const NeuronSpec& spec, const F& f) {
+  const auto with_policy = [&](auto dyn) {
+    if constexpr (std::is_same_v<scalar_t, float> &&
+                  !std::is_same_v<decltype(dyn), ExpLeakDynamics<scalar_t, false>>) {
+      using MultiNorm = Policy<scalar_t, FixedOptions<SpikeKind::Multi, true>>;
+      using Multi = Policy<scalar_t, FixedOptions<SpikeKind::Multi, false>>;
+      using SingleNorm = Policy<scalar_t, FixedOptions<SpikeKind::Single, true>>;
+      using Single = Policy<scalar_t, FixedOptions<SpikeKind::Single, false>>;
+      if (MultiNorm::runs(spec)) return f(dyn, MultiNorm(spec));
+      if (Multi::runs(spec)) return f(dyn, Multi(spec));
+      if (SingleNorm::runs(spec)) return f(dyn, SingleNorm(spec));
+      if (Single::runs(spec)) return f(dyn, Single(spec));
+    }
+    return f(dyn, Policy<scalar_t>(spec));
+  };
   switch (spec.family) {
     case NeuronFamily::LIF:
-      return spec.synapse ? f(LIFDynamics<scalar_t, true>{}) : f(LIFDynamics<scalar_t, false>{});
+      return spec.synapse ? with_policy(LIFDynamics<scalar_t, true>{})
+                          : with_policy(LIFDynamics<scalar_t, false>{});
     case NeuronFamily::ALIF:
-      return spec.synapse ? f(ALIFDynamics<scalar_t, true>{}) : f(ALIFDynamics<scalar_t, false>{});
+      return spec.synapse ? with_policy(ALIFDynamics<scalar_t, true>{})
+                          : with_policy(ALIFDynamics<scalar_t, false>{});
     case NeuronFamily::ExpLeak:
-      return f(ExpLeakDynamics<scalar_t, false>{});
+      return with_policy(ExpLeakDynamics<scalar_t, false>{});
   }
 }
 
 template <typename scalar_t>
 void forward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
-  const Policy<scalar_t> P(spec);
-  with_dynamics<scalar_t>(spec, [&](auto dyn) { run_forward<decltype(dyn)>(P, q); });
+  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) { run_forward<decltype(dyn)>(P, q); });
 }
 
 template <typename scalar_t>
 void backward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
-  const Policy<scalar_t> P(spec);
-  with_dynamics<scalar_t>(spec, [&](auto dyn) { run_backward<decltype(dyn)>(P, q); });
+  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) { run_backward<decltype(dyn)>(P, q); });
 }
 
 }  // namespace
