@@ -25,6 +25,8 @@ using at::vec::Vectorized;
 
 // Neurons per parallel task: enough to amortise the task, small enough to stay in L1.
 constexpr int64_t kChunk = 256;
+// How many time steps ahead the backward prefetches its rows.
+constexpr int64_t kAhead = 4;
 
 // ---- policies ----------------------------------------------------------------------------
 // The forward mirrors, operation for operation, the step loop of Sinabs (and of the
@@ -442,7 +444,9 @@ void run_forward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
 // small local buffers; the carries end as the gradients of the initial state. What varies
 // by row (where the previous states are, how the output's gradient is read) is settled
 // before the row's vector loop.
-template <typename Dyn, typename Pol, typename scalar_t>
+// kParamGrads: whether any parameter's gradient is wanted; without, the accumulations
+// (and what feeds only them) are left out of the loop.
+template <typename Dyn, bool kParamGrads, typename Pol, typename scalar_t>
 void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
   using Vec = Vectorized<scalar_t>;
   const int64_t T = q.T, N = q.N;
@@ -468,7 +472,15 @@ void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
           q.g_out != nullptr ? q.g_out + b * q.g_out_stride_b + t * q.g_out_stride_t : nullptr;
       const bool g_rows = g_out_row != nullptr && !q.g_out_broadcast;
       const Vec g_out_value = g_out_row != nullptr && q.g_out_broadcast ? Vec(*g_out_row) : P.zero;
+      // Time runs backwards here, which the hardware prefetchers follow poorly: fetch the
+      // rows kAhead steps earlier while this one is computed.
+      const int64_t ahead = t > kAhead ? row - kAhead * N : -1;  // (rec: one row earlier)
       for_each_vector<scalar_t>(n0, n1, [&](int64_t n, auto k, int64_t c) {
+        if (ahead >= 0) {
+          __builtin_prefetch(q.x + ahead + n);
+          __builtin_prefetch(q.out + ahead + n);
+          for (int j = 0; j < Dyn::kStates; ++j) __builtin_prefetch(q.rec[j] + ahead - N + n);
+        }
         Vec prev[Dyn::kStates], p[Dyn::kParams], g[Dyn::kStates], gp[Dyn::kParams];
         for (int j = 0; j < Dyn::kStates; ++j) {
           prev[j] = load(prev_row[j] + n, k);
@@ -477,7 +489,7 @@ void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
         }
         for (int j = 0; j < Dyn::kParams; ++j) {
           p[j] = load(params.v[j] + c, k);
-          gp[j] = load(acc[j] + c, k);
+          gp[j] = kParamGrads ? load(acc[j] + c, k) : P.zero;
         }
         const Vec g_out = g_rows ? load(g_out_row + n, k) : g_out_value;
         Vec inv_th = P.zero;
@@ -486,7 +498,9 @@ void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
                                       p, inv_th, g_out, g, gp);
         if (q.g_x != nullptr) store(g_x, q.g_x + row + n, k);
         for (int j = 0; j < Dyn::kStates; ++j) store(g[j], carry[j] + c, k);
-        for (int j = 0; j < Dyn::kParams; ++j) store(gp[j], acc[j] + c, k);
+        if constexpr (kParamGrads) {
+          for (int j = 0; j < Dyn::kParams; ++j) store(gp[j], acc[j] + c, k);
+        }
       });
     }
     for (int j = 0; j < Dyn::kStates; ++j) std::copy_n(carry[j], len, q.g_s0[j] + b * N + n0);
@@ -534,7 +548,11 @@ void forward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
 
 template <typename scalar_t>
 void backward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
-  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) { run_backward<decltype(dyn)>(P, q); });
+  bool param_grads = false;
+  for (const auto* g : q.g_p) param_grads = param_grads || g != nullptr;
+  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) {
+    param_grads ? run_backward<decltype(dyn), true>(P, q) : run_backward<decltype(dyn), false>(P, q);
+  });
 }
 
 }  // namespace
