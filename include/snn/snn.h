@@ -1,6 +1,7 @@
 #pragma once
 /// \file
 /// Everything of snn.cpp's public API.
+#include "snn/analysis/analyzer.h"
 #include "snn/data/cache.h"
 #include "snn/data/collate.h"
 #include "snn/data/event_datasets.h"
@@ -20,4 +21,6 @@
 #include "snn/nn/structural.h"
 #include "snn/nn/conversion.h"
 #include "snn/ops/neuron.h"
+#include "snn/train/checkpoint.h"
+#include "snn/train/trainer.h"
 #include "snn/version.h"

@@ -11,6 +11,7 @@
 //        + Σ_name <state[name], grad_final[name]>.
 // Other modules (layer "SumPool2d", "Repeat", "from_model"): one call on "input"; the
 // result holds the output and the gradients of <output, grad_output> (input, parameters).
+// Layer "analyzer": snn::analysis::Analyzer on a model (see run_analyzer_case).
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -257,6 +258,106 @@ c10::impl::GenericDict run_module_case(const Dict& c) {
   return out;
 }
 
+// The models of the analyzer's parity test (their Python twins are in test_analysis.py):
+//   conv      the synops tutorial's conv SNN (FlattenTime ... IAFSqueeze, UnflattenTime)
+//   conv_avg  the same with AvgPool2d(2) in place of SumPool2d(2)
+//   shd       the SHD MLP 140→64→64→20 with IAF, batch-first
+//   nested    the SHD MLP split into nested Sequentials
+torch::nn::Sequential analysis_model(const std::string& name, int64_t batch_size) {
+  using torch::nn::Conv2dOptions;
+  using torch::nn::LinearOptions;
+  if (name == "conv" || name == "conv_avg") {
+    auto iaf = [&] {
+      return snn::IAFSqueeze(snn::IAFOptions().min_v_mem(-1.0),
+                             snn::SqueezeOptions().batch_size(batch_size));
+    };
+    auto pool = [&]() -> torch::nn::AnyModule {
+      if (name == "conv") return torch::nn::AnyModule(snn::SumPool2d(2));
+      return torch::nn::AnyModule(torch::nn::AvgPool2d(2));
+    };
+    torch::nn::Sequential m;
+    m->push_back(snn::FlattenTime());
+    m->push_back(torch::nn::Conv2d(Conv2dOptions(1, 16, 5).bias(false)));
+    m->push_back(iaf());
+    m->push_back(pool());
+    m->push_back(torch::nn::Conv2d(Conv2dOptions(16, 32, 5).bias(false)));
+    m->push_back(iaf());
+    m->push_back(pool());
+    m->push_back(torch::nn::Conv2d(Conv2dOptions(32, 120, 4).bias(false)));
+    m->push_back(iaf());
+    m->push_back(torch::nn::Flatten());
+    m->push_back(torch::nn::Linear(LinearOptions(120, 10).bias(false)));
+    m->push_back(iaf());
+    m->push_back(snn::UnflattenTime(batch_size));
+    return m;
+  }
+  if (name == "shd") {
+    return torch::nn::Sequential(torch::nn::Linear(140, 64), snn::IAF(), torch::nn::Linear(64, 64),
+                                 snn::IAF(), torch::nn::Linear(64, 20), snn::IAF());
+  }
+  TORCH_CHECK(name == "nested", "unknown analysis model ", name);
+  return torch::nn::Sequential(
+      snn::NestedSequential(torch::nn::Linear(140, 64), snn::IAF()),
+      snn::NestedSequential(torch::nn::Linear(64, 64), snn::IAF(), torch::nn::Linear(64, 20)),
+      snn::IAF());
+}
+
+// The analyzer on a model: per batch (states reset first), a forward and the backward of
+// loss = the model's synops (a fresh graph per batch, as a synops-regularised training
+// step has); then every statistic of the last batch and the averages, and the gradients of
+// the last batch's loss.
+c10::impl::GenericDict run_analyzer_case(const Dict& c) {
+  const auto inputs = c.at("inputs").toListRef();
+  auto model = analysis_model(c.at("model").toStringRef(), c.at("batch_size").toInt());
+  copy_weights(*model, c.at("weights").toGenericDict());
+  snn::analysis::Analyzer analyzer(model, c.at("dt").toDouble());
+  for (const auto& x : inputs) {
+    snn::reset_states(*model);
+    model->zero_grad();
+    analyzer.forward(x.toTensor());
+    analyzer.model_statistics().synops.backward();
+  }
+  using Generic = c10::impl::GenericDict;
+  auto dict = [] { return Generic(c10::StringType::get(), c10::AnyType::get()); };
+  Generic out = dict();
+  for (const bool average : {false, true}) {
+    Generic spiking = dict(), parameter = dict();
+    for (const auto& s : analyzer.spiking_layers(average)) {
+      Generic d = dict();
+      d.insert("n_neurons", s.n_neurons);
+      d.insert("firing_rate", s.firing_rate.detach());
+      d.insert("firing_rate_per_neuron", s.firing_rate_per_neuron.detach());
+      spiking.insert(s.name, d);
+    }
+    for (const auto& p : analyzer.parameter_layers(average)) {
+      Generic d = dict();
+      d.insert("synops", p.synops.detach());
+      d.insert("num_timesteps", p.num_timesteps);
+      d.insert("time_window", p.time_window);
+      d.insert("synops_per_second", p.synops_per_second.detach());
+      parameter.insert(p.name, d);
+    }
+    const auto m = analyzer.model_statistics(average);
+    Generic model_stats = dict();
+    model_stats.insert("firing_rate", m.firing_rate.detach());
+    model_stats.insert("synops", m.synops.detach());
+    model_stats.insert("n_spiking_neurons", m.n_spiking_neurons);
+    const std::string key = average ? "average" : "last";
+    Generic all = dict();
+    all.insert("spiking", spiking);
+    all.insert("parameter", parameter);
+    all.insert("model", model_stats);
+    out.insert(key, all);
+  }
+  Generic grads = dict();
+  for (const auto& p : model->named_parameters()) {
+    if (p.value().grad().defined()) grads.insert(p.key(), p.value().grad());
+  }
+  out.insert("grad_params", grads);
+  out.insert("n_batches", analyzer.n_batches());
+  return out;
+}
+
 void write_result(const c10::impl::GenericDict& out, const std::string& path) {
   const auto bytes = torch::pickle_save(out);
   const std::string tmp = path + ".tmp";
@@ -280,6 +381,10 @@ int main(int argc, char** argv) {
   }
   try {
     const auto c = load_case(argv[1]);
+    if (c.contains("layer") && c.at("layer").toStringRef() == "analyzer") {
+      write_result(run_analyzer_case(c), argv[2]);
+      return 0;
+    }
     if (!c.contains("form")) {
       write_result(run_module_case(c), argv[2]);
       return 0;

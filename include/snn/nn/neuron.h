@@ -30,6 +30,15 @@
 
 namespace snn {
 
+/// Options of the Squeeze forms: how to split the first dimension B·T (batch-major).
+/// One of the two is required. Example: `snn::SqueezeOptions().batch_size(8)`.
+struct SqueezeOptions {
+  /// Batch size B; T = (B·T) / B. Default: none.
+  TORCH_ARG(std::optional<int64_t>, batch_size) = std::nullopt;
+  /// Number of time steps T; B = (B·T) / T. Default: none.
+  TORCH_ARG(std::optional<int64_t>, num_timesteps) = std::nullopt;
+};
+
 namespace detail {
 
 /// The state, recordings and op call of a neuron model (the part that is not a template).
@@ -40,6 +49,8 @@ class NeuronCore : public StatefulModule {
   const std::map<std::string, at::Tensor>& recordings() const { return recordings_; }
   /// The specification text the layer hands to the neuron op.
   const std::string& spec() const { return spec_; }
+  /// How a Squeeze form splits its input's first dimension; null for the other forms.
+  virtual const SqueezeOptions* squeeze_options() const { return nullptr; }
 
  protected:
   /// Validates `spec` (once per text) and declares the states it names; creates them with
@@ -165,15 +176,6 @@ class NeuronLayer : public detail::NeuronModule<NeuronLayer<Model>, Model> {
   }
 };
 
-/// Options of the Squeeze forms: how to split the first dimension B·T (batch-major).
-/// One of the two is required. Example: `snn::SqueezeOptions().batch_size(8)`.
-struct SqueezeOptions {
-  /// Batch size B; T = (B·T) / B. Default: none.
-  TORCH_ARG(std::optional<int64_t>, batch_size) = std::nullopt;
-  /// Number of time steps T; B = (B·T) / T. Default: none.
-  TORCH_ARG(std::optional<int64_t>, num_timesteps) = std::nullopt;
-};
-
 /// A neuron model as a layer over squeezed input [B·T, *features] (batch-major, as
 /// FlattenTime makes it), for convolutional networks (Sinabs' *Squeeze layers).
 template <typename Model>
@@ -187,6 +189,7 @@ class SqueezeLayer : public detail::NeuronModule<SqueezeLayer<Model>, Model> {
   void reset() override;
   /// input [B·T, *features] → output of the same shape.
   at::Tensor forward(const at::Tensor& input);
+  const SqueezeOptions* squeeze_options() const override { return &squeeze; }
   void pretty_print(std::ostream& os) const override;
 
   SqueezeOptions squeeze;

@@ -6,10 +6,12 @@
 ///   snn::UnflattenTime   [B·T, ...] → [B, T, ...], B given       (sinabs.layers.UnflattenTime)
 ///   snn::Repeat          a module applied to every time step      (sinabs.layers.Repeat)
 ///   snn::SumPool2d       sum over each window                     (sinabs.layers.SumPool2d)
+///   snn::NestedSequential a Sequential that can sit inside another  (nn.Sequential nesting)
 #include <torch/arg.h>
 #include <torch/expanding_array.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/any.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
 #include <optional>
@@ -83,5 +85,17 @@ class SumPool2dImpl : public torch::nn::Cloneable<SumPool2dImpl> {
   SumPool2dOptions options;
 };
 TORCH_MODULE(SumPool2d);
+
+/// A torch::nn::Sequential that can sit inside another Sequential. LibTorch's containers
+/// hold modules through AnyModule, which cannot hold a Sequential (its forward is a
+/// template); this is the same container with a forward(Tensor). snn::analysis walks it as
+/// it walks the outer Sequential. Example:
+/// `torch::nn::Sequential(snn::NestedSequential(torch::nn::Linear(140, 64), snn::IAF()), ...)`.
+class NestedSequentialImpl : public torch::nn::SequentialImpl {
+ public:
+  using torch::nn::SequentialImpl::SequentialImpl;
+  at::Tensor forward(const at::Tensor& input) { return torch::nn::SequentialImpl::forward(input); }
+};
+TORCH_MODULE(NestedSequential);
 
 }  // namespace snn

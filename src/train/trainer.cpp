@@ -1,0 +1,383 @@
+// snn::train: losses, decoders, learning-rate schedules and the BPTT trainer.
+#include "snn/train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "snn/analysis/analyzer.h"
+#include "snn/nn/stateful.h"
+#include "snn/train/checkpoint.h"
+
+namespace snn::train {
+namespace {
+
+constexpr const char* kWhat = "snn::train";
+
+void check_output(const at::Tensor& output, const at::Tensor& labels) {
+  TORCH_CHECK(output.dim() == 3, kWhat, ": expected the network's output of shape [B, T, C], got ",
+              output.sizes());
+  TORCH_CHECK(labels.dim() == 1 && labels.size(0) == output.size(0), kWhat,
+              ": expected labels of shape [", output.size(0), "], got ", labels.sizes());
+  TORCH_CHECK(labels.scalar_type() == at::kLong, kWhat, ": expected int64 labels, got ",
+              labels.scalar_type());
+}
+
+// One-hot targets [B, C] of labels [B] with `on` for the label and `off` elsewhere.
+at::Tensor targets(const at::Tensor& labels, int64_t classes, double on, double off,
+                   const at::TensorOptions& options) {
+  auto t = at::full({labels.size(0), classes}, off, options);
+  return t.scatter(1, labels.unsqueeze(1), on);
+}
+
+void check_dataset(const Dataset& d, const char* which) {
+  TORCH_CHECK(d.inputs.defined() && d.labels.defined(), kWhat, ": the ", which,
+              " data has no inputs or labels");
+  TORCH_CHECK(d.inputs.dim() >= 3, kWhat, ": expected ", which,
+              " inputs of shape [N, T, ...], got ", d.inputs.sizes());
+  TORCH_CHECK(d.labels.dim() == 1 && d.labels.size(0) == d.inputs.size(0), kWhat,
+              ": expected ", which, " labels of shape [", d.inputs.size(0), "], got ",
+              d.labels.sizes());
+  TORCH_CHECK(d.labels.scalar_type() == at::kLong, kWhat, ": expected int64 ", which,
+              " labels, got ", d.labels.scalar_type());
+  TORCH_CHECK(d.inputs.size(0) > 0, kWhat, ": the ", which, " data is empty");
+}
+
+std::vector<std::pair<int64_t, int64_t>> batches(int64_t n, int64_t batch_size, bool drop_last) {
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t b0 = 0; b0 < n; b0 += batch_size) {
+    const int64_t b1 = std::min(n, b0 + batch_size);
+    if (drop_last && b1 - b0 < batch_size) break;
+    out.emplace_back(b0, b1);
+  }
+  return out;
+}
+
+constexpr int kMetricFields = 10;
+
+std::vector<double> to_row(const EpochMetrics& m) {
+  return {static_cast<double>(m.epoch), m.lr, m.train_loss, m.train_accuracy, m.test_loss,
+          m.test_accuracy, m.synops, m.firing_rate, m.seconds, 0.0};
+}
+
+EpochMetrics from_row(const double* r) {
+  EpochMetrics m;
+  m.epoch = static_cast<int64_t>(r[0]);
+  m.lr = r[1];
+  m.train_loss = r[2];
+  m.train_accuracy = r[3];
+  m.test_loss = r[4];
+  m.test_accuracy = r[5];
+  m.synops = r[6];
+  m.firing_rate = r[7];
+  m.seconds = r[8];
+  return m;
+}
+
+}  // namespace
+
+at::Tensor loss(const LossOptions& o, const at::Tensor& output, const at::Tensor& labels) {
+  check_output(output, labels);
+  namespace F = torch::nn::functional;
+  const int64_t T = output.size(1), C = output.size(2);
+  switch (o.kind()) {
+    case LossKind::SumCrossEntropy:
+      return F::cross_entropy(output.sum(1), labels);
+    case LossKind::RateCrossEntropy: {
+      // Cross entropy of every step, averaged over the steps.
+      const auto flat = output.reshape({-1, C});
+      const auto y = labels.repeat_interleave(T);
+      return F::cross_entropy(flat, y);
+    }
+    case LossKind::CountMSE: {
+      const auto target = targets(labels, C, o.correct_rate() * static_cast<double>(T),
+                                  o.incorrect_rate() * static_cast<double>(T), output.options());
+      return F::mse_loss(output.sum(1), target) / static_cast<double>(T);
+    }
+    case LossKind::MaxMembraneCrossEntropy:
+      return F::cross_entropy(std::get<0>(output.max(1)), labels);
+    case LossKind::MembraneMSE: {
+      const auto target = targets(labels, C, o.on_target(), o.off_target(), output.options());
+      return F::mse_loss(output, target.unsqueeze(1).expand_as(output));
+    }
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown loss kind");
+}
+
+at::Tensor predict(const LossOptions& o, const at::Tensor& output) {
+  TORCH_CHECK(output.dim() == 3, kWhat, ": expected the network's output of shape [B, T, C], got ",
+              output.sizes());
+  switch (o.kind()) {
+    case LossKind::MaxMembraneCrossEntropy:
+      return std::get<0>(output.max(1)).argmax(1);
+    case LossKind::MembraneMSE:
+      return output.mean(1).argmax(1);
+    default:
+      return output.sum(1).argmax(1);
+  }
+}
+
+double LrSchedule::lr(double lr0, int64_t epoch, int64_t epochs) const {
+  switch (kind) {
+    case Kind::Constant:
+      return lr0;
+    case Kind::Step:
+      return lr0 * std::pow(gamma, static_cast<double>(epoch / std::max<int64_t>(step_size, 1)));
+    case Kind::Cosine:
+      return min_lr + (lr0 - min_lr) *
+                          (1 + std::cos(M_PI * static_cast<double>(epoch) /
+                                        static_cast<double>(std::max<int64_t>(epochs, 1)))) /
+                          2;
+  }
+  return lr0;
+}
+
+struct Trainer::Analysis {
+  explicit Analysis(torch::nn::Sequential model, double dt) : analyzer(std::move(model), dt) {}
+  snn::analysis::Analyzer analyzer;
+  // This batch's synops per sample and mean firing rate, summed over its windows.
+  double batch_synops = 0, batch_rate = 0;
+};
+
+Trainer::Trainer(torch::nn::Sequential model, std::shared_ptr<torch::optim::Optimizer> optimizer,
+                 TrainerOptions options)
+    : model_(std::move(model)), optimizer_(std::move(optimizer)), options_(std::move(options)) {
+  TORCH_CHECK(!model_.is_empty(), kWhat, ": the model is empty (a null Sequential)");
+  TORCH_CHECK(optimizer_ != nullptr, kWhat, ": no optimizer given");
+  TORCH_CHECK(options_.epochs() >= 1, kWhat, ": epochs must be >= 1, got ", options_.epochs());
+  TORCH_CHECK(options_.batch_size() >= 1, kWhat, ": batch_size must be >= 1, got ",
+              options_.batch_size());
+  TORCH_CHECK(!options_.truncation() || *options_.truncation() >= 1, kWhat,
+              ": truncation must be >= 1 time step, got ", options_.truncation().value_or(0));
+  TORCH_CHECK(!options_.clip_grad_norm() || *options_.clip_grad_norm() > 0, kWhat,
+              ": clip_grad_norm must be > 0, got ", options_.clip_grad_norm().value_or(0));
+  TORCH_CHECK(options_.synops_weight() >= 0 && options_.firing_rate_weight() >= 0, kWhat,
+              ": regulariser weights must be >= 0, got synops_weight ", options_.synops_weight(),
+              " and firing_rate_weight ", options_.firing_rate_weight());
+  analysis_ = std::make_unique<Analysis>(model_, options_.dt());
+  for (const auto& group : optimizer_->param_groups()) {
+    base_lr_.push_back(group.options().get_lr());
+  }
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::run_batch(const at::Tensor& x, const at::Tensor& y, double& accuracy) {
+  auto& analyzer = analysis_->analyzer;
+  snn::reset_states(*model_);
+  optimizer_->zero_grad();
+  const int64_t T = x.size(1);
+  const int64_t window = options_.truncation().value_or(T);
+  double total = 0;
+  analysis_->batch_synops = 0;
+  analysis_->batch_rate = 0;
+  std::vector<at::Tensor> outputs;
+  for (int64_t t0 = 0; t0 < T; t0 += window) {
+    const int64_t t1 = std::min(T, t0 + window);
+    const auto xw = window == T ? x : x.slice(1, t0, t1);
+    const auto out = analyzer.forward(xw);
+    const auto stats = analyzer.model_statistics();
+    auto l = loss(options_.loss(), out, y);
+    if (window != T) l = l * (static_cast<double>(t1 - t0) / static_cast<double>(T));
+    if (options_.synops_weight() > 0) l = l + options_.synops_weight() * stats.synops;
+    if (options_.firing_rate_weight() > 0) {
+      l = l + options_.firing_rate_weight() *
+                  (stats.firing_rate - options_.firing_rate_target()).square();
+    }
+    l.backward();
+    total += l.item<double>();
+    analysis_->batch_synops += stats.synops.item<double>();
+    analysis_->batch_rate +=
+        stats.firing_rate.item<double>() * static_cast<double>(t1 - t0) / static_cast<double>(T);
+    outputs.push_back(out.detach());
+    if (window != T) snn::detach_states(*model_);
+  }
+  if (options_.clip_grad_norm()) {
+    torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.clip_grad_norm());
+  }
+  optimizer_->step();
+  const auto output = outputs.size() == 1 ? outputs[0] : at::cat(outputs, 1);
+  accuracy = predict(options_.loss(), output).eq(y).to(at::kDouble).mean().item<double>();
+  return total;
+}
+
+std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional<Dataset>& test) {
+  check_dataset(train, "training");
+  if (test) check_dataset(*test, "test");
+  const int64_t N = train.inputs.size(0);
+  const auto ranges = batches(N, options_.batch_size(), options_.drop_last());
+  TORCH_CHECK(!ranges.empty(), kWhat, ": no full batch of ", options_.batch_size(), " in ", N,
+              " training samples (drop_last is set)");
+  if (epoch_ == 0 && step_ == 0) torch::manual_seed(options_.seed());
+  std::vector<EpochMetrics> ran;
+  for (int64_t e = epoch_; e < options_.epochs(); ++e) {
+    const auto start = std::chrono::steady_clock::now();
+    EpochMetrics m;
+    m.epoch = e;
+    for (size_t g = 0; g < base_lr_.size(); ++g) {
+      const double lr = options_.lr_schedule().lr(base_lr_[g], e, options_.epochs());
+      optimizer_->param_groups()[g].options().set_lr(lr);
+      if (g == 0) m.lr = lr;
+    }
+    model_->train();
+    at::Tensor order;
+    if (options_.shuffle()) {
+      // The order depends on the seed and the epoch only: a resumed run draws the same.
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(options_.seed() * 1000003ULL +
+                                                          static_cast<uint64_t>(e));
+      order = at::randperm(N, gen, at::kLong);
+    } else {
+      order = at::arange(N, at::kLong);
+    }
+    double loss_sum = 0, correct = 0, synops = 0, rate = 0;
+    int64_t seen = 0, b = 0;
+    for (const auto& [b0, b1] : ranges) {
+      const auto idx = order.slice(0, b0, b1);
+      const auto x = train.inputs.index_select(0, idx);
+      const auto y = train.labels.index_select(0, idx);
+      double accuracy = 0;
+      const double l = run_batch(x, y, accuracy);
+      const int64_t n = b1 - b0;
+      loss_sum += l * static_cast<double>(n);
+      correct += accuracy * static_cast<double>(n);
+      synops += analysis_->batch_synops * static_cast<double>(n);
+      rate += analysis_->batch_rate * static_cast<double>(n);
+      seen += n;
+      ++step_;
+      if (on_step) {
+        StepInfo s;
+        s.epoch = e;
+        s.step = step_;
+        s.batch = b;
+        s.batches = static_cast<int64_t>(ranges.size());
+        s.loss = l;
+        s.accuracy = accuracy;
+        on_step(s);
+      }
+      ++b;
+    }
+    m.train_loss = loss_sum / static_cast<double>(seen);
+    m.train_accuracy = correct / static_cast<double>(seen);
+    m.synops = synops / static_cast<double>(seen);
+    m.firing_rate = rate / static_cast<double>(seen);
+    m.test_loss = m.test_accuracy = std::numeric_limits<double>::quiet_NaN();
+    if (test) {
+      const auto t = evaluate(*test);
+      m.test_loss = t.test_loss;
+      m.test_accuracy = t.test_accuracy;
+    }
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    epoch_ = e + 1;
+    history_.push_back(m);
+    ran.push_back(m);
+    if (!options_.checkpoint_path().empty()) save_checkpoint(options_.checkpoint_path());
+    if (on_epoch && !on_epoch(m)) break;
+  }
+  return ran;
+}
+
+EpochMetrics Trainer::evaluate(const Dataset& data) {
+  check_dataset(data, "evaluation");
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  auto& analyzer = analysis_->analyzer;
+  const int64_t N = data.inputs.size(0);
+  EpochMetrics m;
+  m.epoch = epoch_;
+  double loss_sum = 0, correct = 0, synops = 0, rate = 0;
+  int64_t seen = 0;
+  for (const auto& [b0, b1] : batches(N, options_.batch_size(), options_.drop_last())) {
+    const auto x = data.inputs.slice(0, b0, b1);
+    const auto y = data.labels.slice(0, b0, b1);
+    snn::reset_states(*model_);
+    const auto out = analyzer.forward(x);
+    const auto stats = analyzer.model_statistics();
+    const double n = static_cast<double>(b1 - b0);
+    loss_sum += loss(options_.loss(), out, y).item<double>() * n;
+    correct += predict(options_.loss(), out).eq(y).sum().item<double>();
+    synops += stats.synops.item<double>() * n;
+    rate += stats.firing_rate.item<double>() * n;
+    seen += b1 - b0;
+  }
+  TORCH_CHECK(seen > 0, kWhat, ": no full batch of ", options_.batch_size(), " in ", N,
+              " evaluation samples (drop_last is set)");
+  snn::reset_states(*model_);
+  m.test_loss = loss_sum / static_cast<double>(seen);
+  m.test_accuracy = correct / static_cast<double>(seen);
+  m.synops = synops / static_cast<double>(seen);
+  m.firing_rate = rate / static_cast<double>(seen);
+  return m;
+}
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  snn::train::save_checkpoint(path, *model_, [&](torch::serialize::OutputArchive& a) {
+    torch::serialize::OutputArchive opt;
+    optimizer_->save(opt);
+    a.write("optimizer", opt);
+    a.write("trainer_epoch", c10::IValue(epoch_));
+    a.write("trainer_step", c10::IValue(step_));
+    a.write("trainer_threads", c10::IValue(static_cast<int64_t>(at::get_num_threads())));
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      a.write("rng_default", gen.get_state());
+    }
+    std::vector<double> rows;
+    for (const auto& m : history_) {
+      const auto r = to_row(m);
+      rows.insert(rows.end(), r.begin(), r.end());
+    }
+    a.write("history", at::tensor(rows, at::kDouble)
+                           .reshape({static_cast<int64_t>(history_.size()), kMetricFields}));
+  });
+}
+
+void Trainer::load_checkpoint(const std::string& path) {
+  int64_t epoch = 0, step = 0;
+  std::vector<EpochMetrics> history;
+  snn::train::load_checkpoint(path, *model_, [&](torch::serialize::InputArchive& a) {
+    torch::serialize::InputArchive opt;
+    TORCH_CHECK(a.try_read("optimizer", opt), kWhat, ": checkpoint ", path,
+                " holds a model only (no optimizer, epoch or generator state): load it with "
+                "snn::train::load_model");
+    optimizer_->load(opt);
+    c10::IValue v;
+    TORCH_CHECK(a.try_read("trainer_epoch", v), kWhat, ": checkpoint ", path, " has no epoch");
+    epoch = v.toInt();
+    TORCH_CHECK(a.try_read("trainer_step", v), kWhat, ": checkpoint ", path, " has no step");
+    step = v.toInt();
+    if (a.try_read("trainer_threads", v) && v.toInt() != at::get_num_threads()) {
+      TORCH_WARN(kWhat, ": checkpoint ", path, " was written with ", v.toInt(),
+                 " threads, this run has ", at::get_num_threads(),
+                 "; the continuation may differ in the last bits");
+    }
+    at::Tensor state, rows;
+    TORCH_CHECK(a.try_read("rng_default", state), kWhat, ": checkpoint ", path,
+                " has no generator state");
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(state);
+    }
+    TORCH_CHECK(a.try_read("history", rows), kWhat, ": checkpoint ", path, " has no metrics");
+    rows = rows.contiguous();
+    for (int64_t i = 0; i < rows.size(0); ++i) {
+      history.push_back(from_row(rows[i].data_ptr<double>()));
+    }
+  });
+  epoch_ = epoch;
+  step_ = step;
+  history_ = std::move(history);
+}
+
+}  // namespace snn::train

@@ -1,0 +1,268 @@
+// snn::train: losses, the trainer, checkpoints and exact resume.
+#include <gtest/gtest.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "snn/nn/lif.h"
+#include "snn/nn/stateful.h"
+#include "snn/train/checkpoint.h"
+#include "snn/train/trainer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using snn::train::Dataset;
+using snn::train::LossKind;
+using snn::train::Trainer;
+using snn::train::TrainerOptions;
+
+fs::path scratch(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("snn_train_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+torch::nn::Sequential mlp(int64_t hidden = 16) {
+  return torch::nn::Sequential(torch::nn::Linear(8, hidden), snn::LIF(snn::LIFOptions(5.0)),
+                               torch::nn::Linear(hidden, 3), snn::IAF());
+}
+
+// A learnable task: the class is which third of the channels fires most.
+Dataset task(int64_t n, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto labels = at::randint(0, 3, {n}, gen, at::kLong);
+  auto rates = at::full({n, 1, 8}, 0.1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = labels[i].item<int64_t>();
+    rates[i].select(1, c * 2).fill_(0.8);
+    rates[i].select(1, c * 2 + 1).fill_(0.8);
+  }
+  const auto x = (at::rand({n, 12, 8}, gen) < rates.expand({n, 12, 8})).to(at::kFloat);
+  return {x, labels};
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const c10::Error& e) {
+    return e.what_without_backtrace();
+  }
+  return "";
+}
+
+std::shared_ptr<torch::optim::Adam> adam(torch::nn::Sequential& m, double lr = 5e-3) {
+  return std::make_shared<torch::optim::Adam>(m->parameters(), torch::optim::AdamOptions(lr));
+}
+
+TEST(LossTest, DecodersAndLossesFollowTheirDefinitions) {
+  torch::manual_seed(0);
+  const auto out = at::rand({4, 6, 3});
+  const auto y = at::tensor({0, 2, 1, 2}, at::kLong);
+  using snn::train::LossOptions;
+  const auto ce = [](const at::Tensor& logits, const at::Tensor& labels) {
+    return -logits.log_softmax(1).gather(1, labels.unsqueeze(1)).mean();
+  };
+  EXPECT_TRUE(at::allclose(snn::train::loss(LossKind::SumCrossEntropy, out, y), ce(out.sum(1), y)));
+  at::Tensor rate = at::zeros({});
+  for (int t = 0; t < 6; ++t) rate = rate + ce(out.select(1, t), y);
+  EXPECT_TRUE(at::allclose(snn::train::loss(LossKind::RateCrossEntropy, out, y), rate / 6));
+  auto target = at::full({4, 3}, 0.2 * 6);
+  for (int i = 0; i < 4; ++i) target[i][y[i].item<int64_t>()] = 0.9 * 6;
+  EXPECT_TRUE(at::allclose(
+      snn::train::loss(LossOptions(LossKind::CountMSE).correct_rate(0.9).incorrect_rate(0.2), out, y),
+      (out.sum(1) - target).square().mean() / 6));
+  EXPECT_TRUE(at::allclose(snn::train::loss(LossKind::MaxMembraneCrossEntropy, out, y),
+                           ce(std::get<0>(out.max(1)), y)));
+  EXPECT_TRUE(at::equal(snn::train::predict(LossKind::SumCrossEntropy, out), out.sum(1).argmax(1)));
+  const auto msg = error_of([&] { snn::train::loss(LossKind::SumCrossEntropy, out, y.to(at::kInt)); });
+  EXPECT_NE(msg.find("int64 labels"), std::string::npos) << msg;
+}
+
+TEST(TrainerTest, LearnsTheTask) {
+  auto model = mlp();
+  Trainer trainer(model, adam(model, 2e-2), TrainerOptions().epochs(8).batch_size(16).seed(1));
+  const auto history = trainer.fit(task(96, 1), task(48, 2));
+  ASSERT_EQ(history.size(), 8u);
+  EXPECT_GT(history.back().test_accuracy, 0.8) << "final test accuracy";
+  EXPECT_LT(history.back().train_loss, history.front().train_loss);
+  EXPECT_GT(history.back().synops, 0);
+  EXPECT_EQ(trainer.step(), 8 * 6);
+}
+
+TEST(TrainerTest, TruncatedBpttAndRegularisersRun) {
+  auto model = mlp();
+  int steps = 0;
+  Trainer trainer(model, adam(model),
+                  TrainerOptions()
+                      .epochs(2)
+                      .batch_size(16)
+                      .truncation(4)
+                      .synops_weight(1e-4)
+                      .firing_rate_weight(1.0)
+                      .firing_rate_target(0.1)
+                      .clip_grad_norm(1.0)
+                      .lr_schedule(snn::train::LrSchedule::step(1, 0.5)));
+  trainer.on_step = [&](const snn::train::StepInfo& s) {
+    ++steps;
+    EXPECT_EQ(s.batches, 3);
+  };
+  const auto h = trainer.fit(task(48, 3));
+  EXPECT_EQ(steps, 6);
+  EXPECT_DOUBLE_EQ(h[1].lr, h[0].lr * 0.5);
+  EXPECT_TRUE(std::isnan(h[0].test_accuracy));
+}
+
+// Stops after two of four epochs, resumes in a fresh model and optimizer from the
+// checkpoint, and must end with the same weights and metrics, bit for bit, as the
+// uninterrupted run.
+TEST(TrainerTest, ResumeContinuesBitForBit) {
+  const auto train = task(64, 4), test = task(32, 5);
+  const auto options = TrainerOptions().epochs(4).batch_size(16).seed(7);
+
+  torch::manual_seed(11);
+  auto straight = mlp();
+  Trainer a(straight, adam(straight), options);
+  a.fit(train, test);
+
+  torch::manual_seed(11);
+  auto first = mlp();
+  const auto path = scratch("resume.ckpt").string();
+  Trainer b(first, adam(first), TrainerOptions(options).checkpoint_path(path));
+  b.on_epoch = [](const snn::train::EpochMetrics& m) { return m.epoch < 1; };  // stop after 2
+  b.fit(train, test);
+  ASSERT_EQ(b.epoch(), 2);
+
+  torch::manual_seed(999);  // a different initialisation and generator: all must come from the file
+  auto resumed = mlp();
+  Trainer c(resumed, adam(resumed), options);
+  c.load_checkpoint(path);
+  EXPECT_EQ(c.epoch(), 2);
+  c.fit(train, test);
+  ASSERT_EQ(c.history().size(), a.history().size());
+  for (size_t e = 0; e < a.history().size(); ++e) {
+    EXPECT_EQ(c.history()[e].train_loss, a.history()[e].train_loss) << "epoch " << e;
+    EXPECT_EQ(c.history()[e].train_accuracy, a.history()[e].train_accuracy) << "epoch " << e;
+    EXPECT_EQ(c.history()[e].test_loss, a.history()[e].test_loss) << "epoch " << e;
+    EXPECT_EQ(c.history()[e].synops, a.history()[e].synops) << "epoch " << e;
+  }
+  const auto pa = straight->named_parameters(), pc = resumed->named_parameters();
+  for (const auto& p : pa) {
+    EXPECT_TRUE(at::equal(p.value(), pc[p.key()])) << p.key() << " differs after resume";
+  }
+  EXPECT_EQ(c.step(), a.step());
+}
+
+TEST(CheckpointTest, AnotherArchitectureIsNamed) {
+  auto model = mlp(16);
+  const auto path = scratch("arch.ckpt").string();
+  snn::train::save_model(path, *model);
+  auto other = mlp(12);
+  const auto msg = error_of([&] { snn::train::load_model(path, *other); });
+  EXPECT_NE(msg.find("another architecture"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'0.weight'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[16, 8]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("[12, 8]"), std::string::npos) << msg;
+}
+
+TEST(CheckpointTest, TruncatedAndCorruptedFilesAreRefused) {
+  auto model = mlp();
+  const auto path = scratch("bad.ckpt").string();
+  snn::train::save_model(path, *model);
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto write = [&](const std::string& b) { std::ofstream(path, std::ios::binary) << b; };
+  write(bytes.substr(0, bytes.size() / 2));
+  auto msg = error_of([&] { snn::train::load_model(path, *model); });
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  auto corrupt = bytes;
+  corrupt[corrupt.size() - 100] ^= 0x5a;
+  write(corrupt);
+  msg = error_of([&] { snn::train::load_model(path, *model); });
+  EXPECT_NE(msg.find("corrupted"), std::string::npos) << msg;
+  write("PK\x03\x04 not a checkpoint at all, but long enough");
+  msg = error_of([&] { snn::train::load_model(path, *model); });
+  EXPECT_NE(msg.find("not an snn.cpp checkpoint"), std::string::npos) << msg;
+  msg = error_of([&] { snn::train::load_model(path + ".missing", *model); });
+  EXPECT_NE(msg.find("cannot open checkpoint"), std::string::npos) << msg;
+}
+
+// A write that fails half-way (here: an error while the archive is being filled) leaves
+// the previous checkpoint whole and loadable, and no temporary file behind.
+TEST(CheckpointTest, AFailedWriteKeepsThePreviousCheckpoint) {
+  auto model = mlp();
+  const auto dir = scratch("keep");
+  fs::create_directories(dir);
+  const auto path = (dir / "keep.ckpt").string();
+  snn::train::save_model(path, *model);
+  const auto before = fs::file_size(path);
+  auto bigger = mlp(32);
+  EXPECT_THROW(snn::train::save_checkpoint(path, *bigger,
+                                           [](torch::serialize::OutputArchive&) {
+                                             throw std::runtime_error("interrupted");
+                                           }),
+               std::runtime_error);
+  EXPECT_EQ(fs::file_size(path), before);
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+  auto again = mlp();
+  EXPECT_NO_THROW(snn::train::load_model(path, *again));
+}
+
+// Saves a model, runs this test binary again (a new process) to load it and run it on the
+// same input, and compares the outputs bit for bit.
+TEST(CheckpointTest, ModelLoadsInAFreshProcess) {
+  if (const char* child = std::getenv("SNN_ROUNDTRIP_DIR")) {  // the new process
+    auto model = mlp();  // fresh weights: everything must come from the file
+    snn::train::load_model(std::string(child) + "/model.ckpt", *model);
+    at::Tensor input;
+    torch::load(input, std::string(child) + "/input.pt");
+    snn::reset_states(*model);
+    torch::save(model->forward(input), std::string(child) + "/output.pt");
+    return;
+  }
+  torch::manual_seed(21);
+  auto model = mlp();
+  const auto dir = scratch("roundtrip");
+  fs::create_directories(dir);
+  const auto input = (at::rand({3, 10, 8}) < 0.5).to(at::kFloat) * 2;
+  snn::train::save_model((dir / "model.ckpt").string(), *model);
+  torch::save(input, (dir / "input.pt").string());
+  snn::reset_states(*model);
+  const auto expected = model->forward(input);
+  ASSERT_GT(expected.sum().item<double>(), 0) << "the model must spike";
+  const std::string cmd = "SNN_ROUNDTRIP_DIR='" + dir.string() + "' '" +
+                          fs::read_symlink("/proc/self/exe").string() +
+                          "' --gtest_filter=CheckpointTest.ModelLoadsInAFreshProcess > /dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  at::Tensor out;
+  torch::load(out, (dir / "output.pt").string());
+  EXPECT_TRUE(at::equal(out, expected));
+}
+
+TEST(TrainerTest, BadInputIsNamed) {
+  auto model = mlp();
+  Trainer t(model, adam(model), TrainerOptions().epochs(1));
+  auto msg = error_of([&] { t.fit({at::rand({4, 8}), at::zeros({4}, at::kLong)}); });
+  EXPECT_NE(msg.find("[N, T, ...]"), std::string::npos) << msg;
+  msg = error_of([&] { t.fit({at::rand({4, 5, 8}), at::zeros({3}, at::kLong)}); });
+  EXPECT_NE(msg.find("labels of shape [4]"), std::string::npos) << msg;
+  msg = error_of([&] { t.load_checkpoint(scratch("nothing.ckpt").string()); });
+  EXPECT_NE(msg.find("cannot open checkpoint"), std::string::npos) << msg;
+  const auto path = scratch("model_only.ckpt").string();
+  snn::train::save_model(path, *model);
+  msg = error_of([&] { t.load_checkpoint(path); });
+  EXPECT_NE(msg.find("holds a model only"), std::string::npos) << msg;
+  msg = error_of([&] { Trainer(mlp(), nullptr); });
+  EXPECT_NE(msg.find("no optimizer"), std::string::npos) << msg;
+}
+
+}  // namespace
