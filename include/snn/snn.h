@@ -2,9 +2,11 @@
 /// \file
 /// Everything of snn.cpp's public API.
 #include "snn/analysis/analyzer.h"
+#include "snn/audio/cochlea.h"
 #include "snn/data/cache.h"
 #include "snn/data/collate.h"
 #include "snn/data/event_datasets.h"
+#include "snn/data/spoken_digits.h"
 #include "snn/events/events.h"
 #include "snn/events/io.h"
 #include "snn/events/slicers.h"

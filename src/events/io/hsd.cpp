@@ -20,6 +20,7 @@ class Handle {
   }
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
   hid_t get() const { return id_; }
   bool ok() const { return id_ >= 0; }
 
@@ -278,11 +279,21 @@ int64_t HSDFile::speaker(int64_t i) const {
 
 namespace {
 
+// Creation properties without modification times (HDF5 stamps every object with the clock
+// by default), so that the same samples always give the same bytes.
+Handle untimed(hid_t list_class) {
+  Handle p(H5Pcreate(list_class), H5Pclose);
+  TORCH_CHECK(p.ok() && H5Pset_obj_track_times(p.get(), false) >= 0,
+              "snn::events: write HDF5: cannot create a property list");
+  return p;
+}
+
 void write_int_column(hid_t file, const char* name, const std::vector<int64_t>& values) {
   const hsize_t n = values.size();
   Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  const Handle dcpl = untimed(H5P_DATASET_CREATE);
   Handle dataset(
-      H5Dcreate2(file, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      H5Dcreate2(file, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
       H5Dclose);
   TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
                                        H5P_DEFAULT, values.data()) >= 0,
@@ -325,8 +336,9 @@ void write_hsd(const std::string& path, const std::vector<Events>& samples,
     Handle file(H5Fcreate(target.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                 H5Fclose);
     TORCH_CHECK(file.ok(), "snn::events: cannot create ", target.temp_path());
+    const Handle gcpl = untimed(H5P_GROUP_CREATE), dcpl = untimed(H5P_DATASET_CREATE);
     for (const char* group : {"spikes", "extra"}) {
-      Handle g(H5Gcreate2(file.get(), group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+      Handle g(H5Gcreate2(file.get(), group, H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), H5Gclose);
       TORCH_CHECK(g.ok(), "snn::events: write HDF5 ", path, ": cannot create group ", group);
     }
     Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
@@ -336,7 +348,7 @@ void write_hsd(const std::string& path, const std::vector<Events>& samples,
       Handle file_type(H5Tvlen_create(file_base), H5Tclose);
       Handle mem_type(H5Tvlen_create(mem_base), H5Tclose);
       Handle dataset(H5Dcreate2(file.get(), name, file_type.get(), space.get(), H5P_DEFAULT,
-                                H5P_DEFAULT, H5P_DEFAULT),
+                                dcpl.get(), H5P_DEFAULT),
                      H5Dclose);
       TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), mem_type.get(), H5S_ALL, H5S_ALL,
                                            H5P_DEFAULT, rows.data()) >= 0,
@@ -354,7 +366,7 @@ void write_hsd(const std::string& path, const std::vector<Events>& samples,
       std::vector<const char*> raw;
       for (const auto& s : keys) raw.push_back(s.c_str());
       Handle dataset(H5Dcreate2(file.get(), "extra/keys", type.get(), key_space.get(), H5P_DEFAULT,
-                                H5P_DEFAULT, H5P_DEFAULT),
+                                dcpl.get(), H5P_DEFAULT),
                      H5Dclose);
       TORCH_CHECK(dataset.ok() && H5Dwrite(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
                                            raw.data()) >= 0,

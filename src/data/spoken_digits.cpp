@@ -1,0 +1,311 @@
+// The embedded spoken-digits dataset (see snn/data/spoken_digits.h): eSpeak NG in forked
+// processes, noise and gain, the cochlea, SHD's HDF5 layout.
+#include "snn/data/spoken_digits.h"
+
+#include <c10/util/Exception.h>
+#include <espeak-ng/speak_lib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "snn/events/io.h"
+#include "util/atomic_file.h"
+
+namespace snn::data {
+namespace {
+
+constexpr const char* kWhat = "snn::data::make_spoken_digits";
+// Bump when anything that decides the files' bytes changes.
+constexpr int kGeneratorVersion = 1;
+
+const char* const kEnglish[10] = {"zero", "one", "two",   "three", "four",
+                                  "five", "six", "seven", "eight", "nine"};
+const char* const kGerman[10] = {"null", "eins", "zwei",   "drei", "vier",
+                                 "f\xc3\xbc" "nf", "sechs", "sieben", "acht", "neun"};
+
+// eSpeak NG's voice variants, ordered so that any prefix mixes male, female and other
+// voices (the robotic and whispering variants are left out: no speaker sounds like them).
+const std::vector<std::string>& voices() {
+  static const std::vector<std::string> v = {
+      "m1",      "f1",      "m2",     "f2",       "m3",      "f3",      "m4",      "f4",
+      "m5",      "f5",      "m6",     "klatt",    "m7",      "klatt2",  "m8",      "klatt3",
+      "Andy",    "Annie",   "Alex",   "Alicia",   "Denis",   "Andrea",  "Gene",    "aunty",
+      "Hugo",    "belinda", "Jacky",  "linda",    "Lee",     "anika",   "Marco",   "grandma",
+      "Mario",   "steph",   "Michael", "steph2",  "Mike",    "steph3",  "adam",    "shelby",
+      "antonio", "Storm",   "benjamin", "klatt4", "boris",   "caleb",   "david",   "ed",
+      "edward",  "john",    "max",    "norbert",  "paul",    "pedro",   "quincy",  "rob",
+      "robert",  "travis",  "victor", "zac",      "Gene2",   "Henrique", "Diogo",  "announcer",
+  };
+  return v;
+}
+
+uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// A small deterministic generator: uniform doubles and normals.
+struct Rng {
+  explicit Rng(uint64_t seed) : s(seed) {}
+  double uniform() { return static_cast<double>(splitmix64(s) >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  double normal() {
+    const double u1 = std::max(uniform(), 1e-300), u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * M_PI * u2);
+  }
+  uint64_t s;
+};
+
+struct Utterance {
+  int64_t voice = 0, label = 0;
+  bool test = false;
+  uint64_t seed = 0;
+};
+
+int espeak_rate() {
+  static std::once_flag once;
+  static int rate = 0;
+  std::call_once(once, [] {
+    rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
+  });
+  TORCH_CHECK(rate > 0, kWhat,
+              ": eSpeak NG could not be initialised (is the espeak-ng-data package installed?)");
+  return rate;
+}
+
+std::vector<short>* g_samples = nullptr;  // the forked child's buffer
+int collect(short* wav, int n, espeak_EVENT* /*events*/) {
+  if (wav != nullptr && n > 0) g_samples->insert(g_samples->end(), wav, wav + n);
+  return 0;
+}
+
+bool write_all(int fd, const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    const ssize_t k = ::write(fd, p, n);
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+bool read_all(int fd, void* data, size_t n) {
+  char* p = static_cast<char*>(data);
+  while (n > 0) {
+    const ssize_t k = ::read(fd, p, n);
+    if (k <= 0) return false;
+    p += k;
+    n -= static_cast<size_t>(k);
+  }
+  return true;
+}
+
+// Speaks `text` in `voice` in a child process forked from this one, whose eSpeak NG state
+// is the pristine one after initialisation: the same request always gives the same samples.
+std::vector<short> speak(const std::string& voice, const std::string& text, int rate, int pitch,
+                         int range, unsigned seed) {
+  int fd[2];
+  TORCH_CHECK(::pipe(fd) == 0, kWhat, ": pipe failed: ", std::strerror(errno));
+  const pid_t pid = ::fork();
+  TORCH_CHECK(pid >= 0, kWhat, ": fork failed: ", std::strerror(errno));
+  if (pid == 0) {
+    ::close(fd[0]);
+    std::vector<short> samples;
+    g_samples = &samples;
+    espeak_SetSynthCallback(collect);
+    std::srand(seed);
+    int64_t n = -1;
+    if (espeak_SetVoiceByName(voice.c_str()) == EE_OK) {
+      espeak_SetParameter(espeakRATE, rate, 0);
+      espeak_SetParameter(espeakPITCH, pitch, 0);
+      espeak_SetParameter(espeakRANGE, range, 0);
+      if (espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
+                       nullptr, nullptr) == EE_OK &&
+          espeak_Synchronize() == EE_OK) {
+        n = static_cast<int64_t>(samples.size());
+      }
+    }
+    const bool ok = write_all(fd[1], &n, sizeof n) &&
+                    (n <= 0 || write_all(fd[1], samples.data(), samples.size() * sizeof(short)));
+    ::_exit(ok ? 0 : 3);
+  }
+  ::close(fd[1]);
+  int64_t n = -1;
+  std::vector<short> samples;
+  bool ok = read_all(fd[0], &n, sizeof n);
+  if (ok && n > 0) {
+    samples.resize(static_cast<size_t>(n));
+    ok = read_all(fd[0], samples.data(), samples.size() * sizeof(short));
+  }
+  ::close(fd[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  TORCH_CHECK(ok && n > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, kWhat,
+              ": eSpeak NG could not speak '", text, "' in voice ", voice,
+              " (is the voice in espeak-ng-data?)");
+  return samples;
+}
+
+std::vector<Utterance> plan(const SpokenDigitsOptions& o) {
+  std::vector<Utterance> out;
+  uint64_t s = o.seed() ^ 0x5eed5eed5eed5eedULL;
+  for (int64_t v = 0; v < o.voices(); ++v) {
+    for (int64_t label = 0; label < 20; ++label) {
+      for (int64_t r = 0; r < o.renditions(); ++r) {
+        Utterance u;
+        u.voice = v;
+        u.label = label;
+        u.test = v % o.test_every() == 1 % o.test_every();
+        u.seed = splitmix64(s);
+        out.push_back(u);
+      }
+    }
+  }
+  return out;
+}
+
+// Synthesises, perturbs and encodes one utterance.
+events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, int espeak_rate) {
+  Rng rng(u.seed);
+  const int rate = static_cast<int>(std::lround(rng.uniform(130, 210)));
+  const int pitch = static_cast<int>(std::lround(rng.uniform(25, 75)));
+  const int range = static_cast<int>(std::lround(rng.uniform(20, 80)));
+  const double gain_db = rng.uniform(-6, 6);
+  const double snr_db = rng.uniform(o.min_snr_db(), o.max_snr_db());
+  const bool german = u.label >= 10;
+  const std::string voice = std::string(german ? "de" : "en") + "+" + voices()[u.voice];
+  const std::string text = german ? kGerman[u.label - 10] : kEnglish[u.label];
+  const auto speech = speak(voice, text, rate, pitch, range, static_cast<unsigned>(u.seed >> 32));
+  std::vector<float> audio(speech.size());
+  double energy = 0;
+  for (size_t i = 0; i < speech.size(); ++i) {
+    audio[i] = static_cast<float>(speech[i]) / 32768.0f;
+    energy += static_cast<double>(audio[i]) * audio[i];
+  }
+  const double rms = std::sqrt(energy / std::max<size_t>(audio.size(), 1));
+  const double gain = std::pow(10.0, gain_db / 20.0);
+  const double noise = rms * std::pow(10.0, -snr_db / 20.0);
+  for (auto& a : audio) {
+    a = static_cast<float>(gain * (a + noise * rng.normal()));
+  }
+  return audio::encode_audio(audio, espeak_rate, o.cochlea());
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+std::vector<std::string> spoken_digit_voices() { return voices(); }
+
+std::vector<std::string> spoken_digit_keys() {
+  std::vector<std::string> keys;
+  for (const char* w : kEnglish) keys.push_back(std::string("english ") + w);
+  for (const char* w : kGerman) keys.push_back(std::string("german ") + w);
+  return keys;
+}
+
+std::string spoken_digits_key(const SpokenDigitsOptions& o) {
+  std::ostringstream os;
+  const auto& c = o.cochlea();
+  os.precision(17);
+  os << "SpokenDigits(version=" << kGeneratorVersion << ", espeak-ng=" << espeak_Info(nullptr)
+     << ", seed=" << o.seed() << ", voices=" << o.voices() << ", renditions=" << o.renditions()
+     << ", test_every=" << o.test_every() << ", snr_db=[" << o.min_snr_db() << ", "
+     << o.max_snr_db() << "], cochlea=(channels=" << c.channels() << ", min_frequency="
+     << c.min_frequency() << ", max_frequency=" << c.max_frequency()
+     << ", bandwidth_scale=" << c.bandwidth_scale() << ", sample_rate=" << c.sample_rate()
+     << ", spike_gain=" << c.spike_gain() << ", floor=" << c.floor() << ", leak=" << c.leak()
+     << "))";
+  return os.str();
+}
+
+SpokenDigitsFiles make_spoken_digits(const std::string& directory, const SpokenDigitsOptions& o,
+                                     const std::function<void(int64_t, int64_t)>& progress) {
+  const auto max_voices = static_cast<int64_t>(voices().size());
+  TORCH_CHECK(o.voices() >= 2 && o.voices() <= max_voices, kWhat, ": voices must be in [2, ",
+              max_voices, "], got ", o.voices());
+  TORCH_CHECK(o.renditions() >= 1, kWhat, ": renditions must be >= 1, got ", o.renditions());
+  TORCH_CHECK(o.test_every() >= 2 && o.test_every() <= o.voices(), kWhat,
+              ": test_every must be in [2, voices], got ", o.test_every());
+  TORCH_CHECK(o.min_snr_db() <= o.max_snr_db(), kWhat, ": min_snr_db ", o.min_snr_db(),
+              " exceeds max_snr_db ", o.max_snr_db());
+  TORCH_CHECK(o.cochlea().channels() <= events::HSDFile::kSensor.width, kWhat,
+              ": SHD's layout has at most ", events::HSDFile::kSensor.width, " channels, got ",
+              o.cochlea().channels());
+  const std::filesystem::path dir(directory);
+  std::filesystem::create_directories(dir);
+  SpokenDigitsFiles files{(dir / "spoken_digits_train.h5").string(),
+                          (dir / "spoken_digits_test.h5").string()};
+  const auto key_path = dir / "spoken_digits.key";
+  const int rate = espeak_rate();
+  const std::string key = spoken_digits_key(o);
+  if (std::filesystem::exists(files.train) && std::filesystem::exists(files.test) &&
+      std::filesystem::exists(key_path) && read_text(key_path) == key + "\n") {
+    return files;
+  }
+
+  const auto utterances = plan(o);
+  const auto total = static_cast<int64_t>(utterances.size());
+  std::vector<events::Events> samples(utterances.size());
+  std::atomic<int64_t> next{0}, done{0};
+  std::mutex mutex;
+  std::exception_ptr failure;
+  const int64_t threads =
+      o.threads() > 0 ? o.threads()
+                      : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+  auto work = [&] {
+    for (int64_t i = next++; i < total; i = next++) {
+      try {
+        samples[i] = make_sample(utterances[i], o, rate);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+        next = total;
+        return;
+      }
+      const int64_t d = ++done;
+      if (progress) {
+        std::lock_guard<std::mutex> lock(mutex);
+        progress(d, total);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+
+  for (const bool test : {false, true}) {
+    std::vector<events::Events> part;
+    std::vector<int64_t> labels, speakers;
+    for (size_t i = 0; i < utterances.size(); ++i) {
+      if (utterances[i].test != test) continue;
+      part.push_back(std::move(samples[i]));
+      labels.push_back(utterances[i].label);
+      speakers.push_back(utterances[i].voice);
+    }
+    events::write_hsd(test ? files.test : files.train, part, labels, speakers,
+                      spoken_digit_keys());
+  }
+  snn::detail::write_file_atomically(key_path.string(), key + "\n");
+  return files;
+}
+
+}  // namespace snn::data
