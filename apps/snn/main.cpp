@@ -13,6 +13,10 @@
 #include <regex>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "snn/audio/cochlea.h"
+#include "snn/data/spoken_digits.h"
 #include "snn/events/io.h"
 #include "snn/events/stats.h"
 #include "snn/events/transforms.h"
@@ -186,6 +190,48 @@ void plot(const Input& in, const std::string& out, int64_t n_frames, int delay_c
   std::printf("wrote %s\n", out.c_str());
 }
 
+// The embedded spoken-digits dataset (snn/data/spoken_digits.h).
+void synth_digits(const std::string& out, const snn::data::SpokenDigitsOptions& options) {
+  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  int64_t last = -1;
+  const auto files = snn::data::make_spoken_digits(out, options, [&](int64_t done, int64_t total) {
+    const int64_t percent = 100 * done / total;
+    if (terminal && percent != last) {
+      std::fprintf(stderr, "\rsynthesising and encoding: %3lld%% (%lld / %lld utterances)",
+                   static_cast<long long>(percent), static_cast<long long>(done),
+                   static_cast<long long>(total));
+      if (done == total) std::fprintf(stderr, "\n");
+      last = percent;
+    }
+  });
+  snn::events::HSDFile train(files.train), test(files.test);
+  std::printf("%s: %lld samples\n%s: %lld samples (held-out voices)\n", files.train.c_str(),
+              static_cast<long long>(train.size()), files.test.c_str(),
+              static_cast<long long>(test.size()));
+}
+
+// A user's sound files → one SHD-layout file of their spikes.
+void encode_audio(const std::vector<std::string>& inputs, const std::string& out,
+                  const std::vector<int64_t>& labels) {
+  if (!labels.empty() && labels.size() != inputs.size()) {
+    throw CLI::ValidationError("--labels", "give one label per input file (" +
+                                               std::to_string(inputs.size()) + "), got " +
+                                               std::to_string(labels.size()));
+  }
+  std::vector<snn::events::Events> samples;
+  for (const auto& path : inputs) {
+    double rate = 0;
+    const auto audio = snn::audio::read_audio(path, rate);
+    samples.push_back(snn::audio::encode_audio(audio, rate));
+    std::printf("%s: %.2f s at %.0f Hz -> %lld spikes\n", path.c_str(),
+                static_cast<double>(audio.size()) / rate, rate,
+                static_cast<long long>(samples.back().size()));
+  }
+  const std::vector<int64_t> l = labels.empty() ? std::vector<int64_t>(inputs.size(), 0) : labels;
+  snn::events::write_hsd(out, samples, l);
+  std::printf("wrote %s\n", out.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,7 +241,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("-V,--version", std::string("snn ") + snn::version());
   app.require_subcommand(0, 1);
 
-  auto* data = app.add_subcommand("data", "Event data: inspect, convert, plot");
+  auto* data = app.add_subcommand(
+      "data", "Event data: inspect, convert, plot; make the spoken-digits set; encode audio");
   data->require_subcommand(1);
 
   Input inspect_in;
@@ -231,6 +278,35 @@ int main(int argc, char** argv) {
                        "pixels a side, at most 16)")
       ->check(CLI::Range(1, 64));
 
+  std::string synth_out;
+  snn::data::SpokenDigitsOptions synth;
+  uint64_t synth_seed = 0;
+  int64_t synth_voices = synth.voices(), synth_renditions = synth.renditions(), synth_threads = 0;
+  auto* synth_cmd = data->add_subcommand(
+      "synth-digits",
+      "Make the embedded spoken-digits dataset (English and German digits, eSpeak NG voices, "
+      "a 700-channel cochlea) in SHD's HDF5 layout; cached by its options");
+  synth_cmd->add_option("--out", synth_out, "Directory of the two files")->required();
+  synth_cmd->add_option("--seed", synth_seed, "Seed (default 0)");
+  synth_cmd->add_option("--voices", synth_voices,
+                        "Voice variants (default " + std::to_string(synth.voices()) + ")")
+      ->check(CLI::Range(int64_t{2}, static_cast<int64_t>(snn::data::spoken_digit_voices().size())));
+  synth_cmd->add_option("--renditions", synth_renditions,
+                        "Utterances per voice, digit and language (default " +
+                            std::to_string(synth.renditions()) + ")")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  synth_cmd->add_option("--threads", synth_threads, "Parallel workers (default: every core)")
+      ->check(CLI::Range(int64_t{0}, int64_t{256}));
+
+  std::vector<std::string> audio_in;
+  std::string audio_out;
+  std::vector<int64_t> audio_labels;
+  auto* audio_cmd = data->add_subcommand(
+      "encode-audio", "Turn sound files (WAV, FLAC, ...) into spikes with the cochlea, in SHD's layout");
+  audio_cmd->add_option("inputs", audio_in, "Sound files")->required()->check(CLI::ExistingFile);
+  audio_cmd->add_option("-o,--out", audio_out, "Output .h5 file")->required();
+  audio_cmd->add_option("--labels", audio_labels, "One label per input (default: all 0)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -244,6 +320,13 @@ int main(int argc, char** argv) {
       convert(convert_in, convert_out, out_format, transform);
     } else if (*plot_cmd) {
       plot(plot_in, plot_out, n_frames, delay_cs, scale);
+    } else if (*synth_cmd) {
+      synth_digits(synth_out, synth.seed(synth_seed)
+                                  .voices(synth_voices)
+                                  .renditions(synth_renditions)
+                                  .threads(synth_threads));
+    } else if (*audio_cmd) {
+      encode_audio(audio_in, audio_out, audio_labels);
     } else {
       std::cout << app.help();
     }

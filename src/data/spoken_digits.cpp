@@ -3,7 +3,10 @@
 #include "snn/data/spoken_digits.h"
 
 #include <c10/util/Exception.h>
+#include <dlfcn.h>
 #include <espeak-ng/speak_lib.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -74,21 +78,31 @@ struct Utterance {
   uint64_t seed = 0;
 };
 
-int espeak_rate() {
-  static std::once_flag once;
-  static int rate = 0;
-  std::call_once(once, [] {
-    rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, nullptr, espeakINITIALIZE_DONT_EXIT);
-  });
-  TORCH_CHECK(rate > 0, kWhat,
-              ": eSpeak NG could not be initialised (is the espeak-ng-data package installed?)");
-  return rate;
+// The directory of the file this function is in (libsnn.so).
+std::string library_directory() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&library_directory), &info) == 0 || info.dli_fname == nullptr) {
+    return ".";
+  }
+  return std::filesystem::path(info.dli_fname).parent_path().string();
 }
 
-std::vector<short>* g_samples = nullptr;  // the forked child's buffer
-int collect(short* wav, int n, espeak_EVENT* /*events*/) {
-  if (wav != nullptr && n > 0) g_samples->insert(g_samples->end(), wav, wav + n);
-  return 0;
+// The speech helper: $SNN_SPEAK, or snn-speak beside libsnn.so (build tree), or in
+// libexec/snn, found from libsnn.so's directory by SNN_SPEAK_RELATIVE (installed).
+std::string speak_helper() {
+  if (const char* env = std::getenv("SNN_SPEAK"); env != nullptr && *env != '\0') {
+    TORCH_CHECK(::access(env, X_OK) == 0, kWhat, ": SNN_SPEAK=", env, " is not an executable");
+    return env;
+  }
+  const std::filesystem::path dir = library_directory();
+  const std::vector<std::filesystem::path> candidates = {
+      dir / "snn-speak", (dir / SNN_SPEAK_RELATIVE / "snn-speak").lexically_normal()};
+  for (const auto& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) return c.string();
+  }
+  TORCH_CHECK(false, kWhat, ": the speech helper snn-speak was not found (looked for ",
+              candidates[0].string(), " and ", candidates[1].string(),
+              "); build and install snn.cpp whole, or set SNN_SPEAK to its path");
 }
 
 bool write_all(int fd, const void* data, size_t n) {
@@ -113,51 +127,69 @@ bool read_all(int fd, void* data, size_t n) {
   return true;
 }
 
-// Speaks `text` in `voice` in a child process forked from this one, whose eSpeak NG state
-// is the pristine one after initialisation: the same request always gives the same samples.
-std::vector<short> speak(const std::string& voice, const std::string& text, int rate, int pitch,
-                         int range, unsigned seed) {
-  int fd[2];
-  TORCH_CHECK(::pipe(fd) == 0, kWhat, ": pipe failed: ", std::strerror(errno));
-  const pid_t pid = ::fork();
-  TORCH_CHECK(pid >= 0, kWhat, ": fork failed: ", std::strerror(errno));
-  if (pid == 0) {
-    ::close(fd[0]);
-    std::vector<short> samples;
-    g_samples = &samples;
-    espeak_SetSynthCallback(collect);
-    std::srand(seed);
-    int64_t n = -1;
-    if (espeak_SetVoiceByName(voice.c_str()) == EE_OK) {
-      espeak_SetParameter(espeakRATE, rate, 0);
-      espeak_SetParameter(espeakPITCH, pitch, 0);
-      espeak_SetParameter(espeakRANGE, range, 0);
-      if (espeak_Synth(text.c_str(), text.size() + 1, 0, POS_CHARACTER, 0, espeakCHARS_UTF8,
-                       nullptr, nullptr) == EE_OK &&
-          espeak_Synchronize() == EE_OK) {
-        n = static_cast<int64_t>(samples.size());
-      }
+// One snn-speak process (see apps/snn-speak): requests in, samples out. Each utterance is
+// spoken in a fresh fork of the helper, from the synthesiser's pristine state.
+class Speaker {
+ public:
+  Speaker() {
+    const std::string helper = speak_helper();
+    int in[2], out[2];
+    TORCH_CHECK(::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0, kWhat,
+                ": pipe failed: ", std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    char* argv[] = {const_cast<char*>(helper.c_str()), nullptr};
+    const int rc = ::posix_spawn(&pid_, helper.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    to_ = in[1];
+    from_ = out[0];
+    TORCH_CHECK(rc == 0, kWhat, ": cannot start ", helper, ": ", std::strerror(rc));
+    int64_t rate = -1;
+    TORCH_CHECK(read_all(from_, &rate, sizeof rate) && rate > 0, kWhat,
+                ": eSpeak NG could not be initialised in ", helper,
+                " (is the espeak-ng-data package installed?)");
+    rate_ = static_cast<int>(rate);
+  }
+  ~Speaker() {
+    if (to_ >= 0) ::close(to_);
+    if (from_ >= 0) ::close(from_);
+    if (pid_ > 0) {
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
     }
-    const bool ok = write_all(fd[1], &n, sizeof n) &&
-                    (n <= 0 || write_all(fd[1], samples.data(), samples.size() * sizeof(short)));
-    ::_exit(ok ? 0 : 3);
   }
-  ::close(fd[1]);
-  int64_t n = -1;
-  std::vector<short> samples;
-  bool ok = read_all(fd[0], &n, sizeof n);
-  if (ok && n > 0) {
-    samples.resize(static_cast<size_t>(n));
-    ok = read_all(fd[0], samples.data(), samples.size() * sizeof(short));
+  Speaker(const Speaker&) = delete;
+  Speaker& operator=(const Speaker&) = delete;
+
+  int sample_rate() const { return rate_; }
+
+  std::vector<short> speak(const std::string& voice, const std::string& text, int rate, int pitch,
+                           int range, unsigned seed) {
+    std::ostringstream request;
+    request << seed << ' ' << rate << ' ' << pitch << ' ' << range << ' ' << voice << ' ' << text
+            << '\n';
+    const std::string r = request.str();
+    int64_t n = -1;
+    std::vector<short> samples;
+    bool ok = write_all(to_, r.data(), r.size()) && read_all(from_, &n, sizeof n);
+    if (ok && n > 0) {
+      samples.resize(static_cast<size_t>(n));
+      ok = read_all(from_, samples.data(), samples.size() * sizeof(short));
+    }
+    TORCH_CHECK(ok && n > 0, kWhat, ": eSpeak NG could not speak '", text, "' in voice ", voice,
+                ok ? " (is the voice in espeak-ng-data?)" : " (the speech helper stopped)");
+    return samples;
   }
-  ::close(fd[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  TORCH_CHECK(ok && n > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, kWhat,
-              ": eSpeak NG could not speak '", text, "' in voice ", voice,
-              " (is the voice in espeak-ng-data?)");
-  return samples;
-}
+
+ private:
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1;
+  int rate_ = 0;
+};
 
 std::vector<Utterance> plan(const SpokenDigitsOptions& o) {
   std::vector<Utterance> out;
@@ -178,7 +210,7 @@ std::vector<Utterance> plan(const SpokenDigitsOptions& o) {
 }
 
 // Synthesises, perturbs and encodes one utterance.
-events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, int espeak_rate) {
+events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, Speaker& speaker) {
   Rng rng(u.seed);
   const int rate = static_cast<int>(std::lround(rng.uniform(130, 210)));
   const int pitch = static_cast<int>(std::lround(rng.uniform(25, 75)));
@@ -188,7 +220,8 @@ events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, int
   const bool german = u.label >= 10;
   const std::string voice = std::string(german ? "de" : "en") + "+" + voices()[u.voice];
   const std::string text = german ? kGerman[u.label - 10] : kEnglish[u.label];
-  const auto speech = speak(voice, text, rate, pitch, range, static_cast<unsigned>(u.seed >> 32));
+  const auto speech =
+      speaker.speak(voice, text, rate, pitch, range, static_cast<unsigned>(u.seed >> 32));
   std::vector<float> audio(speech.size());
   double energy = 0;
   for (size_t i = 0; i < speech.size(); ++i) {
@@ -201,7 +234,7 @@ events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, int
   for (auto& a : audio) {
     a = static_cast<float>(gain * (a + noise * rng.normal()));
   }
-  return audio::encode_audio(audio, espeak_rate, o.cochlea());
+  return audio::encode_audio(audio, speaker.sample_rate(), o.cochlea());
 }
 
 std::string read_text(const std::filesystem::path& p) {
@@ -253,7 +286,6 @@ SpokenDigitsFiles make_spoken_digits(const std::string& directory, const SpokenD
   SpokenDigitsFiles files{(dir / "spoken_digits_train.h5").string(),
                           (dir / "spoken_digits_test.h5").string()};
   const auto key_path = dir / "spoken_digits.key";
-  const int rate = espeak_rate();
   const std::string key = spoken_digits_key(o);
   if (std::filesystem::exists(files.train) && std::filesystem::exists(files.test) &&
       std::filesystem::exists(key_path) && read_text(key_path) == key + "\n") {
@@ -270,9 +302,11 @@ SpokenDigitsFiles make_spoken_digits(const std::string& directory, const SpokenD
       o.threads() > 0 ? o.threads()
                       : std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
   auto work = [&] {
+    std::unique_ptr<Speaker> speaker;
     for (int64_t i = next++; i < total; i = next++) {
       try {
-        samples[i] = make_sample(utterances[i], o, rate);
+        if (!speaker) speaker = std::make_unique<Speaker>();
+        samples[i] = make_sample(utterances[i], o, *speaker);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
         if (!failure) failure = std::current_exception();

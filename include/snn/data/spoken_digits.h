@@ -12,8 +12,10 @@
 /// voice is heard in training (extra/speaker is the voice's index in spoken_digit_voices()).
 ///
 /// Deterministic: the same options give byte-identical files. Each utterance is
-/// synthesised in a process forked from one where eSpeak NG was initialised and never
-/// spoke (eSpeak carries state from one utterance to the next), with its own seed.
+/// synthesised by the helper program snn-speak (beside libsnn.so in the build tree,
+/// libexec/snn/ when installed; $SNN_SPEAK overrides) in a process forked from one where
+/// eSpeak NG was initialised and never spoke (eSpeak carries state from one utterance to the
+/// next), with its own seed.
 #include <torch/arg.h>
 
 #include <cstdint>
