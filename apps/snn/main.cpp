@@ -23,6 +23,7 @@
 #include "snn/io/image.h"
 #include "snn/memory.h"
 #include "snn/version.h"
+#include "train.h"
 
 namespace {
 
@@ -237,7 +238,8 @@ void encode_audio(const std::vector<std::string>& inputs, const std::string& out
 int main(int argc, char** argv) {
   // Tensors of the same sizes recur in every step: reuse their memory (snn/memory.h).
   snn::memory::set_caching_allocator(true);
-  CLI::App app{"snn: inspect, convert and plot event data (snn.cpp)", "snn"};
+  CLI::App app{"snn: train spiking networks; inspect, convert and plot event data (snn.cpp)",
+               "snn"};
   app.set_version_flag("-V,--version", std::string("snn ") + snn::version());
   app.require_subcommand(0, 1);
 
@@ -307,6 +309,9 @@ int main(int argc, char** argv) {
   audio_cmd->add_option("-o,--out", audio_out, "Output .h5 file")->required();
   audio_cmd->add_option("--labels", audio_labels, "One label per input (default: all 0)");
 
+  snn_cli::TrainCommands training;
+  snn_cli::add_train_commands(app, training);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -314,6 +319,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
+    if (const int rc = snn_cli::run_train_commands(training); rc >= 0) return rc;
     if (*inspect_cmd) {
       inspect(inspect_in);
     } else if (*convert_cmd) {

@@ -47,3 +47,11 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 }
 
 }  // namespace snn::detail
+
+namespace snn::io {
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  snn::detail::write_file_atomically(path, bytes);
+}
+
+}  // namespace snn::io

@@ -1,0 +1,44 @@
+#pragma once
+// snn train / eval / compare (train.cpp).
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace snn_cli {
+
+// Everything a run is decided by (config.toml of a run directory).
+struct RunConfig {
+  std::string source = "spoken-digits";
+  std::string data_path;
+  int64_t channels = 140, time_bins = 70;
+  int64_t voices = 48, renditions = 4;  // spoken-digits only
+  std::string preset = "shd-mlp";
+  std::string neuron = "iaf";
+  int64_t hidden = 64;
+  double tau_mem = 20.0, tau_adapt = 100.0, adapt_scale = 1.8;
+  int64_t epochs = 20, batch_size = 64;
+  double lr = 2e-3;
+  int64_t seed = 0, threads = 0;
+};
+
+// Values given on the command line (negative / empty: not given).
+struct Flags {
+  std::string source, data_path, neuron;
+  int64_t epochs = -1, batch_size = -1, seed = -1, threads = -1, hidden = -1;
+  double lr = -1, tau_mem = -1;
+};
+
+struct TrainCommands {
+  CLI::App* train = nullptr;
+  CLI::App* eval = nullptr;
+  CLI::App* compare = nullptr;
+  std::string config_file, run_dir, resume;
+  Flags flags;
+};
+
+void add_train_commands(CLI::App& app, TrainCommands& commands);
+// Runs the parsed training command; returns its exit code, or -1 when none was given.
+int run_train_commands(const TrainCommands& commands);
+
+}  // namespace snn_cli

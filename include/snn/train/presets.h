@@ -1,0 +1,46 @@
+#pragma once
+/// \file
+/// The tutorial models and their data, ready to train: the SHD tutorial's MLP with IAF,
+/// LIF or ALIF neurons, and SHD-layout files binned into frames as the tutorial bins them
+/// (Tonic's Downsample to 140 channels, then ToFrame with 70 time bins per sample).
+#include <torch/arg.h>
+#include <torch/nn/modules/container/sequential.h>
+
+#include <string>
+#include <vector>
+
+#include "snn/train/trainer.h"
+
+namespace snn::train {
+
+/// The neuron models of the tutorial's comparison.
+enum class NeuronKind { IAF, LIF, ALIF };
+/// "iaf", "lif" or "alif" (any case); throws naming the allowed values otherwise.
+NeuronKind parse_neuron_kind(const std::string& name);
+/// "iaf", "lif", "alif".
+std::string neuron_kind_name(NeuronKind kind);
+
+/// The SHD tutorial's MLP: Linear(inputs → hidden) → neuron → Linear(hidden → hidden) →
+/// neuron → Linear(hidden → outputs) → neuron, batch-first [B, T, inputs] → spikes
+/// [B, T, outputs]. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF
+/// neither. Example: `snn::train::shd_mlp(snn::train::MLPOptions().neuron(NeuronKind::LIF))`.
+struct MLPOptions {
+  TORCH_ARG(NeuronKind, neuron) = NeuronKind::IAF;
+  TORCH_ARG(int64_t, inputs) = 140;
+  TORCH_ARG(int64_t, hidden) = 64;
+  TORCH_ARG(int64_t, outputs) = 20;
+  /// Membrane time constant, in time steps (LIF, ALIF). Default: 20.
+  TORCH_ARG(double, tau_mem) = 20.0;
+  /// Adaptation time constant, in time steps (ALIF). Default: 100.
+  TORCH_ARG(double, tau_adapt) = 100.0;
+  /// Threshold adaptation per spike (ALIF). Default: 1.8.
+  TORCH_ARG(double, adapt_scale) = 1.8;
+};
+torch::nn::Sequential shd_mlp(const MLPOptions& options);
+
+/// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames:
+/// Downsample(spatial_factor = channels / 700) and ToFrame(n_time_bins = time_bins), float
+/// counts [N, time_bins, channels], and the labels [N].
+Dataset hsd_frames(const std::string& path, int64_t channels = 140, int64_t time_bins = 70);
+
+}  // namespace snn::train

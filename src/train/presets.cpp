@@ -1,0 +1,87 @@
+// The tutorial presets: the SHD MLP and SHD-layout files binned into frames.
+#include "snn/train/presets.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/modules/linear.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "snn/events/io.h"
+#include "snn/events/transforms.h"
+#include "snn/nn/alif.h"
+#include "snn/nn/lif.h"
+
+namespace snn::train {
+
+NeuronKind parse_neuron_kind(const std::string& name) {
+  std::string n = name;
+  std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (n == "iaf") return NeuronKind::IAF;
+  if (n == "lif") return NeuronKind::LIF;
+  if (n == "alif") return NeuronKind::ALIF;
+  TORCH_CHECK(false, "snn::train: neuron must be one of iaf, lif, alif, got \"", name, "\"");
+}
+
+std::string neuron_kind_name(NeuronKind kind) {
+  switch (kind) {
+    case NeuronKind::IAF:
+      return "iaf";
+    case NeuronKind::LIF:
+      return "lif";
+    case NeuronKind::ALIF:
+      return "alif";
+  }
+  return "?";
+}
+
+torch::nn::Sequential shd_mlp(const MLPOptions& o) {
+  TORCH_CHECK(o.inputs() >= 1 && o.hidden() >= 1 && o.outputs() >= 1,
+              "snn::train::shd_mlp: layer sizes must be >= 1, got ", o.inputs(), ", ", o.hidden(),
+              ", ", o.outputs());
+  TORCH_CHECK(o.tau_mem() > 0 && o.tau_adapt() > 0, "snn::train::shd_mlp: time constants must be "
+              "> 0, got tau_mem ", o.tau_mem(), " and tau_adapt ", o.tau_adapt());
+  auto neuron = [&]() -> torch::nn::AnyModule {
+    switch (o.neuron()) {
+      case NeuronKind::LIF:
+        return torch::nn::AnyModule(snn::LIF(snn::LIFOptions(o.tau_mem())));
+      case NeuronKind::ALIF:
+        return torch::nn::AnyModule(
+            snn::ALIF(snn::ALIFOptions(o.tau_mem(), o.tau_adapt()).adapt_scale(o.adapt_scale())));
+      case NeuronKind::IAF:
+        break;
+    }
+    return torch::nn::AnyModule(snn::IAF());
+  };
+  torch::nn::Sequential model;
+  model->push_back(torch::nn::Linear(o.inputs(), o.hidden()));
+  model->push_back(neuron());
+  model->push_back(torch::nn::Linear(o.hidden(), o.hidden()));
+  model->push_back(neuron());
+  model->push_back(torch::nn::Linear(o.hidden(), o.outputs()));
+  model->push_back(neuron());
+  return model;
+}
+
+Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins) {
+  TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1,
+              "snn::train::hsd_frames: expected 1 <= channels <= 700 and time_bins >= 1, got ",
+              channels, " and ", time_bins);
+  events::HSDFile file(path);
+  const events::Downsample down(
+      events::DownsampleOptions().target_size(events::IntPair{channels, 1}));
+  const events::ToFrame frame(events::ToFrameOptions().n_time_bins(time_bins));
+  const int64_t n = file.size();
+  auto inputs = at::zeros({n, time_bins, channels});
+  std::vector<int64_t> labels(n);
+  events::Rng rng(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto f = frame.apply(down.apply(file.events(i), rng));  // [time_bins, 1, channels]
+    inputs[i].copy_(f.reshape({time_bins, channels}));
+    labels[i] = file.label(i);
+  }
+  return {inputs, at::tensor(labels, at::kLong)};
+}
+
+}  // namespace snn::train

@@ -1,0 +1,110 @@
+"""`snn train / eval / compare` on a small embedded spoken-digits set: the run directory
+(configuration, metrics, checkpoint), Ctrl-C and --resume continuing to the same numbers
+as an uninterrupted run, the comparison table, and the errors for bad configurations,
+missing data files and directories that are not runs."""
+import json
+import signal
+import subprocess
+
+import pytest
+
+
+def run(cli, *args, timeout=600):
+    return subprocess.run([str(cli), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A configuration of the small set (4 voices, 1 rendition: 60 training samples)."""
+    d = tmp_path_factory.mktemp("train")
+    config = d / "small.toml"
+    config.write_text(f'[data]\npath = "{d / "data"}"\nvoices = 4\nrenditions = 1\n\n'
+                      "[model]\nhidden = 32\n\n[train]\nbatch_size = 16\nlr = 0.005\n")
+    return config
+
+
+def metrics(run_dir):
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    for r in rows:
+        del r["seconds"]  # wall time: the one field that may differ
+    return rows
+
+
+def test_train_writes_a_run_directory(cli, small, tmp_path):
+    proc = run(cli, "train", "--config", small, "--epochs", 3, "--neuron", "lif",
+               "--run-dir", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy" in proc.stdout
+    rows = metrics(tmp_path / "run")
+    assert [r["epoch"] for r in rows] == [0, 1, 2]
+    assert all(0 <= r["test_accuracy"] <= 1 and r["synops"] > 0 for r in rows)
+    config = (tmp_path / "run" / "config.toml").read_text()
+    assert 'neuron = "lif"' in config and "epochs = 3" in config and "voices = 4" in config
+    proc = run(cli, "eval", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy" in proc.stdout
+
+
+def test_interrupt_and_resume_match_an_uninterrupted_run(cli, small, tmp_path):
+    epochs = 60
+    straight = run(cli, "train", "--config", small, "--epochs", epochs, "--run-dir",
+                   tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    # Ctrl-C after the third epoch's line.
+    proc = subprocess.Popen([str(cli), "train", "--config", str(small), "--epochs", str(epochs),
+                             "--run-dir", str(tmp_path / "cut")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stdout:
+        seen += "epoch" in line
+        if seen == 3:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "snn train --resume" in err
+    done = len(metrics(tmp_path / "cut"))
+    assert 3 <= done < epochs
+    resumed = run(cli, "train", "--resume", tmp_path / "cut")
+    assert resumed.returncode == 0, resumed.stderr
+    assert metrics(tmp_path / "cut") == metrics(tmp_path / "straight")
+
+
+def test_compare_prints_the_table(cli, small, tmp_path):
+    proc = run(cli, "compare", "--config", small, "--epochs", 2, "--run-dir", tmp_path / "cmp")
+    assert proc.returncode == 0, proc.stderr
+    table = (tmp_path / "cmp" / "compare.md").read_text()
+    assert table.splitlines()[0].startswith("| model | test accuracy | synops per sample")
+    for neuron in ("iaf", "lif", "alif"):
+        assert f"| {neuron} |" in proc.stdout
+        assert len(metrics(tmp_path / "cmp" / neuron)) == 2
+
+
+@pytest.mark.parametrize("text,message", [
+    ("[model]\nwidth = 3\n", "unknown key model.width; allowed in [model]: preset, neuron"),
+    ("[trian]\nepochs = 3\n", "unknown section [trian]; allowed: data, model, train"),
+    ('[model]\nneuron = "hh"\n', 'model.neuron must be one of iaf, lif, alif; got "hh"'),
+    ('[train]\nepochs = "ten"\n', "train.epochs must be an integer"),
+    ("[train]\nlr = -1.0\n", "train.lr must be > 0"),
+    ('[data]\nsource = "mnist"\n', "data.source must be one of spoken-digits, shd, ssc"),
+])
+def test_bad_configurations_are_named(cli, tmp_path, text, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    proc = run(cli, "train", "--config", config, "--run-dir", tmp_path / "run")
+    assert proc.returncode == 2
+    assert message in proc.stderr, proc.stderr
+    assert not (tmp_path / "run").exists(), "nothing may be written"
+
+
+def test_missing_data_and_non_runs_are_named(cli, tmp_path):
+    proc = run(cli, "train", "--data", "shd", "--data-path", tmp_path, "--run-dir", tmp_path / "r")
+    assert proc.returncode == 2
+    assert str(tmp_path / "shd_train.h5") in proc.stderr
+    assert str(tmp_path / "shd_test.h5") in proc.stderr
+    proc = run(cli, "eval", tmp_path)
+    assert proc.returncode == 2 and "is not a run directory" in proc.stderr
+    proc = run(cli, "train", "--resume", tmp_path)
+    assert proc.returncode == 2 and "is not a run directory" in proc.stderr
