@@ -15,9 +15,9 @@ struct RunConfig {
   int64_t voices = 48, renditions = 4;  // spoken-digits only
   std::string preset = "shd-mlp";
   std::string neuron = "iaf";
-  int64_t hidden = 64;
-  double tau_mem = 20.0, tau_adapt = 100.0, adapt_scale = 1.8;
-  int64_t epochs = 20, batch_size = 64;
+  int64_t hidden = 128;
+  double tau_mem = 5.0, tau_adapt = 100.0, adapt_scale = 1.8;
+  int64_t epochs = 30, batch_size = 64;
   double lr = 2e-3;
   int64_t seed = 0, threads = 0;
 };
