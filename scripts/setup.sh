@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a fresh Debian 12 machine:
 #   1. Debian packages (compiler tools, Ninja, ccache, HDF5, libpng, giflib, eSpeak NG,
-#      libsndfile, CLI11, toml++, GoogleTest);
+#      libsndfile, CLI11, toml++, GoogleTest; gnuplot draws the reports' plots, Chromium
+#      renders a report in the tests);
 #   2. a Python virtual environment with the pinned torch wheel (LibTorch comes from it)
 #      and the test oracles, in a cache outside the checkout keyed by the lock file's hash.
 # A second run with nothing changed returns in seconds.
@@ -14,6 +15,7 @@ fail() { echo "setup: $*" >&2; exit 1; }
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
               libpng-dev libgif-dev libespeak-ng-dev espeak-ng-data libsndfile1-dev
               libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev python3-venv
+              gnuplot-nox chromium
               clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

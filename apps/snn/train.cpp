@@ -6,6 +6,8 @@
 // last finished epoch stays, and `snn train --resume RUN_DIR` continues from it.
 #include "train.h"
 
+#include "report.h"
+
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 #include <unistd.h>
@@ -179,6 +181,7 @@ std::string to_toml(const RunConfig& c) {
 struct Data {
   snn::train::Dataset train, test;
   int64_t classes = 0;
+  std::string test_file;
 };
 
 Data load_data(RunConfig& c) {
@@ -208,11 +211,13 @@ Data load_data(RunConfig& c) {
   d.train = snn::train::hsd_frames(train_file, c.channels, c.time_bins);
   d.test = snn::train::hsd_frames(test_file, c.channels, c.time_bins);
   d.classes = std::max(d.train.labels.max().item<int64_t>(), d.test.labels.max().item<int64_t>()) + 1;
+  d.test_file = test_file;
   return d;
 }
 
-torch::nn::Sequential make_model(const RunConfig& c, int64_t classes) {
+torch::nn::Sequential make_model(const RunConfig& c, int64_t classes, bool record = false) {
   return snn::train::shd_mlp(snn::train::MLPOptions()
+                                 .record_states(record)
                                  .neuron(snn::train::parse_neuron_kind(c.neuron))
                                  .inputs(c.channels)
                                  .hidden(c.hidden)
@@ -238,13 +243,12 @@ void write_metrics(const fs::path& dir, const std::vector<snn::train::EpochMetri
   snn::io::write_file_atomically((dir / "metrics.jsonl").string(), text);
 }
 
-// Trains (or resumes) one run; returns its last epoch's metrics.
-snn::train::EpochMetrics train_run(RunConfig c, const fs::path& dir, bool resume,
-                                   const Data* shared = nullptr) {
+// Trains (or resumes) one run; returns every epoch's metrics.
+std::vector<snn::train::EpochMetrics> train_run(RunConfig c, const fs::path& dir, bool resume,
+                                                const Data* shared = nullptr) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  Data own;
-  if (shared == nullptr) own = load_data(c);
-  const Data& data = shared != nullptr ? *shared : own;
+  TORCH_CHECK(shared != nullptr, "snn train: no data");
+  const Data& data = *shared;
   fs::create_directories(dir);
   snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
   torch::manual_seed(c.seed);
@@ -307,7 +311,22 @@ snn::train::EpochMetrics train_run(RunConfig c, const fs::path& dir, bool resume
   }
   std::signal(SIGINT, SIG_DFL);
   write_metrics(dir, trainer.history());
-  return trainer.history().back();
+  return trainer.history();
+}
+
+// The trained model of a run directory, recording its states (for the report).
+ReportRun report_run(const RunConfig& c, const fs::path& dir, int64_t classes,
+                     std::vector<snn::train::EpochMetrics> history) {
+  ReportRun r{c.neuron, std::move(history), make_model(c, classes, /*record=*/true)};
+  snn::train::load_model((dir / "checkpoint.snn").string(), *r.model);
+  return r;
+}
+
+void report(const fs::path& dir, const std::string& title, const std::vector<ReportRun>& runs,
+            const Data& data) {
+  const auto html = dir / "report.html";
+  write_report(html, title, runs, data.test, data.test_file);
+  std::printf("report: %s\n", html.c_str());
 }
 
 RunConfig config_of_run(const fs::path& dir) {
@@ -384,15 +403,16 @@ RunConfig resolve(const TrainCommands& t) {
 int run_train_commands(const TrainCommands& t) {
   try {
     if (*t.train) {
-      if (!t.resume.empty()) {
-        RunConfig c = config_of_run(t.resume);
-        train_run(c, t.resume, /*resume=*/true);
-        std::printf("run: %s\n", t.resume.c_str());
-        return 0;
-      }
-      RunConfig c = resolve(t);
-      const fs::path dir = t.run_dir.empty() ? fs::path("runs") / (c.neuron + "-" + stamp()) : fs::path(t.run_dir);
-      const auto last = train_run(c, dir, /*resume=*/false);
+      const bool resume = !t.resume.empty();
+      RunConfig c = resume ? config_of_run(t.resume) : resolve(t);
+      const fs::path dir = resume            ? fs::path(t.resume)
+                           : t.run_dir.empty() ? fs::path("runs") / (c.neuron + "-" + stamp())
+                                               : fs::path(t.run_dir);
+      const Data data = load_data(c);
+      auto history = train_run(c, dir, resume, &data);
+      const auto last = history.back();
+      report(dir, "snn train: " + c.neuron, {report_run(c, dir, data.classes, std::move(history))},
+             data);
       std::printf("test accuracy %.4f, synops per sample %.4g; run: %s\n", last.test_accuracy,
                   last.synops, dir.c_str());
       return 0;
@@ -419,13 +439,17 @@ int run_train_commands(const TrainCommands& t) {
         double seconds = 0;
       };
       std::vector<Row> rows;
+      std::vector<ReportRun> runs;
       for (const std::string neuron : {"iaf", "lif", "alif"}) {
         RunConfig c = base;
         c.neuron = neuron;
         const auto start = std::chrono::steady_clock::now();
-        const auto m = train_run(c, dir / neuron, /*resume=*/false, &data);
-        rows.push_back({neuron, m, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+        auto history = train_run(c, dir / neuron, /*resume=*/false, &data);
+        rows.push_back({neuron, history.back(),
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+        runs.push_back(report_run(c, dir / neuron, data.classes, std::move(history)));
       }
+      report(dir, "snn compare: IAF, LIF and ALIF on the same data", runs, data);
       std::ostringstream table;
       table << "| model | test accuracy | synops per sample | mean firing rate | training time |\n"
                "|---|---|---|---|---|\n";

@@ -45,14 +45,16 @@ torch::nn::Sequential shd_mlp(const MLPOptions& o) {
   auto neuron = [&]() -> torch::nn::AnyModule {
     switch (o.neuron()) {
       case NeuronKind::LIF:
-        return torch::nn::AnyModule(snn::LIF(snn::LIFOptions(o.tau_mem())));
-      case NeuronKind::ALIF:
         return torch::nn::AnyModule(
-            snn::ALIF(snn::ALIFOptions(o.tau_mem(), o.tau_adapt()).adapt_scale(o.adapt_scale())));
+            snn::LIF(snn::LIFOptions(o.tau_mem()).record_states(o.record_states())));
+      case NeuronKind::ALIF:
+        return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(o.tau_mem(), o.tau_adapt())
+                                                  .adapt_scale(o.adapt_scale())
+                                                  .record_states(o.record_states())));
       case NeuronKind::IAF:
         break;
     }
-    return torch::nn::AnyModule(snn::IAF());
+    return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(o.record_states())));
   };
   torch::nn::Sequential model;
   model->push_back(torch::nn::Linear(o.inputs(), o.hidden()));

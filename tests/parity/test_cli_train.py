@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 
+import numpy as np
 import pytest
 
 
@@ -108,3 +109,39 @@ def test_missing_data_and_non_runs_are_named(cli, tmp_path):
     assert proc.returncode == 2 and "is not a run directory" in proc.stderr
     proc = run(cli, "train", "--resume", tmp_path)
     assert proc.returncode == 2 and "is not a run directory" in proc.stderr
+
+
+# The report's fixed layout (apps/snn/report.h).
+HEADER, FIGURE, CAPTION, PLOT_W, PLOT_H, LEFT = 120, 420, 40, 720, 360, 24
+
+
+def test_report_renders_every_plot_in_a_browser(cli, small, tmp_path):
+    """snn compare writes report.html; headless Chromium renders it, and every plot's
+    region of the screenshot holds a drawing (neither blank nor filled)."""
+    import shutil
+    from PIL import Image
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is needed (scripts/setup.sh installs it)"
+    proc = run(cli, "compare", "--config", small, "--epochs", 2, "--run-dir", tmp_path / "cmp")
+    assert proc.returncode == 0, proc.stderr
+    html = tmp_path / "cmp" / "report.html"
+    assert f"report: {html}" in proc.stdout
+    page = html.read_text()
+    figures = page.count('<div class="fig">')
+    assert figures == 4 + 2 * 3, "curves, accuracy, accuracy vs synops, raster; traces and rates per model"
+    assert "<svg" in page and "src=" not in page, "plots inline: the page stands alone"
+    shot = tmp_path / "shot.png"
+    height = HEADER + FIGURE * figures
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--window-size={LEFT * 2 + PLOT_W},{height}", f"--screenshot={shot}",
+                    html.as_uri()], capture_output=True, timeout=120, check=True)
+    image = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    assert image.shape[0] >= height
+    for k in range(figures):
+        top = HEADER + FIGURE * k + CAPTION
+        region = image[top:top + PLOT_H, LEFT:LEFT + PLOT_W]
+        inked = (region < 200).mean()
+        assert 0.005 < inked < 0.6, f"figure {k + 1}: {inked:.4f} of its area drawn"
+    blank = image[HEADER + CAPTION:HEADER + CAPTION + PLOT_H, LEFT + PLOT_W + 2:]
+    assert (blank < 200).mean() < 0.01, "right of the plots the page is empty (the layout holds)"

@@ -35,6 +35,8 @@ struct MLPOptions {
   TORCH_ARG(double, tau_adapt) = 100.0;
   /// Threshold adaptation per spike (ALIF). Default: 1.8.
   TORCH_ARG(double, adapt_scale) = 1.8;
+  /// Every neuron layer keeps its states of every step (recordings()). Default: false.
+  TORCH_ARG(bool, record_states) = false;
 };
 torch::nn::Sequential shd_mlp(const MLPOptions& options);
 

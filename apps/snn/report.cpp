@@ -1,0 +1,251 @@
+// report.html: gnuplot draws every plot as SVG; the page puts them inline (see report.h).
+#include "report.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "snn/analysis/analyzer.h"
+#include "snn/events/io.h"
+#include "snn/io/files.h"
+#include "snn/nn/neuron.h"
+#include "snn/nn/stateful.h"
+
+namespace snn_cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Figure {
+  std::string caption;
+  std::string script;  // gnuplot commands after the terminal and output lines
+  std::string svg;     // filled after gnuplot ran
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  TORCH_CHECK(out.good(), "snn report: cannot write ", p.string());
+}
+
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '<') out += "&lt;";
+    else if (c == '>') out += "&gt;";
+    else if (c == '&') out += "&amp;";
+    else out += c;
+  }
+  return out;
+}
+
+// gnuplot's quoted file name.
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// Runs gnuplot on `script`; throws with its messages when it fails.
+void run_gnuplot(const fs::path& dir, const std::string& script) {
+  const auto gp = dir / "plots.gp";
+  const auto log = dir / "gnuplot.log";
+  write_text(gp, script);
+  const std::string cmd = "gnuplot " + q(gp) + " > " + q(log) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  TORCH_CHECK(rc == 0, "snn report: gnuplot failed (exit ", WIFEXITED(rc) ? WEXITSTATUS(rc) : rc,
+              "; is gnuplot installed? Debian: gnuplot-nox): ", read_file(log));
+}
+
+const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
+
+}  // namespace
+
+int write_report(const fs::path& html, const std::string& title, const std::vector<ReportRun>& runs,
+                 const snn::train::Dataset& test, const std::string& test_file) {
+  TORCH_CHECK(!runs.empty(), "snn report: no runs");
+  const fs::path dir = fs::path(html.string() + ".plots");
+  fs::create_directories(dir);
+  std::vector<Figure> figures;
+
+  // Curves per run.
+  for (const auto& r : runs) {
+    std::ostringstream d;
+    for (const auto& m : r.history) {
+      d << m.epoch + 1 << ' ' << m.train_loss << ' ' << m.train_accuracy << ' ' << m.test_accuracy
+        << ' ' << m.synops << '\n';
+    }
+    write_text(dir / (r.name + ".dat"), d.str());
+  }
+  {
+    std::ostringstream s, a;
+    s << "set xlabel 'epoch'\nset ylabel 'training loss'\nset key top right\nset grid\nplot ";
+    a << "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
+         "set grid\nplot ";
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const auto f = q(dir / (runs[i].name + ".dat"));
+      const std::string c = kColours[i % 5];
+      s << (i ? ", " : "") << f << " using 1:2 with linespoints lw 2 lc rgb '" << c << "' title '"
+        << runs[i].name << "'";
+      a << (i ? ", " : "") << f << " using 1:4 with linespoints lw 2 lc rgb '" << c << "' title '"
+        << runs[i].name << " test', " << f << " using 1:3 with lines dt 2 lw 1 lc rgb '" << c
+        << "' title '" << runs[i].name << " train'";
+    }
+    figures.push_back({"Training loss per epoch", s.str() + "\n", ""});
+    figures.push_back({"Accuracy per epoch (test: solid, train: dashed)", a.str() + "\n", ""});
+  }
+  {
+    std::ostringstream d, s;
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const auto& m = runs[i].history.back();
+      d << m.synops << ' ' << m.test_accuracy << ' ' << runs[i].name << '\n';
+    }
+    write_text(dir / "final.dat", d.str());
+    s << "set xlabel 'synaptic operations per sample'\nset ylabel 'test accuracy'\nset grid\n"
+         "set offsets graph 0.15, graph 0.15, graph 0.1, graph 0.1\nunset key\nplot "
+      << q(dir / "final.dat")
+      << " using 1:2 with points pt 7 ps 2 lc rgb '#1f77b4', '' using 1:2:3 with labels offset "
+         "char 0,1.2\n";
+    figures.push_back({"Test accuracy against synops per sample (the cost of each model)", s.str(), ""});
+  }
+  {
+    const snn::events::HSDFile file(test_file);
+    const auto e = file.events(0);
+    std::ostringstream d;
+    for (int64_t k = 0; k < e.size(); ++k) d << e.t[k] / 1000.0 << ' ' << e.x[k] << '\n';
+    write_text(dir / "raster.dat", d.str());
+    std::ostringstream s;
+    s << "set xlabel 'time (ms)'\nset ylabel 'channel (low to high frequency)'\nset yrange [0:700]\n"
+         "unset key\nplot "
+      << q(dir / "raster.dat") << " using 1:2 with dots lc rgb '#000000'\n";
+    const auto keys = file.keys();
+    const int64_t label = file.label(0);
+    figures.push_back({"Input: test sample 0 (" +
+                           (label < static_cast<int64_t>(keys.size()) ? keys[label] : std::to_string(label)) +
+                           "), " + std::to_string(e.size()) + " spikes",
+                       s.str(), ""});
+  }
+  for (const auto& r : runs) {
+    // Membrane traces: the first neuron layer, five neurons, test sample 0.
+    torch::NoGradGuard no_grad;
+    torch::nn::Sequential model = r.model;  // the same module (a handle)
+    snn::reset_states(*model);
+    model->forward(test.inputs.slice(0, 0, 1));
+    const snn::detail::NeuronCore* first = nullptr;
+    for (const auto& m : model->children()) {
+      if ((first = dynamic_cast<const snn::detail::NeuronCore*>(m.get())) != nullptr) break;
+    }
+    TORCH_CHECK(first != nullptr && first->recordings().count("v_mem") == 1,
+                "snn report: the model of ", r.name, " recorded no membrane potential");
+    const auto v = first->recordings().at("v_mem")[0].contiguous();  // [T, H]
+    std::ostringstream d;
+    for (int64_t t = 0; t < v.size(0); ++t) {
+      d << t;
+      for (int64_t n = 0; n < std::min<int64_t>(5, v.size(1)); ++n) d << ' ' << v[t][n].item<double>();
+      d << '\n';
+    }
+    write_text(dir / (r.name + "_vmem.dat"), d.str());
+    std::ostringstream s;
+    s << "set xlabel 'time step'\nset ylabel 'membrane potential'\nset grid\nset key outside right\nplot ";
+    for (int64_t n = 0; n < std::min<int64_t>(5, v.size(1)); ++n) {
+      s << (n ? ", " : "") << q(dir / (r.name + "_vmem.dat")) << " using 1:" << n + 2
+        << " with lines lw 1.5 lc rgb '" << kColours[n] << "' title 'neuron " << n << "'";
+    }
+    figures.push_back({r.name + ": membrane potential of five neurons of the first hidden layer, test sample 0",
+                       s.str() + "\n", ""});
+  }
+  for (const auto& r : runs) {
+    // Firing-rate histograms of every spiking layer, over the test set.
+    torch::NoGradGuard no_grad;
+    torch::nn::Sequential model = r.model;
+    snn::analysis::Analyzer analyzer(model);
+    for (int64_t b0 = 0; b0 < test.inputs.size(0); b0 += 256) {
+      snn::reset_states(*model);
+      analyzer.forward(test.inputs.slice(0, b0, std::min<int64_t>(test.inputs.size(0), b0 + 256)));
+    }
+    const auto layers = analyzer.spiking_layers(/*average=*/true);
+    double hi = 1e-6;
+    for (const auto& l : layers) hi = std::max(hi, l.firing_rate_per_neuron.max().item<double>());
+    constexpr int kBins = 20;
+    std::ostringstream d;
+    for (int b = 0; b < kBins; ++b) {
+      d << (b + 0.5) * hi / kBins;
+      for (const auto& l : layers) {
+        const auto counts = at::histc(l.firing_rate_per_neuron.reshape(-1).to(at::kFloat), kBins, 0, hi);
+        d << ' ' << counts[b].item<double>();
+      }
+      d << '\n';
+    }
+    write_text(dir / (r.name + "_rates.dat"), d.str());
+    std::ostringstream s;
+    s << "set xlabel 'firing rate (spikes per neuron and time step)'\nset ylabel 'neurons'\n"
+         "set style fill transparent solid 0.5 noborder\nset boxwidth "
+      << hi / kBins * 0.9 << "\nset key top right\nplot ";
+    for (size_t i = 0; i < layers.size(); ++i) {
+      s << (i ? ", " : "") << q(dir / (r.name + "_rates.dat")) << " using 1:" << i + 2
+        << " with boxes lc rgb '" << kColours[i % 5] << "' title 'layer " << layers[i].name << "'";
+    }
+    figures.push_back({r.name + ": firing rates of the neurons of every spiking layer (test set)",
+                       s.str() + "\n", ""});
+  }
+
+  std::ostringstream script;
+  for (size_t i = 0; i < figures.size(); ++i) {
+    script << "reset\nset terminal svg size " << kReportPlotWidth << ',' << kReportPlotHeight
+           << " font 'sans,11' background rgb 'white'\nset output " << q(dir / ("fig" + std::to_string(i) + ".svg"))
+           << '\n'
+           << figures[i].script << "unset output\n";
+  }
+  run_gnuplot(dir, script.str());
+  for (size_t i = 0; i < figures.size(); ++i) {
+    std::string svg = read_file(dir / ("fig" + std::to_string(i) + ".svg"));
+    const auto start = svg.find("<svg");
+    TORCH_CHECK(start != std::string::npos, "snn report: gnuplot wrote no SVG for figure ", i + 1);
+    figures[i].svg = svg.substr(start);
+  }
+
+  std::ostringstream page;
+  page << "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" << escape(title)
+       << "</title>\n<style>\nbody{margin:0;font-family:sans-serif;background:#fff;color:#222}\n"
+       << "header{height:" << kReportHeader << "px;box-sizing:border-box;padding:12px 24px;overflow:hidden}\n"
+       << "header h1{margin:0 0 8px 0;font-size:22px}\n"
+       << ".fig{height:" << kReportFigure << "px;box-sizing:border-box;padding:0 24px;overflow:hidden}\n"
+       << ".cap{height:" << kReportCaption << "px;line-height:" << kReportCaption
+       << "px;font-weight:bold;white-space:nowrap;overflow:hidden}\n"
+       << ".plot{width:" << kReportPlotWidth << "px;height:" << kReportPlotHeight << "px}\n"
+       << "table{border-collapse:collapse;margin:24px}td,th{border:1px solid #bbb;padding:4px 10px}\n"
+       << "</style></head><body>\n<header><h1>" << escape(title) << "</h1><div>";
+  for (const auto& r : runs) {
+    const auto& m = r.history.back();
+    char line[200];
+    std::snprintf(line, sizeof line, "%s: test accuracy %.3f, %.4g synops per sample; ", r.name.c_str(),
+                  m.test_accuracy, m.synops);
+    page << escape(line);
+  }
+  page << "</div></header>\n";
+  for (size_t i = 0; i < figures.size(); ++i) {
+    page << "<div class=\"fig\"><div class=\"cap\">" << i + 1 << ". " << escape(figures[i].caption)
+         << "</div><div class=\"plot\">" << figures[i].svg << "</div></div>\n";
+  }
+  page << "<table><tr><th>model</th><th>epochs</th><th>test accuracy</th><th>synops per sample</th>"
+          "<th>mean firing rate</th></tr>\n";
+  for (const auto& r : runs) {
+    const auto& m = r.history.back();
+    page << "<tr><td>" << escape(r.name) << "</td><td>" << r.history.size() << "</td><td>"
+         << m.test_accuracy << "</td><td>" << m.synops << "</td><td>" << m.firing_rate
+         << "</td></tr>\n";
+  }
+  page << "</table>\n</body></html>\n";
+  snn::io::write_file_atomically(html.string(), page.str());
+  fs::remove_all(dir);
+  return static_cast<int>(figures.size());
+}
+
+}  // namespace snn_cli

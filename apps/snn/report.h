@@ -1,0 +1,39 @@
+#pragma once
+// report.html of a run or a comparison (report.cpp): plots drawn by gnuplot (SVG), put
+// inline into one self-contained page.
+//
+// Layout (fixed, so that a screenshot can be checked plot by plot): a header of
+// kReportHeader pixels, then one figure per kReportFigure pixels, one under the other, each
+// a caption line and a kReportPlotWidth × kReportPlotHeight plot.
+#include <torch/nn/modules/container/sequential.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "snn/train/trainer.h"
+
+namespace snn_cli {
+
+constexpr int kReportHeader = 120;
+constexpr int kReportFigure = 420;
+constexpr int kReportCaption = 40;
+constexpr int kReportPlotWidth = 720;
+constexpr int kReportPlotHeight = 360;
+
+struct ReportRun {
+  std::string name;  // e.g. "iaf"
+  std::vector<snn::train::EpochMetrics> history;
+  // The trained model, built with record_states (for the membrane traces).
+  torch::nn::Sequential model;
+};
+
+// Writes `html` (atomically): loss and accuracy curves, accuracy against synops, the input
+// raster of test sample 0 of `test_file`, membrane traces of five neurons of the first
+// hidden layer of each run, the firing-rate histogram of every spiking layer of each run.
+// Throws, naming gnuplot, when it cannot draw. Returns the number of figures.
+int write_report(const std::filesystem::path& html, const std::string& title,
+                 const std::vector<ReportRun>& runs, const snn::train::Dataset& test,
+                 const std::string& test_file);
+
+}  // namespace snn_cli
