@@ -1,5 +1,6 @@
 // Training an SNN towards a number of synaptic operations (Sinabs' tutorial "Training an SNN
-// with fewer synops", in C++): the tutorial's conv SNN on random input spikes, the target
+// with fewer synops", in C++): the tutorial's conv SNN (snn::train::tutorial_conv_snn; built
+// layer by layer in examples/conv_snn.cpp) on random input spikes, the target
 // twice the synops of the untrained model, Adam, states (and their graphs) reset every
 // epoch. The loss is the squared relative distance to the target, built from the analyzer's
 // synops of this batch, which carry the gradient to every weight.
@@ -14,8 +15,6 @@
 // after training); prints the final synops against the target and exits 0 when it is within
 // 5% of it, 1 otherwise.
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
 
 #include <cmath>
@@ -29,32 +28,6 @@
 #include "snn/snn.h"
 
 namespace {
-
-torch::nn::Sequential conv_snn(int64_t batch_size) {
-  auto iaf = [&] {
-    return snn::IAFSqueeze(snn::IAFOptions().min_v_mem(-1.0),
-                           snn::SqueezeOptions().batch_size(batch_size));
-  };
-  using torch::nn::Conv2dOptions;
-  return torch::nn::Sequential(
-      snn::FlattenTime(), torch::nn::Conv2d(Conv2dOptions(1, 16, 5).bias(false)), iaf(),
-      snn::SumPool2d(2), torch::nn::Conv2d(Conv2dOptions(16, 32, 5).bias(false)), iaf(),
-      snn::SumPool2d(2), torch::nn::Conv2d(Conv2dOptions(32, 120, 4).bias(false)), iaf(),
-      torch::nn::Flatten(), torch::nn::Linear(torch::nn::LinearOptions(120, 10).bias(false)),
-      iaf(), snn::UnflattenTime(batch_size));
-}
-
-// Writes `text` to `path` through a temporary file and a rename.
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 // Per layer, the counts of neurons whose firing rate falls in each of `bins` bins of
 // [0, max_rate].
@@ -115,7 +88,7 @@ int main(int argc, char** argv) {
   try {
     torch::manual_seed(args.seed);
     const int64_t B = 5, T = 10;
-    auto model = conv_snn(B);
+    auto model = snn::train::tutorial_conv_snn(B);
     snn::analysis::Analyzer analyzer(model);
     const auto input = (torch::rand({B, T, 1, 28, 28}) < 0.3).to(torch::kFloat);
 
@@ -175,8 +148,8 @@ int main(int argc, char** argv) {
 
     const std::filesystem::path dir(args.out);
     std::filesystem::create_directories(dir);
-    write_file(dir / "curves.csv", curves.str());
-    write_file(dir / "histograms.csv", hist.str());
+    snn::io::write_file_atomically((dir / "curves.csv").string(), curves.str());
+    snn::io::write_file_atomically((dir / "histograms.csv").string(), hist.str());
 
     const double error = std::abs(final_synops / target - 1.0);
     std::cout << std::setprecision(1) << "synops: untrained " << initial << ", target " << target

@@ -3,7 +3,9 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
 
 #include <algorithm>
 #include <cctype>
@@ -12,6 +14,7 @@
 #include "snn/events/transforms.h"
 #include "snn/nn/alif.h"
 #include "snn/nn/lif.h"
+#include "snn/nn/structural.h"
 
 namespace snn::train {
 
@@ -64,6 +67,35 @@ torch::nn::Sequential shd_mlp(const MLPOptions& o) {
   model->push_back(torch::nn::Linear(o.hidden(), o.outputs()));
   model->push_back(neuron());
   return model;
+}
+
+torch::nn::Sequential tutorial_conv_snn(int64_t batch_size, bool average_pool) {
+  TORCH_CHECK(batch_size >= 1, "snn::train::tutorial_conv_snn: batch_size must be >= 1, got ",
+              batch_size);
+  auto iaf = [&] {
+    return snn::IAFSqueeze(snn::IAFOptions().min_v_mem(-1.0),
+                           snn::SqueezeOptions().batch_size(batch_size));
+  };
+  auto pool = [&]() -> torch::nn::AnyModule {
+    if (average_pool) return torch::nn::AnyModule(torch::nn::AvgPool2d(2));
+    return torch::nn::AnyModule(snn::SumPool2d(2));
+  };
+  using torch::nn::Conv2dOptions;
+  torch::nn::Sequential m;
+  m->push_back(snn::FlattenTime());
+  m->push_back(torch::nn::Conv2d(Conv2dOptions(1, 16, 5).bias(false)));
+  m->push_back(iaf());
+  m->push_back(pool());
+  m->push_back(torch::nn::Conv2d(Conv2dOptions(16, 32, 5).bias(false)));
+  m->push_back(iaf());
+  m->push_back(pool());
+  m->push_back(torch::nn::Conv2d(Conv2dOptions(32, 120, 4).bias(false)));
+  m->push_back(iaf());
+  m->push_back(torch::nn::Flatten());
+  m->push_back(torch::nn::Linear(torch::nn::LinearOptions(120, 10).bias(false)));
+  m->push_back(iaf());
+  m->push_back(snn::UnflattenTime(batch_size));
+  return m;
 }
 
 Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins) {

@@ -264,37 +264,10 @@ c10::impl::GenericDict run_module_case(const Dict& c) {
 //   shd       the SHD MLP 140→64→64→20 with IAF, batch-first
 //   nested    the SHD MLP split into nested Sequentials
 torch::nn::Sequential analysis_model(const std::string& name, int64_t batch_size) {
-  using torch::nn::Conv2dOptions;
-  using torch::nn::LinearOptions;
   if (name == "conv" || name == "conv_avg") {
-    auto iaf = [&] {
-      return snn::IAFSqueeze(snn::IAFOptions().min_v_mem(-1.0),
-                             snn::SqueezeOptions().batch_size(batch_size));
-    };
-    auto pool = [&]() -> torch::nn::AnyModule {
-      if (name == "conv") return torch::nn::AnyModule(snn::SumPool2d(2));
-      return torch::nn::AnyModule(torch::nn::AvgPool2d(2));
-    };
-    torch::nn::Sequential m;
-    m->push_back(snn::FlattenTime());
-    m->push_back(torch::nn::Conv2d(Conv2dOptions(1, 16, 5).bias(false)));
-    m->push_back(iaf());
-    m->push_back(pool());
-    m->push_back(torch::nn::Conv2d(Conv2dOptions(16, 32, 5).bias(false)));
-    m->push_back(iaf());
-    m->push_back(pool());
-    m->push_back(torch::nn::Conv2d(Conv2dOptions(32, 120, 4).bias(false)));
-    m->push_back(iaf());
-    m->push_back(torch::nn::Flatten());
-    m->push_back(torch::nn::Linear(LinearOptions(120, 10).bias(false)));
-    m->push_back(iaf());
-    m->push_back(snn::UnflattenTime(batch_size));
-    return m;
+    return snn::train::tutorial_conv_snn(batch_size, /*average_pool=*/name == "conv_avg");
   }
-  if (name == "shd") {
-    return torch::nn::Sequential(torch::nn::Linear(140, 64), snn::IAF(), torch::nn::Linear(64, 64),
-                                 snn::IAF(), torch::nn::Linear(64, 20), snn::IAF());
-  }
+  if (name == "shd") return snn::train::shd_mlp(snn::train::MLPOptions());
   TORCH_CHECK(name == "nested", "unknown analysis model ", name);
   return torch::nn::Sequential(
       snn::NestedSequential(torch::nn::Linear(140, 64), snn::IAF()),

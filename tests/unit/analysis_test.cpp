@@ -11,6 +11,7 @@
 #include "snn/nn/lif.h"
 #include "snn/nn/stateful.h"
 #include "snn/nn/structural.h"
+#include "test_util.h"
 
 namespace {
 
@@ -25,14 +26,7 @@ at::Tensor spikes(std::vector<int64_t> shape, double p = 0.3) {
   return (at::rand(shape) < p).to(at::kFloat) * 2;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const c10::Error& e) {
-    return e.what_without_backtrace();
-  }
-  return "";
-}
+using snn::test::error_of;
 
 TEST(AnalyzerTest, RejectsAModelWithoutSpikingLayers) {
   torch::nn::Sequential m(torch::nn::Linear(4, 4), snn::ExpLeak(snn::ExpLeakOptions(5.0)));

@@ -40,6 +40,15 @@ struct MLPOptions {
 };
 torch::nn::Sequential shd_mlp(const MLPOptions& options);
 
+/// The convolutional SNN of Sinabs' tutorials (the synops tutorial's network): frames
+/// [B, T, 1, 28, 28] → spikes [B, T, 10] through
+///   FlattenTime → Conv2d(1→16, k5) → IAFSqueeze → SumPool2d(2) → Conv2d(16→32, k5)
+///   → IAFSqueeze → SumPool2d(2) → Conv2d(32→120, k4) → IAFSqueeze → Flatten
+///   → Linear(120→10) → IAFSqueeze → UnflattenTime,
+/// no biases, every IAF bounded below at min_v_mem = -1, the Squeeze layers split by
+/// `batch_size`. `average_pool`: AvgPool2d(2) in place of SumPool2d(2).
+torch::nn::Sequential tutorial_conv_snn(int64_t batch_size, bool average_pool = false);
+
 /// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames:
 /// Downsample(spatial_factor = channels / 700) and ToFrame(n_time_bins = time_bins), float
 /// counts [N, time_bins, channels], and the labels [N].

@@ -15,6 +15,7 @@
 #include "snn/data/event_datasets.h"
 #include "snn/data/spoken_digits.h"
 #include "snn/events/io.h"
+#include "test_util.h"
 
 namespace {
 
@@ -88,12 +89,7 @@ TEST(SpokenDigitsTest, BalancedClassesAndAVoiceSplit) {
 
 TEST(SpokenDigitsTest, BadOptionsAreNamed) {
   auto message = [](const SpokenDigitsOptions& o) {
-    try {
-      snn::data::make_spoken_digits(scratch("bad").string(), o);
-    } catch (const c10::Error& e) {
-      return std::string(e.what_without_backtrace());
-    }
-    return std::string();
+    return snn::test::error_of([&] { snn::data::make_spoken_digits(scratch("bad").string(), o); });
   };
   EXPECT_NE(message(small().voices(1)).find("voices must be in [2, "), std::string::npos);
   EXPECT_NE(message(small().renditions(0)).find("renditions must be >= 1"), std::string::npos);
