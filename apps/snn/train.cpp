@@ -244,11 +244,9 @@ void write_metrics(const fs::path& dir, const std::vector<snn::train::EpochMetri
 }
 
 // Trains (or resumes) one run; returns every epoch's metrics.
-std::vector<snn::train::EpochMetrics> train_run(RunConfig c, const fs::path& dir, bool resume,
-                                                const Data* shared = nullptr) {
+std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::path& dir,
+                                                bool resume, const Data& data) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  TORCH_CHECK(shared != nullptr, "snn train: no data");
-  const Data& data = *shared;
   fs::create_directories(dir);
   snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
   torch::manual_seed(c.seed);
@@ -310,7 +308,6 @@ std::vector<snn::train::EpochMetrics> train_run(RunConfig c, const fs::path& dir
     throw;
   }
   std::signal(SIGINT, SIG_DFL);
-  write_metrics(dir, trainer.history());
   return trainer.history();
 }
 
@@ -409,7 +406,7 @@ int run_train_commands(const TrainCommands& t) {
                            : t.run_dir.empty() ? fs::path("runs") / (c.neuron + "-" + stamp())
                                                : fs::path(t.run_dir);
       const Data data = load_data(c);
-      auto history = train_run(c, dir, resume, &data);
+      auto history = train_run(c, dir, resume, data);
       const auto last = history.back();
       report(dir, "snn train: " + c.neuron, {report_run(c, dir, data.classes, std::move(history))},
              data);
@@ -444,7 +441,7 @@ int run_train_commands(const TrainCommands& t) {
         RunConfig c = base;
         c.neuron = neuron;
         const auto start = std::chrono::steady_clock::now();
-        auto history = train_run(c, dir / neuron, /*resume=*/false, &data);
+        auto history = train_run(c, dir / neuron, /*resume=*/false, data);
         rows.push_back({neuron, history.back(),
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
         runs.push_back(report_run(c, dir / neuron, data.classes, std::move(history)));

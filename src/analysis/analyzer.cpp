@@ -52,10 +52,6 @@ bool is_spiking(const detail::NeuronCore* core) {
   return core != nullptr && ops::neuron_spec(core->spec()).has_spikes();
 }
 
-std::string type_name(const torch::nn::Module& m) {
-  return m.name();
-}
-
 // The number of output values each input pixel of `conv` reaches, for input [1, C, H, W]
 // (edges, stride, padding, dilation and groups included): the gradient of the sum of a
 // convolution with an all-ones kernel, on an all-ones input.
@@ -167,8 +163,8 @@ struct Analyzer::Impl {
         const bool counted = is_spiking(core) ||
                              dynamic_cast<torch::nn::LinearImpl*>(s) != nullptr ||
                              dynamic_cast<torch::nn::Conv2dImpl*>(s) != nullptr;
-        TORCH_CHECK(!counted, kWhat, ": module '", name, "' (", type_name(*m), ") holds ",
-                    type_name(*s), sub.key().empty() ? "" : " '" + sub.key() + "'",
+        TORCH_CHECK(!counted, kWhat, ": module '", name, "' (", m->name(), ") holds ",
+                    s->name(), sub.key().empty() ? "" : " '" + sub.key() + "'",
                     " inside a forward of its own, which the analyzer cannot look into; build "
                     "the model of torch::nn::Sequential containers (nested ones are walked)");
       }

@@ -16,6 +16,8 @@ namespace snn::audio {
 namespace {
 
 constexpr const char* kWhat = "snn::audio";
+// One-pole stages of each channel's band-pass.
+constexpr int kStages = 4;
 
 double bessel_i0(double x) {
   double sum = 1, term = 1;
@@ -100,7 +102,6 @@ SNN_TARGET_CLONES static void cochlea_step(float in, int64_t C, const float* __r
                                     float* __restrict v, float* __restrict spikes,
                                     float floor_level, float gain, float leak,
                                     uint8_t* __restrict fired) {
-  constexpr int kStages = 4;
   // Stage 1 takes the real input; stages 2-4 the previous stage's complex output.
   for (int64_t c = 0; c < C; ++c) {
     const float re = g[c] * in + (pr[c] * yr[c] - pi[c] * yi[c]);
@@ -160,7 +161,6 @@ events::Events encode_audio(const std::vector<float>& samples, double sample_rat
     pi[c] = static_cast<float>(a * std::sin(w));
     g[c] = static_cast<float>(1 - a);
   }
-  constexpr int kStages = 4;
   std::vector<float> yr(kStages * C, 0.0f), yi(kStages * C, 0.0f), v(C, 0.0f), spikes(C);
   const float floor_level = static_cast<float>(o.floor()), gain = static_cast<float>(o.spike_gain());
   const float leak = static_cast<float>(o.leak());

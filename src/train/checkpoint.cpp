@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "util/atomic_file.h"
@@ -77,14 +78,13 @@ void check_architecture(const std::string& path, const torch::nn::Module& model,
                 " is of another architecture: parameter '", name, "' has shape ", it->second,
                 " in the checkpoint and ", shape, " in the model");
   }
-  if (saved.size() != mine.size()) {
-    for (size_t i = 0; i < names.size(); ++i) {
-      bool found = false;
-      for (const auto& m : mine) found = found || m.first == names[i];
-      TORCH_CHECK(found, "snn::train: checkpoint ", path,
-                  " is of another architecture: its parameter '", names[i], "' ", shapes[i],
-                  " is not in the model");
-    }
+  // Every parameter of the model is in the checkpoint; name the first one beyond them.
+  std::set<std::string> model_names;
+  for (const auto& m : mine) model_names.insert(m.first);
+  for (size_t i = 0; i < names.size(); ++i) {
+    TORCH_CHECK(model_names.count(names[i]) == 1, "snn::train: checkpoint ", path,
+                " is of another architecture: its parameter '", names[i], "' ", shapes[i],
+                " is not in the model");
   }
 }
 

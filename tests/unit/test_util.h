@@ -1,7 +1,9 @@
 #pragma once
 // Helpers shared by the unit tests.
 #include <c10/util/Exception.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -16,6 +18,31 @@ inline std::string error_of(const std::function<void()>& f) {
   }
   return "no error";
 }
+
+/// A directory of its own under the system's temporary directory (prefix and process id),
+/// made empty when created and removed with its contents when the object goes.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix)
+      : path_(std::filesystem::temp_directory_path() /
+              (prefix + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+  /// `name` inside the directory.
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace snn::test
 

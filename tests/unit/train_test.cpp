@@ -24,9 +24,9 @@ using snn::train::LossKind;
 using snn::train::Trainer;
 using snn::train::TrainerOptions;
 
+// Scratch files of this test binary, removed at exit.
 fs::path scratch(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("snn_train_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  static const snn::test::TempDir dir("snn_train_test");
   return dir / name;
 }
 

@@ -31,17 +31,7 @@ struct Counting : torch::data::datasets::Dataset<Counting> {
   std::optional<size_t> size() const override { return 6; }
 };
 
-class TempDir {
- public:
-  TempDir() : path_(fs::temp_directory_path() / ("snn_data_test_" + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using snn::test::TempDir;
 
 TEST(PadTensorsTest, PadsToTheLongestAndStacks) {
   const auto a = at::ones({2, 3}, at::kShort), b = at::ones({4, 3}, at::kShort);
@@ -85,7 +75,7 @@ TEST(MemoryCachedDatasetTest, LoadsEachSampleOnce) {
 }
 
 TEST(DiskCachedDatasetTest, WritesOnceThenReadsFromDisk) {
-  TempDir dir;
+  TempDir dir("snn_data_test");
   for (auto dtype : {at::kFloat, at::kShort, at::kBool}) {
     Counting source;
     source.dtype = dtype;
@@ -107,7 +97,7 @@ TEST(DiskCachedDatasetTest, WritesOnceThenReadsFromDisk) {
 }
 
 TEST(DiskCachedDatasetTest, AnotherKeyNeverServesStaleSamples) {
-  TempDir dir;
+  TempDir dir("snn_data_test");
   Counting source;
   auto loads = source.loads;
   snn::data::DiskCachedDataset<Counting> a(source, dir.str(), "Counting | ToFrame(n_time_bins=3)");
@@ -124,7 +114,7 @@ TEST(DiskCachedDatasetTest, AnotherKeyNeverServesStaleSamples) {
 }
 
 TEST(DiskCachedDatasetTest, DamagedFileIsNamed) {
-  TempDir dir;
+  TempDir dir("snn_data_test");
   snn::data::DiskCachedDataset<Counting> cached(Counting(), dir.str(), "key");
   std::ofstream(cached.folder() + "/2_0.h5") << "not hdf5";
   EXPECT_NE(error_of([&] {

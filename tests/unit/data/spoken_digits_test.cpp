@@ -2,7 +2,6 @@
 // the cache, class balance, the voice split, SHD's reader, a pure tone's place on the
 // cochlea, bad options.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -22,10 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using snn::data::SpokenDigitsOptions;
 
+// A scratch directory of this test binary (removed at exit).
 fs::path scratch(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("snn_digits_test_" + std::to_string(::getpid())) / name;
-  fs::create_directories(dir);
-  return dir;
+  static const snn::test::TempDir dir("snn_digits_test");
+  fs::create_directories(dir / name);
+  return dir / name;
 }
 
 std::string bytes(const std::string& path) {
