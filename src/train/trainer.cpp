@@ -100,8 +100,10 @@ at::Tensor loss(const LossOptions& o, const at::Tensor& output, const at::Tensor
       return F::cross_entropy(flat, y);
     }
     case LossKind::CountMSE: {
-      const auto target = targets(labels, C, o.correct_rate() * static_cast<double>(T),
-                                  o.incorrect_rate() * static_cast<double>(T), output.options());
+      // Target counts truncated to whole spikes, as snnTorch's int(num_steps * rate).
+      const auto target =
+          targets(labels, C, std::trunc(o.correct_rate() * static_cast<double>(T)),
+                  std::trunc(o.incorrect_rate() * static_cast<double>(T)), output.options());
       return F::mse_loss(output.sum(1), target) / static_cast<double>(T);
     }
     case LossKind::MaxMembraneCrossEntropy:

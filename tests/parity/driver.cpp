@@ -11,7 +11,8 @@
 //        + Σ_name <state[name], grad_final[name]>.
 // Other modules (layer "SumPool2d", "Repeat", "from_model"): one call on "input"; the
 // result holds the output and the gradients of <output, grad_output> (input, parameters).
-// Layer "analyzer": snn::analysis::Analyzer on a model (see run_analyzer_case).
+// Layer "analyzer": snn::analysis::Analyzer on a model (see run_analyzer_case); layer
+// "loss": snn::train::loss and predict (see run_loss_case).
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
@@ -331,6 +332,31 @@ c10::impl::GenericDict run_analyzer_case(const Dict& c) {
   return out;
 }
 
+// snn::train::loss on "output" [B, T, C] and "labels": the value and its gradient with
+// respect to the output ("kind": sum_ce, rate_ce, count_mse, max_membrane_ce, membrane_mse).
+c10::impl::GenericDict run_loss_case(const Dict& c) {
+  const auto& kind = c.at("kind").toStringRef();
+  snn::train::LossOptions o;
+  if (kind == "sum_ce") o.kind(snn::train::LossKind::SumCrossEntropy);
+  else if (kind == "rate_ce") o.kind(snn::train::LossKind::RateCrossEntropy);
+  else if (kind == "count_mse") o.kind(snn::train::LossKind::CountMSE);
+  else if (kind == "max_membrane_ce") o.kind(snn::train::LossKind::MaxMembraneCrossEntropy);
+  else if (kind == "membrane_mse") o.kind(snn::train::LossKind::MembraneMSE);
+  else TORCH_CHECK(false, "unknown loss kind ", kind);
+  if (has(c, "correct_rate")) o.correct_rate(c.at("correct_rate").toDouble());
+  if (has(c, "incorrect_rate")) o.incorrect_rate(c.at("incorrect_rate").toDouble());
+  if (has(c, "on_target")) o.on_target(c.at("on_target").toDouble());
+  if (has(c, "off_target")) o.off_target(c.at("off_target").toDouble());
+  const auto output = c.at("output").toTensor().clone().requires_grad_(true);
+  const auto value = snn::train::loss(o, output, c.at("labels").toTensor());
+  value.backward();
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  out.insert("loss", value.detach());
+  out.insert("grad_output", output.grad());
+  out.insert("prediction", snn::train::predict(o, output.detach()));
+  return out;
+}
+
 void write_result(const c10::impl::GenericDict& out, const std::string& path) {
   const auto bytes = torch::pickle_save(out);
   const std::string tmp = path + ".tmp";
@@ -354,6 +380,10 @@ int main(int argc, char** argv) {
   }
   try {
     const auto c = load_case(argv[1]);
+    if (c.contains("layer") && c.at("layer").toStringRef() == "loss") {
+      write_result(run_loss_case(c), argv[2]);
+      return 0;
+    }
     if (c.contains("layer") && c.at("layer").toStringRef() == "analyzer") {
       write_result(run_analyzer_case(c), argv[2]);
       return 0;

@@ -67,8 +67,8 @@ TEST(LossTest, DecodersAndLossesFollowTheirDefinitions) {
   at::Tensor rate = at::zeros({});
   for (int t = 0; t < 6; ++t) rate = rate + ce(out.select(1, t), y);
   EXPECT_TRUE(at::allclose(snn::train::loss(LossKind::RateCrossEntropy, out, y), rate / 6));
-  auto target = at::full({4, 3}, 0.2 * 6);
-  for (int i = 0; i < 4; ++i) target[i][y[i].item<int64_t>()] = 0.9 * 6;
+  auto target = at::full({4, 3}, 1.0);  // trunc(0.2 · 6): whole spikes
+  for (int i = 0; i < 4; ++i) target[i][y[i].item<int64_t>()] = 5.0;  // trunc(0.9 · 6)
   EXPECT_TRUE(at::allclose(
       snn::train::loss(LossOptions(LossKind::CountMSE).correct_rate(0.9).incorrect_rate(0.2), out, y),
       (out.sum(1) - target).square().mean() / 6));

@@ -34,8 +34,8 @@ enum class LossKind {
   /// Prediction: the most spikes.
   RateCrossEntropy,
   /// Mean squared error between each class's spike count and its target count
-  /// (correct_rate·T for the label, incorrect_rate·T for the others), divided by T:
-  /// snnTorch's mse_count_loss. Prediction: the most spikes.
+  /// (trunc(correct_rate·T) for the label, trunc(incorrect_rate·T) for the others: whole
+  /// spikes), divided by T: snnTorch's mse_count_loss. Prediction: the most spikes.
   CountMSE,
   /// cross_entropy(output's maximum over time, label), for membrane read-outs (e.g. an
   /// ExpLeak or non-spiking last layer). Prediction: the largest maximum.
@@ -56,7 +56,9 @@ struct LossOptions {
   TORCH_ARG(double, incorrect_rate) = 0.0;
   /// MembraneMSE: target of the label's output. Default: 1.
   TORCH_ARG(double, on_target) = 1.0;
-  /// MembraneMSE: target of the other outputs. Default: 0.
+  /// MembraneMSE: target of the other outputs. Default: 0. (snnTorch builds its targets as
+  /// clamp(one_hot·on_target, min = off_target), so that a negative off_target becomes 0
+  /// there; here it is the target as given.)
   TORCH_ARG(double, off_target) = 0.0;
 };
 
