@@ -45,8 +45,9 @@ struct Interrupted : std::runtime_error {
 const std::vector<std::pair<std::string, std::vector<std::string>>>& config_keys() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> keys = {
       {"data", {"source", "path", "channels", "time_bins", "voices", "renditions"}},
-      {"model", {"preset", "neuron", "hidden", "tau_mem", "tau_adapt", "adapt_scale"}},
-      {"train", {"epochs", "batch_size", "lr", "seed", "threads"}},
+      {"model", {"preset", "neuron", "hidden", "delays", "hidden_delays", "tau_mem", "tau_adapt",
+                 "adapt_scale"}},
+      {"train", {"epochs", "batch_size", "lr", "lr_schedule", "seed", "threads"}},
   };
   return keys;
 }
@@ -109,6 +110,16 @@ void read_config(const std::string& path, RunConfig& c) {
         if (!value.is_string()) bad_config("config " + path + ": " + name + " must be a string");
         return value.as_string()->get();
       };
+      auto integers = [&]() -> std::vector<int64_t> {
+        const auto* array = value.as_array();
+        if (array == nullptr) bad_config("config " + path + ": " + name + " must be an array of integers");
+        std::vector<int64_t> out;
+        for (const auto& e : *array) {
+          if (!e.is_integer()) bad_config("config " + path + ": " + name + " must be an array of integers");
+          out.push_back(e.as_integer()->get());
+        }
+        return out;
+      };
       if (name == "data.source") c.source = text();
       else if (name == "data.path") c.data_path = text();
       else if (name == "data.channels") c.channels = integer();
@@ -118,16 +129,31 @@ void read_config(const std::string& path, RunConfig& c) {
       else if (name == "model.preset") c.preset = text();
       else if (name == "model.neuron") c.neuron = text();
       else if (name == "model.hidden") c.hidden = integer();
+      else if (name == "model.delays") c.delays = integers();
+      else if (name == "model.hidden_delays") c.hidden_delays = integers();
       else if (name == "model.tau_mem") c.tau_mem = real();
       else if (name == "model.tau_adapt") c.tau_adapt = real();
       else if (name == "model.adapt_scale") c.adapt_scale = real();
       else if (name == "train.epochs") c.epochs = integer();
       else if (name == "train.batch_size") c.batch_size = integer();
       else if (name == "train.lr") c.lr = real();
+      else if (name == "train.lr_schedule") c.lr_schedule = text();
       else if (name == "train.seed") c.seed = integer();
       else if (name == "train.threads") c.threads = integer();
     }
   }
+}
+
+// The model.preset a configuration file names, or `otherwise` (no file, no such key, or a
+// file read_config will refuse with its reason).
+std::string preset_of(const std::string& path, const std::string& otherwise) {
+  if (path.empty()) return otherwise;
+  try {
+    const auto t = toml::parse_file(path);
+    if (const auto p = t["model"]["preset"].value<std::string>()) return *p;
+  } catch (const toml::parse_error&) {
+  }
+  return otherwise;
 }
 
 // Values outside what is allowed: an error naming the key and the allowed values.
@@ -138,7 +164,9 @@ void validate(const RunConfig& c) {
   if ((c.source == "shd" || c.source == "ssc") && c.data_path.empty()) {
     bad_config("data.path must name the directory of the " + c.source + " files (--data-path)");
   }
-  if (c.preset != "shd-mlp") bad_config("model.preset must be shd-mlp; got \"" + c.preset + "\"");
+  if (c.preset != "delay-mlp" && c.preset != "shd-mlp") {
+    bad_config("model.preset must be one of delay-mlp, shd-mlp; got \"" + c.preset + "\"");
+  }
   if (c.neuron != "iaf" && c.neuron != "lif" && c.neuron != "alif") {
     bad_config("model.neuron must be one of iaf, lif, alif; got \"" + c.neuron + "\"");
   }
@@ -155,13 +183,32 @@ void validate(const RunConfig& c) {
   }
   positive("data.renditions", c.renditions);
   positive("model.hidden", c.hidden);
+  for (const auto* d : {&c.delays, &c.hidden_delays}) {
+    const std::string name = d == &c.delays ? "model.delays" : "model.hidden_delays";
+    if (d->size() > 64) bad_config(name + " may hold at most 64 delays; got " + std::to_string(d->size()));
+    for (const int64_t k : *d) {
+      if (k < 0 || k >= c.time_bins) {
+        bad_config(name + " must be in [0, data.time_bins - 1] = [0, " +
+                   std::to_string(c.time_bins - 1) + "]; got " + std::to_string(k));
+      }
+    }
+  }
   positive("model.tau_mem", c.tau_mem);
   positive("model.tau_adapt", c.tau_adapt);
   positive("train.epochs", c.epochs);
   positive("train.batch_size", c.batch_size);
   positive("train.lr", c.lr);
+  if (c.lr_schedule != "constant" && c.lr_schedule != "cosine") {
+    bad_config("train.lr_schedule must be one of constant, cosine; got \"" + c.lr_schedule + "\"");
+  }
   if (c.seed < 0) bad_config("train.seed must be >= 0; got " + std::to_string(c.seed));
   if (c.threads < 0) bad_config("train.threads must be >= 0; got " + std::to_string(c.threads));
+}
+
+std::string toml_array(const std::vector<int64_t>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + std::to_string(v[i]);
+  return out + "]";
 }
 
 std::string to_toml(const RunConfig& c) {
@@ -171,10 +218,12 @@ std::string to_toml(const RunConfig& c) {
      << "\"\npath = \"" << c.data_path << "\"\nchannels = " << c.channels
      << "\ntime_bins = " << c.time_bins << "\nvoices = " << c.voices
      << "\nrenditions = " << c.renditions << "\n\n[model]\npreset = \"" << c.preset
-     << "\"\nneuron = \"" << c.neuron << "\"\nhidden = " << c.hidden << "\ntau_mem = " << c.tau_mem
+     << "\"\nneuron = \"" << c.neuron << "\"\nhidden = " << c.hidden
+     << "\ndelays = " << toml_array(c.delays) << "\nhidden_delays = " << toml_array(c.hidden_delays)
+     << "\ntau_mem = " << c.tau_mem
      << "\ntau_adapt = " << c.tau_adapt << "\nadapt_scale = " << c.adapt_scale
      << "\n\n[train]\nepochs = " << c.epochs << "\nbatch_size = " << c.batch_size
-     << "\nlr = " << c.lr << "\nseed = " << c.seed << "\nthreads = " << c.threads << "\n";
+     << "\nlr = " << c.lr << "\nlr_schedule = \"" << c.lr_schedule << "\"\nseed = " << c.seed << "\nthreads = " << c.threads << "\n";
   return os.str();
 }
 
@@ -221,6 +270,8 @@ torch::nn::Sequential make_model(const RunConfig& c, int64_t classes, bool recor
                                  .neuron(snn::train::parse_neuron_kind(c.neuron))
                                  .inputs(c.channels)
                                  .hidden(c.hidden)
+                                 .delays(c.delays)
+                                 .hidden_delays(c.hidden_delays)
                                  .outputs(classes)
                                  .tau_mem(c.tau_mem)
                                  .tau_adapt(c.tau_adapt)
@@ -259,6 +310,9 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
                                   .epochs(c.epochs)
                                   .batch_size(c.batch_size)
                                   .seed(static_cast<uint64_t>(c.seed))
+                                  .lr_schedule(c.lr_schedule == "cosine"
+                                                   ? snn::train::LrSchedule::cosine()
+                                                   : snn::train::LrSchedule::constant())
                                   .checkpoint_path(checkpoint));
   if (resume) {
     trainer.load_checkpoint(checkpoint);
@@ -333,7 +387,7 @@ RunConfig config_of_run(const fs::path& dir) {
                                " is not a run directory (it needs config.toml and checkpoint.snn, "
                                "as snn train writes them)");
   }
-  RunConfig c;
+  RunConfig c = preset_defaults(preset_of(config.string(), RunConfig().preset));
   read_config(config.string(), c);
   validate(c);
   return c;
@@ -350,6 +404,9 @@ std::string stamp() {
 
 void add_train_commands(CLI::App& app, TrainCommands& t) {
   auto add_common = [&](CLI::App* cmd) {
+    cmd->add_option("--preset", t.flags.preset,
+                    "delay-mlp (default: the MLP with synaptic delays) or shd-mlp (the SHD "
+                    "tutorial's MLP)");
     cmd->add_option("--config", t.config_file, "TOML configuration ([data], [model], [train])")
         ->check(CLI::ExistingFile);
     cmd->add_option("--data", t.flags.source, "spoken-digits (default), shd or ssc");
@@ -363,7 +420,7 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
     cmd->add_option("--hidden", t.flags.hidden, "Hidden neurons per layer");
     cmd->add_option("--tau-mem", t.flags.tau_mem, "Membrane time constant, steps (LIF, ALIF)");
   };
-  t.train = app.add_subcommand("train", "Train a spiking network (the SHD tutorial's MLP)");
+  t.train = app.add_subcommand("train", "Train a spiking network (an MLP of the SHD tutorial, by default with synaptic delays)");
   add_common(t.train);
   t.train->add_option("--neuron", t.flags.neuron, "iaf (default), lif or alif");
   t.train->add_option("--run-dir", t.run_dir, "Run directory (default runs/NEURON-TIME)");
@@ -378,11 +435,26 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   t.compare->add_option("--run-dir", t.run_dir, "Directory of the three runs (default runs/compare-TIME)");
 }
 
-// Applies the command line over the file over the defaults.
-RunConfig resolve(const TrainCommands& t) {
+RunConfig preset_defaults(const std::string& preset) {
   RunConfig c;
-  if (!t.config_file.empty()) read_config(t.config_file, c);
+  c.preset = preset;
+  if (preset == "shd-mlp") {
+    c.time_bins = 70;
+    c.hidden = 64;
+    c.delays.clear();
+    c.hidden_delays.clear();
+    c.epochs = 30;
+  }
+  return c;  // delay-mlp, or a name validate() refuses
+}
+
+// Applies the command line over the file over the preset's defaults.
+RunConfig resolve(const TrainCommands& t) {
   const auto& f = t.flags;
+  RunConfig c = preset_defaults(
+      !f.preset.empty() ? f.preset : preset_of(t.config_file, RunConfig().preset));
+  if (!t.config_file.empty()) read_config(t.config_file, c);
+  if (!f.preset.empty()) c.preset = f.preset;
   if (!f.source.empty()) c.source = f.source;
   if (!f.data_path.empty()) c.data_path = f.data_path;
   if (!f.neuron.empty()) c.neuron = f.neuron;

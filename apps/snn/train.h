@@ -4,27 +4,36 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace snn_cli {
 
-// Everything a run is decided by (config.toml of a run directory).
+// Everything a run is decided by (config.toml of a run directory). The defaults are those
+// of the preset "delay-mlp"; preset_defaults() gives each preset's.
 struct RunConfig {
   std::string source = "spoken-digits";
   std::string data_path;
-  int64_t channels = 140, time_bins = 70;
+  int64_t channels = 140, time_bins = 35;
   int64_t voices = 48, renditions = 4;  // spoken-digits only
-  std::string preset = "shd-mlp";
+  std::string preset = "delay-mlp";
   std::string neuron = "iaf";
-  int64_t hidden = 128;
+  int64_t hidden = 256;
+  std::vector<int64_t> delays = {0, 4, 8, 12, 16, 20, 24}, hidden_delays = {0, 4, 8, 12};
   double tau_mem = 5.0, tau_adapt = 100.0, adapt_scale = 1.8;
-  int64_t epochs = 30, batch_size = 64;
+  int64_t epochs = 20, batch_size = 64;
   double lr = 2e-3;
+  std::string lr_schedule = "cosine";
   int64_t seed = 0, threads = 0;
 };
 
+// The configuration a preset starts from: "delay-mlp" (the default: the tutorial's MLP with
+// synaptic delays, 256 hidden neurons, 35 time bins) or "shd-mlp" (the SHD tutorial's MLP
+// 140 → 64 → 64 → 20 on 70 time bins, without delays).
+RunConfig preset_defaults(const std::string& preset);
+
 // Values given on the command line (negative / empty: not given).
 struct Flags {
-  std::string source, data_path, neuron;
+  std::string source, data_path, neuron, preset;
   int64_t epochs = -1, batch_size = -1, seed = -1, threads = -1, hidden = -1;
   double lr = -1, tau_mem = -1;
 };

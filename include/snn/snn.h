@@ -17,6 +17,7 @@
 #include "snn/memory.h"
 #include "snn/nn/neuron.h"
 #include "snn/nn/alif.h"
+#include "snn/nn/delay.h"
 #include "snn/nn/exp_leak.h"
 #include "snn/nn/lif.h"
 #include "snn/nn/neuron_options.h"

@@ -13,6 +13,7 @@
 #include "snn/events/io.h"
 #include "snn/events/transforms.h"
 #include "snn/nn/alif.h"
+#include "snn/nn/delay.h"
 #include "snn/nn/lif.h"
 #include "snn/nn/structural.h"
 
@@ -59,10 +60,15 @@ torch::nn::Sequential shd_mlp(const MLPOptions& o) {
     }
     return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(o.record_states())));
   };
+  // A delay line (if any) and the Linear behind it, which sees every delayed copy.
   torch::nn::Sequential model;
-  model->push_back(torch::nn::Linear(o.inputs(), o.hidden()));
+  auto synapses = [&](int64_t in, int64_t out, const std::vector<int64_t>& delays) {
+    if (!delays.empty()) model->push_back(snn::DelayLine(delays));
+    model->push_back(torch::nn::Linear(in * std::max<int64_t>(1, delays.size()), out));
+  };
+  synapses(o.inputs(), o.hidden(), o.delays());
   model->push_back(neuron());
-  model->push_back(torch::nn::Linear(o.hidden(), o.hidden()));
+  synapses(o.hidden(), o.hidden(), o.hidden_delays());
   model->push_back(neuron());
   model->push_back(torch::nn::Linear(o.hidden(), o.outputs()));
   model->push_back(neuron());

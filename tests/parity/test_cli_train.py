@@ -43,9 +43,21 @@ def test_train_writes_a_run_directory(cli, small, tmp_path):
     assert all(0 <= r["test_accuracy"] <= 1 and r["synops"] > 0 for r in rows)
     config = (tmp_path / "run" / "config.toml").read_text()
     assert 'neuron = "lif"' in config and "epochs = 3" in config and "voices = 4" in config
+    assert 'preset = "delay-mlp"' in config and "delays = [0, 4, 8, 12, 16, 20, 24]" in config
     proc = run(cli, "eval", tmp_path / "run")
     assert proc.returncode == 0, proc.stderr
     assert "test accuracy" in proc.stdout
+
+
+def test_a_preset_sets_its_defaults_and_the_config_overrides_them(cli, small, tmp_path):
+    proc = run(cli, "train", "--config", small, "--preset", "shd-mlp", "--epochs", 1,
+               "--run-dir", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    config = (tmp_path / "run" / "config.toml").read_text()
+    # The tutorial's MLP: 70 time bins, no delays; the file's hidden = 32 stays.
+    assert "time_bins = 70" in config and "delays = []" in config and "hidden = 32" in config
+    proc = run(cli, "eval", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
 
 
 def test_interrupt_and_resume_match_an_uninterrupted_run(cli, small, tmp_path):
@@ -90,6 +102,10 @@ def test_compare_prints_the_table(cli, small, tmp_path):
     ('[train]\nepochs = "ten"\n', "train.epochs must be an integer"),
     ("[train]\nlr = -1.0\n", "train.lr must be > 0"),
     ('[data]\nsource = "mnist"\n', "data.source must be one of spoken-digits, shd, ssc"),
+    ('[model]\npreset = "cnn"\n', 'model.preset must be one of delay-mlp, shd-mlp; got "cnn"'),
+    ("[model]\ndelays = [0, 40]\n", "model.delays must be in [0, data.time_bins - 1] = [0, 34]; got 40"),
+    ('[model]\nhidden_delays = "0 4"\n', "model.hidden_delays must be an array of integers"),
+    ('[train]\nlr_schedule = "step"\n', 'train.lr_schedule must be one of constant, cosine; got "step"'),
 ])
 def test_bad_configurations_are_named(cli, tmp_path, text, message):
     config = tmp_path / "bad.toml"

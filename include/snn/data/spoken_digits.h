@@ -35,7 +35,10 @@ struct SpokenDigitsOptions {
   TORCH_ARG(int64_t, voices) = 48;
   /// Utterances per voice, digit and language. Default: 4.
   TORCH_ARG(int64_t, renditions) = 4;
-  /// Every test_every-th voice (from the second) is held out for the test file. Default: 4.
+  /// One voice in every test_every consecutive ones is held out for the test file, at a
+  /// position that rotates from group to group (voice v when v % test_every ==
+  /// (v / test_every) % test_every), so the test voices mix male, female and other voices as
+  /// the whole list does. Default: 4.
   TORCH_ARG(int64_t, test_every) = 4;
   /// Background noise: signal-to-noise ratio drawn from [min_snr_db, max_snr_db]. Defaults:
   /// 15, 30 dB.

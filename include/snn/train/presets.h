@@ -23,7 +23,9 @@ std::string neuron_kind_name(NeuronKind kind);
 /// The SHD tutorial's MLP: Linear(inputs → hidden) → neuron → Linear(hidden → hidden) →
 /// neuron → Linear(hidden → outputs) → neuron, batch-first [B, T, inputs] → spikes
 /// [B, T, outputs]. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF
-/// neither. Example: `snn::train::shd_mlp(snn::train::MLPOptions().neuron(NeuronKind::LIF))`.
+/// neither. With `delays` / `hidden_delays`, a snn::DelayLine before the first / second
+/// Linear gives each of its synapses those delays (the Linear then has K times the inputs).
+/// Example: `snn::train::shd_mlp(snn::train::MLPOptions().neuron(NeuronKind::LIF))`.
 struct MLPOptions {
   TORCH_ARG(NeuronKind, neuron) = NeuronKind::IAF;
   TORCH_ARG(int64_t, inputs) = 140;
@@ -35,6 +37,10 @@ struct MLPOptions {
   TORCH_ARG(double, tau_adapt) = 100.0;
   /// Threshold adaptation per spike (ALIF). Default: 1.8.
   TORCH_ARG(double, adapt_scale) = 1.8;
+  /// Synaptic delays (time steps) of the input → hidden synapses; empty: none. Default: none.
+  TORCH_ARG(std::vector<int64_t>, delays);
+  /// Synaptic delays of the hidden → hidden synapses; empty: none. Default: none.
+  TORCH_ARG(std::vector<int64_t>, hidden_delays);
   /// Every neuron layer keeps its states of every step (recordings()). Default: false.
   TORCH_ARG(bool, record_states) = false;
 };
