@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: builds snn.cpp (installing everything on a fresh machine), makes the
 # embedded spoken-digits dataset (once; cached), and runs `snn compare`: the SHD tutorial's
-# MLP trained with IAF, LIF and ALIF neurons on the same data and seed, then a table of test
+# MLP with synaptic delays (the preset delay-mlp; --preset shd-mlp for the tutorial's own)
+# trained with IAF, LIF and ALIF neurons on the same data and seed, then a table of test
 # accuracy, synops per sample, firing rate and training time. Extra arguments go to
 # `snn compare` (e.g. --epochs 10, --run-dir DIR, --config FILE.toml).
 set -euo pipefail

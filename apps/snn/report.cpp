@@ -86,7 +86,7 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
   }
   {
     std::ostringstream s, a;
-    s << "set xlabel 'epoch'\nset ylabel 'training loss'\nset key top right\nset grid\nplot ";
+    s << "set xlabel 'epoch'\nset ylabel 'training loss'\nset logscale y\nset key top right\nset grid\nplot ";
     a << "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
          "set grid\nplot ";
     for (size_t i = 0; i < runs.size(); ++i) {
@@ -98,7 +98,7 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
         << runs[i].name << " test', " << f << " using 1:3 with lines dt 2 lw 1 lc rgb '" << c
         << "' title '" << runs[i].name << " train'";
     }
-    figures.push_back({"Training loss per epoch", s.str() + "\n", ""});
+    figures.push_back({"Training loss per epoch (log scale)", s.str() + "\n", ""});
     figures.push_back({"Accuracy per epoch (test: solid, train: dashed)", a.str() + "\n", ""});
   }
   {

@@ -295,8 +295,10 @@ void write_metrics(const fs::path& dir, const std::vector<snn::train::EpochMetri
 }
 
 // Trains (or resumes) one run; returns every epoch's metrics.
+// `again`: the command that continues the run after Ctrl-C.
 std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::path& dir,
-                                                bool resume, const Data& data) {
+                                                bool resume, const Data& data,
+                                                const std::string& again) {
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   fs::create_directories(dir);
   snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
@@ -354,10 +356,8 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
     trainer.fit(data.train, data.test);
   } catch (const Interrupted&) {
     if (terminal) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr,
-                 "interrupted: %s holds the checkpoint after epoch %lld; continue with\n  snn "
-                 "train --resume %s\n",
-                 dir.c_str(), static_cast<long long>(trainer.epoch()), dir.c_str());
+    std::fprintf(stderr, "interrupted: %s holds the checkpoint after epoch %lld; continue with\n  %s\n",
+                 dir.c_str(), static_cast<long long>(trainer.epoch()), again.c_str());
     std::signal(SIGINT, SIG_DFL);
     throw;
   }
@@ -433,6 +433,8 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
       "compare", "Train IAF, LIF and ALIF on the same data and seed; print a table");
   add_common(t.compare);
   t.compare->add_option("--run-dir", t.run_dir, "Directory of the three runs (default runs/compare-TIME)");
+  t.compare->add_option("--resume", t.resume,
+                        "Continue the comparison in this directory (finished runs are kept)");
 }
 
 RunConfig preset_defaults(const std::string& preset) {
@@ -478,7 +480,7 @@ int run_train_commands(const TrainCommands& t) {
                            : t.run_dir.empty() ? fs::path("runs") / (c.neuron + "-" + stamp())
                                                : fs::path(t.run_dir);
       const Data data = load_data(c);
-      auto history = train_run(c, dir, resume, data);
+      auto history = train_run(c, dir, resume, data, "snn train --resume " + dir.string());
       const auto last = history.back();
       report(dir, "snn train: " + c.neuron, {report_run(c, dir, data.classes, std::move(history))},
              data);
@@ -499,8 +501,16 @@ int run_train_commands(const TrainCommands& t) {
       return 0;
     }
     if (*t.compare) {
-      RunConfig base = resolve(t);
-      const fs::path dir = t.run_dir.empty() ? fs::path("runs") / ("compare-" + stamp()) : fs::path(t.run_dir);
+      // --resume: the runs that finished stay, the interrupted one continues, the rest start.
+      const bool resume = !t.resume.empty();
+      if (resume && !fs::exists(fs::path(t.resume) / "iaf" / "config.toml")) {
+        throw CLI::ValidationError(t.resume + " is not a comparison directory (it needs "
+                                   "iaf/config.toml, as snn compare writes it)");
+      }
+      RunConfig base = resume ? config_of_run(fs::path(t.resume) / "iaf") : resolve(t);
+      const fs::path dir = resume             ? fs::path(t.resume)
+                           : t.run_dir.empty() ? fs::path("runs") / ("compare-" + stamp())
+                                               : fs::path(t.run_dir);
       Data data = load_data(base);
       struct Row {
         std::string neuron;
@@ -510,12 +520,15 @@ int run_train_commands(const TrainCommands& t) {
       std::vector<Row> rows;
       std::vector<ReportRun> runs;
       for (const std::string neuron : {"iaf", "lif", "alif"}) {
-        RunConfig c = base;
+        const bool continued = resume && fs::exists(dir / neuron / "checkpoint.snn");
+        RunConfig c = continued ? config_of_run(dir / neuron) : base;
         c.neuron = neuron;
-        const auto start = std::chrono::steady_clock::now();
-        auto history = train_run(c, dir / neuron, /*resume=*/false, data);
-        rows.push_back({neuron, history.back(),
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+        auto history = train_run(c, dir / neuron, continued, data,
+                                 "snn compare --resume " + dir.string());
+        // The epochs' times (of this process and of the one resumed), evaluations included.
+        double seconds = 0;
+        for (const auto& m : history) seconds += m.seconds;
+        rows.push_back({neuron, history.back(), seconds});
         runs.push_back(report_run(c, dir / neuron, data.classes, std::move(history)));
       }
       report(dir, "snn compare: IAF, LIF and ALIF on the same data", runs, data);

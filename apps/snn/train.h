@@ -14,7 +14,7 @@ struct RunConfig {
   std::string source = "spoken-digits";
   std::string data_path;
   int64_t channels = 140, time_bins = 35;
-  int64_t voices = 48, renditions = 4;  // spoken-digits only
+  int64_t voices = 64, renditions = 3;  // spoken-digits only
   std::string preset = "delay-mlp";
   std::string neuron = "iaf";
   int64_t hidden = 256;

@@ -85,6 +85,35 @@ def test_interrupt_and_resume_match_an_uninterrupted_run(cli, small, tmp_path):
     assert metrics(tmp_path / "cut") == metrics(tmp_path / "straight")
 
 
+def test_compare_interrupted_and_resumed_matches_an_uninterrupted_one(cli, small, tmp_path):
+    epochs = 4
+    straight = run(cli, "compare", "--config", small, "--epochs", epochs, "--run-dir",
+                   tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    # Ctrl-C in the second run (lif), after its second epoch's line.
+    proc = subprocess.Popen([str(cli), "compare", "--config", str(small), "--epochs", str(epochs),
+                             "--run-dir", str(tmp_path / "cut")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stdout:
+        seen += " epoch " in line
+        if seen == epochs + 2:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "snn compare --resume" in err
+    assert not (tmp_path / "cut" / "alif").exists()
+    resumed = run(cli, "compare", "--resume", tmp_path / "cut")
+    assert resumed.returncode == 0, resumed.stderr
+    for neuron in ("iaf", "lif", "alif"):
+        assert metrics(tmp_path / "cut" / neuron) == metrics(tmp_path / "straight" / neuron)
+    assert (tmp_path / "cut" / "report.html").exists()
+    # A directory that holds no comparison is named.
+    proc = run(cli, "compare", "--resume", tmp_path / "cut" / "iaf")
+    assert proc.returncode == 2 and "is not a comparison directory" in proc.stderr
+
+
 def test_compare_prints_the_table(cli, small, tmp_path):
     proc = run(cli, "compare", "--config", small, "--epochs", 2, "--run-dir", tmp_path / "cmp")
     assert proc.returncode == 0, proc.stderr

@@ -31,10 +31,10 @@ struct SpokenDigitsOptions {
   /// Seed of the speaking rates, pitches, gains and noise. Default: 0.
   TORCH_ARG(uint64_t, seed) = 0;
   /// Voice variants used (the first of spoken_digit_voices()); at most their number.
-  /// Default: 48.
-  TORCH_ARG(int64_t, voices) = 48;
-  /// Utterances per voice, digit and language. Default: 4.
-  TORCH_ARG(int64_t, renditions) = 4;
+  /// Default: 64 (all).
+  TORCH_ARG(int64_t, voices) = 64;
+  /// Utterances per voice, digit and language. Default: 3.
+  TORCH_ARG(int64_t, renditions) = 3;
   /// One voice in every test_every consecutive ones is held out for the test file, at a
   /// position that rotates from group to group (voice v when v % test_every ==
   /// (v / test_every) % test_every), so the test voices mix male, female and other voices as
