@@ -109,11 +109,14 @@ for reader in "${READERS[@]}"; do
     max_len=65536  # an SHD file of three samples is about 9 KB
   fi
   echo "fuzz: $reader for ${SECONDS_PER_READER}s"
+  extra=()
+  # Past findings are replayed first: they must stay errors, not crashes or hangs.
+  [[ "$reader" == hsd ]] && extra=("$SNN_ROOT/fuzz/findings")
   if ! SNN_FUZZ_FORMAT="$reader" "$WORK_DIR/$(harness_of "$reader")" \
       -max_total_time="$SECONDS_PER_READER" \
       -max_len="${SNN_FUZZ_MAX_LEN:-$max_len}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$WORK_DIR/$reader-" "$WORK_DIR/corpus/$reader" \
-      "$seeds" 2>"$WORK_DIR/$reader.log"; then
+      "$seeds" "${extra[@]}" 2>"$WORK_DIR/$reader.log"; then
     echo "fuzz: $reader FAILED (see $WORK_DIR/$reader.log)"
     tail -40 "$WORK_DIR/$reader.log"
     status=1

@@ -7,10 +7,9 @@ gtest_discover_tests(snn_events_io_tests DISCOVERY_TIMEOUT 60)
 # A short libFuzzer run of every reader, the SHD/SSC HDF5 reader and the text parsers
 # (scripts/fuzz.sh builds the harnesses with clang, ASan and UBSan); skipped when no clang
 # with libFuzzer is installed (a failure in CI). Longer runs: scripts/fuzz.sh <seconds>.
-# (hsd is left out here: HDF5 itself hangs on a corrupt global heap that the fuzzer finds
-# within seconds, fuzz/findings/hsd-hang-global-heap.h5; run it with scripts/fuzz.sh.)
 add_test(NAME events_io.fuzz COMMAND "${PROJECT_SOURCE_DIR}/scripts/fuzz.sh" 20
-                                     "${PROJECT_BINARY_DIR}/fuzz" nmnist evt2 evt3 dat aedat3 text)
+                                     "${PROJECT_BINARY_DIR}/fuzz" nmnist evt2 evt3 dat aedat3 hsd
+                                     text)
 set_tests_properties(events_io.fuzz PROPERTIES
   SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS "fuzz;slow"
   ENVIRONMENT "SNN_TORCH_DIR=${SNN_TORCH_DIR};SNN_BUILD_DIR=${PROJECT_BINARY_DIR}")

@@ -2,9 +2,15 @@
 #include <c10/util/Exception.h>
 #include <hdf5.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 #include "events/io/decoder.h"
 
@@ -39,6 +45,131 @@ struct QuietErrors {
   H5E_auto2_t func = nullptr;
   void* data = nullptr;
 };
+
+// HDF5 follows a variable-length element's global-heap reference, and the heap collection
+// it names, without checking either against the file: a corrupt one makes it spin forever
+// or copy out of bounds (fuzz/findings). So before HDF5 reads elements of a variable-length
+// dataset, their references and the heap objects they name are checked here from the file's
+// own bytes, as HDF5's file format lays them out:
+//   element:    sequence length (4 bytes), collection address (sizeof_addr), object index (4)
+//   collection: "GCOL", version 1, 3 reserved, collection size (sizeof_size), then objects
+//   object:     index (2), reference count (2), reserved (4), size (sizeof_size), data
+//               padded to 8 bytes; index 0 is the free space.
+// Each object must lie inside its collection, the collection inside the file, and the named
+// object must exist and hold `base_size` bytes per element of the sequence. Contiguous
+// datasets are checked (what h5py, Tonic's and SHD's files and write_hsd use); chunked or
+// compact ones are read as HDF5 reads them.
+uint64_t little_endian(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t k = n; k-- > 0;) v = (v << 8) | p[k];
+  return v;
+}
+
+bool read_at(int fd, uint64_t offset, uint64_t size, uint8_t* out) {
+  while (size > 0) {
+    const ssize_t got = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (got <= 0) return false;
+    out += got;
+    offset += static_cast<uint64_t>(got);
+    size -= static_cast<uint64_t>(got);
+  }
+  return true;
+}
+
+// The bytes the heap object at p takes (header, data, padding), or 0 when it does not fit in
+// the collection or would not advance the walk.
+uint64_t object_extent(const std::vector<uint8_t>& collection, uint64_t p, size_t sizeof_size,
+                       uint64_t object_header) {
+  const uint64_t id = little_endian(collection.data() + p, 2);
+  const uint64_t bytes = little_endian(collection.data() + p + 8, sizeof_size);
+  const uint64_t left = collection.size() - p;
+  if (id == 0) return bytes >= object_header && bytes <= left ? bytes : 0;
+  // The padding of the last object may be cut off by the collection's end.
+  return bytes <= left - object_header ? std::min(left, object_header + (bytes + 7) / 8 * 8) : 0;
+}
+
+void check_vlen_elements(const std::string& path, hid_t dataset, const char* name,
+                         int64_t first, int64_t count, size_t base_size) {
+  Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  if (!dcpl.ok() || H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) return;
+  Handle file(H5Iget_file_id(dataset), H5Fclose);
+  Handle fapl(H5Fget_access_plist(file.get()), H5Pclose);
+  Handle fcpl(H5Fget_create_plist(file.get()), H5Pclose);
+  void* handle = nullptr;
+  size_t sizeof_addr = 0, sizeof_size = 0;
+  hsize_t userblock = 0;
+  if (!fapl.ok() || !fcpl.ok() || H5Pget_driver(fapl.get()) != H5FD_SEC2 ||
+      H5Fget_vfd_handle(file.get(), fapl.get(), &handle) < 0 || handle == nullptr ||
+      H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
+      H5Pget_userblock(fcpl.get(), &userblock) < 0 || sizeof_addr > 8 || sizeof_size > 8) {
+    return;
+  }
+  const int fd = *static_cast<int*>(handle);
+  struct stat st {};
+  TORCH_CHECK(::fstat(fd, &st) == 0, "snn::events: ", path, ": cannot stat the file");
+  const auto eof = static_cast<uint64_t>(st.st_size);
+  const haddr_t offset = H5Dget_offset(dataset);
+  if (offset == HADDR_UNDEF) return;  // nothing stored: HDF5 reads fill values
+  const uint64_t element = 4 + sizeof_addr + 4;
+  auto bad = [&](int64_t i, const char* what) {
+    TORCH_CHECK(false, "snn::events: ", path, ": ", name, "[", i, "] is corrupt (", what, ")");
+  };
+  std::vector<uint8_t> collection;
+  uint64_t collection_at = 0;
+  for (int64_t i = first; i < first + count; ++i) {
+    std::array<uint8_t, 24> ref{};
+    const uint64_t at = offset + static_cast<uint64_t>(i) * element;
+    if (at > eof || element > eof - at || !read_at(fd, at, element, ref.data())) {
+      bad(i, "its reference lies past the end of the file");
+    }
+    const uint64_t length = little_endian(ref.data(), 4);
+    const uint64_t address = little_endian(ref.data() + 4, sizeof_addr);
+    const uint64_t index = little_endian(ref.data() + 4 + sizeof_addr, 4);
+    if (address == 0) {
+      if (length != 0) bad(i, "a sequence without a heap object");
+      continue;
+    }
+    const uint64_t start = userblock + address;
+    // The collection's header and each object's header, padded to 8 bytes.
+    const uint64_t header = (8 + sizeof_size + 7) / 8 * 8, object_header = header;
+    if (collection.empty() || collection_at != start) {
+      std::array<uint8_t, 16> head{};
+      if (start > eof || eof - start < 8 + sizeof_size ||
+          !read_at(fd, start, 8 + sizeof_size, head.data()) ||
+          std::memcmp(head.data(), "GCOL", 4) != 0 || head[4] != 1) {
+        bad(i, "its reference names no heap collection");
+      }
+      const uint64_t size = little_endian(head.data() + 8, sizeof_size);
+      // HDF5 makes every collection at least 4096 bytes (H5HG_MINSIZE) and loads that first.
+      if (size < 4096 || size > eof - start) bad(i, "its heap collection's size does not fit the file");
+      collection.resize(size);
+      if (!read_at(fd, start, size, collection.data())) bad(i, "its heap collection cannot be read");
+      collection_at = start;
+      // Every object of the collection must lie inside it, as HDF5 walks them all (a
+      // free-space object's size includes its header; a zero one would never end the walk).
+      for (uint64_t p = header; collection.size() - p >= object_header;) {
+        const uint64_t need = object_extent(collection, p, sizeof_size, object_header);
+        if (need == 0) {
+          collection.clear();
+          bad(i, "an object of its heap collection extends past the collection");
+        }
+        p += need;
+      }
+    }
+    bool found = false;
+    for (uint64_t p = header; collection.size() - p >= object_header;
+         p += object_extent(collection, p, sizeof_size, object_header)) {
+      const uint64_t id = little_endian(collection.data() + p, 2);
+      const uint64_t bytes = little_endian(collection.data() + p + 8, sizeof_size);
+      if (id == index && id != 0) {
+        if (bytes != length * base_size) bad(i, "its heap object's size does not match its length");
+        found = true;
+        break;
+      }
+    }
+    if (!found) bad(i, "its heap object does not exist");
+  }
+}
 
 bool has_link(hid_t file, const char* path) {
   // Each level must exist before the next is asked (H5Lexists fails on a missing group).
@@ -82,6 +213,7 @@ std::vector<std::string> read_strings(const std::string& path, hid_t file, const
               " to hold strings");
   std::vector<std::string> out;
   if (H5Tis_variable_str(type.get()) > 0) {
+    check_vlen_elements(path, dataset.get(), name, 0, n, 1);
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
     std::vector<char*> raw(n, nullptr);
@@ -114,10 +246,18 @@ hid_t small_transfer() {
   return dxpl;
 }
 
+// The size in the file of one element of a variable-length dataset's sequences.
+size_t vlen_base_size(hid_t dataset) {
+  Handle type(H5Dget_type(dataset), H5Tclose);
+  Handle base(H5Tget_super(type.get()), H5Tclose);
+  return base.ok() ? H5Tget_size(base.get()) : 0;
+}
+
 // Reads element i of a variable-length dataset as `base` values.
 template <typename T>
 std::vector<T> read_vlen_element(const std::string& path, hid_t dataset, const char* name,
                                  int64_t i, hid_t base) {
+  check_vlen_elements(path, dataset, name, i, 1, vlen_base_size(dataset));
   Handle space(H5Dget_space(dataset), H5Sclose);
   const hsize_t start = static_cast<hsize_t>(i), count = 1;
   H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
@@ -175,6 +315,7 @@ double half_to_double(uint16_t h) {
 // Element i of a variable-length float16 dataset, widened to double.
 std::vector<double> read_half_vlen_element(const std::string& path, hid_t dataset,
                                            const char* name, int64_t i) {
+  check_vlen_elements(path, dataset, name, i, 1, 2);
   // Raw 16-bit patterns: read through the file's own half type, so HDF5 converts nothing.
   Handle file_type(H5Dget_type(dataset), H5Tclose);
   Handle base(H5Tget_super(file_type.get()), H5Tclose);

@@ -684,4 +684,53 @@ TEST_F(EventsIOTest, HSDRoundTrip) {
                   "cannot open " + path("not.h5") + " as an HDF5 file");
 }
 
+// HDF5 follows global-heap references unchecked (a corrupt heap hung it or made it copy out
+// of bounds: fuzz/findings); HSDFile checks them first. Each corruption of a heap collection
+// written by write_hsd must be an error naming the sample's dataset, never a crash or hang.
+TEST_F(EventsIOTest, HSDCorruptHeapsAreErrorsNotCrashes) {
+  std::vector<Events> samples;
+  for (int s = 0; s < 3; ++s) {
+    Events e(snn::events::HSDFile::kSensor, /*has_y=*/false);
+    for (int i = 0; i < 50; ++i) e.push_back(i * 1000, (i * 7 + s) % 700, 0, 1);
+    samples.push_back(e);
+  }
+  snn::events::write_hsd(path("good.h5"), samples, {0, 1, 2});
+  const auto good = read_bytes(path("good.h5"));
+  const std::string text(good.begin(), good.end());
+  const size_t gcol = text.find("GCOL");
+  ASSERT_NE(gcol, std::string::npos) << "write_hsd stores the sequences in a global heap";
+  struct Case {
+    size_t at;
+    std::vector<uint8_t> bytes;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {gcol + 1, {'X'}, "names no heap collection"},
+      {gcol + 8, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0}, "collection's size does not fit"},
+      {gcol + 16 + 8, {0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0}, "extends past the collection"},
+      {gcol + 16, {0x77, 0x77}, "does not exist"},
+  };
+  // A size that pads to the same extent (the walk stays whole) but is not the sequence's.
+  uint64_t size = 0;
+  for (int k = 7; k >= 0; --k) size = (size << 8) | good[gcol + 16 + 8 + k];
+  size += size % 8 == 1 ? 1 : -1;
+  std::vector<uint8_t> wrong(8);
+  for (int k = 0; k < 8; ++k) wrong[k] = static_cast<uint8_t>(size >> (8 * k));
+  cases.push_back({gcol + 16 + 8, wrong, "does not match its length"});
+  for (const auto& c : cases) {
+    auto bytes = good;
+    std::copy(c.bytes.begin(), c.bytes.end(), bytes.begin() + static_cast<std::ptrdiff_t>(c.at));
+    write_bytes(path("bad.h5"), bytes);
+    std::string errors;
+    try {
+      snn::events::HSDFile file(path("bad.h5"));
+      for (int64_t i = 0; i < file.size(); ++i) errors += error_of([&] { file.events(i); });
+    } catch (const c10::Error& e) {
+      errors += e.what_without_backtrace();
+    }
+    EXPECT_CONTAINS(errors, path("bad.h5") + ": spikes/");
+    EXPECT_CONTAINS(errors, c.message);
+  }
+}
+
 }  // namespace
