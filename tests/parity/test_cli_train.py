@@ -60,23 +60,29 @@ def test_a_preset_sets_its_defaults_and_the_config_overrides_them(cli, small, tm
     assert proc.returncode == 0, proc.stderr
 
 
+def interrupt(cli, command, small, epochs, run_dir, after):
+    """Runs `snn COMMAND` and sends Ctrl-C after `after` epoch lines; returns stderr."""
+    proc = subprocess.Popen([str(cli), command, "--config", str(small), "--epochs", str(epochs),
+                             "--run-dir", str(run_dir)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    seen = 0
+    for line in proc.stdout:
+        seen += " epoch " in line
+        if seen == after:
+            proc.send_signal(signal.SIGINT)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    return err
+
+
 def test_interrupt_and_resume_match_an_uninterrupted_run(cli, small, tmp_path):
     epochs = 60
     straight = run(cli, "train", "--config", small, "--epochs", epochs, "--run-dir",
                    tmp_path / "straight")
     assert straight.returncode == 0, straight.stderr
     # Ctrl-C after the third epoch's line.
-    proc = subprocess.Popen([str(cli), "train", "--config", str(small), "--epochs", str(epochs),
-                             "--run-dir", str(tmp_path / "cut")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    seen = 0
-    for line in proc.stdout:
-        seen += "epoch" in line
-        if seen == 3:
-            proc.send_signal(signal.SIGINT)
-            break
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err
+    err = interrupt(cli, "train", small, epochs, tmp_path / "cut", after=3)
     assert "snn train --resume" in err
     done = len(metrics(tmp_path / "cut"))
     assert 3 <= done < epochs
@@ -91,17 +97,7 @@ def test_compare_interrupted_and_resumed_matches_an_uninterrupted_one(cli, small
                    tmp_path / "straight")
     assert straight.returncode == 0, straight.stderr
     # Ctrl-C in the second run (lif), after its second epoch's line.
-    proc = subprocess.Popen([str(cli), "compare", "--config", str(small), "--epochs", str(epochs),
-                             "--run-dir", str(tmp_path / "cut")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    seen = 0
-    for line in proc.stdout:
-        seen += " epoch " in line
-        if seen == epochs + 2:
-            proc.send_signal(signal.SIGINT)
-            break
-    _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err
+    err = interrupt(cli, "compare", small, epochs, tmp_path / "cut", after=epochs + 2)
     assert "snn compare --resume" in err
     assert not (tmp_path / "cut" / "alif").exists()
     resumed = run(cli, "compare", "--resume", tmp_path / "cut")
