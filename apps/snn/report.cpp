@@ -69,7 +69,8 @@ const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff
 }  // namespace
 
 int write_report(const fs::path& html, const std::string& title, const std::vector<ReportRun>& runs,
-                 const snn::train::Dataset& test, const std::string& test_file) {
+                 const snn::train::Dataset& test, const snn::events::Events& e,
+                 const std::string& sample_name) {
   TORCH_CHECK(!runs.empty(), "snn report: no runs");
   const fs::path dir = fs::path(html.string() + ".plots");
   fs::create_directories(dir);
@@ -116,20 +117,23 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     figures.push_back({"Test accuracy against synops per sample (the cost of each model)", s.str(), ""});
   }
   {
-    const snn::events::HSDFile file(test_file);
-    const auto e = file.events(0);
-    std::ostringstream d;
-    for (int64_t k = 0; k < e.size(); ++k) d << e.t[k] / 1000.0 << ' ' << e.x[k] << '\n';
+    std::ostringstream d, s;
+    if (!e.has_y()) {
+      for (int64_t k = 0; k < e.size(); ++k) d << e.t[k] / 1000.0 << ' ' << e.x[k] << '\n';
+      s << "set xlabel 'time (ms)'\nset ylabel 'channel (low to high frequency)'\nset yrange [0:"
+        << e.sensor().width << "]\nunset key\nplot " << q(dir / "raster.dat")
+        << " using 1:2 with dots lc rgb '#000000'\n";
+    } else {
+      // Camera events: where they fell, ON black and OFF red, the sensor's top row on top.
+      for (int64_t k = 0; k < e.size(); ++k) d << e.x[k] << ' ' << e.y[k] << ' ' << e.p[k] << '\n';
+      s << "set xlabel 'x'\nset ylabel 'y'\nset xrange [-0.5:" << e.sensor().width - 0.5
+        << "]\nset yrange [" << e.sensor().height - 0.5 << ":-0.5]\nset size ratio -1\n"
+        << "unset key\nplot " << q(dir / "raster.dat")
+        << " using 1:2:($3 > 0 ? 0 : 0xd62728) with points pt 7 ps 0.3 lc rgb variable\n";
+    }
     write_text(dir / "raster.dat", d.str());
-    std::ostringstream s;
-    s << "set xlabel 'time (ms)'\nset ylabel 'channel (low to high frequency)'\nset yrange [0:700]\n"
-         "unset key\nplot "
-      << q(dir / "raster.dat") << " using 1:2 with dots lc rgb '#000000'\n";
-    const auto keys = file.keys();
-    const int64_t label = file.label(0);
-    figures.push_back({"Input: test sample 0 (" +
-                           (label < static_cast<int64_t>(keys.size()) ? keys[label] : std::to_string(label)) +
-                           "), " + std::to_string(e.size()) + " spikes",
+    figures.push_back({"Input: test sample 0 (" + sample_name + "), " + std::to_string(e.size()) +
+                           (e.has_y() ? " events" : " spikes"),
                        s.str(), ""});
   }
   for (const auto& r : runs) {
@@ -137,14 +141,14 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     torch::NoGradGuard no_grad;
     torch::nn::Sequential model = r.model;  // the same module (a handle)
     snn::reset_states(*model);
-    model->forward(test.inputs.slice(0, 0, 1));
+    model->forward(test.inputs.slice(0, 0, 1).to(at::kFloat));
     const snn::detail::NeuronCore* first = nullptr;
     for (const auto& m : model->children()) {
       if ((first = dynamic_cast<const snn::detail::NeuronCore*>(m.get())) != nullptr) break;
     }
     TORCH_CHECK(first != nullptr && first->recordings().count("v_mem") == 1,
                 "snn report: the model of ", r.name, " recorded no membrane potential");
-    const auto v = first->recordings().at("v_mem")[0].contiguous();  // [T, H]
+    const auto v = first->recordings().at("v_mem")[0].flatten(1).contiguous();  // [T, neurons]
     std::ostringstream d;
     for (int64_t t = 0; t < v.size(0); ++t) {
       d << t;
@@ -168,7 +172,8 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     snn::analysis::Analyzer analyzer(model);
     for (int64_t b0 = 0; b0 < test.inputs.size(0); b0 += 256) {
       snn::reset_states(*model);
-      analyzer.forward(test.inputs.slice(0, b0, std::min<int64_t>(test.inputs.size(0), b0 + 256)));
+      analyzer.forward(
+          test.inputs.slice(0, b0, std::min<int64_t>(test.inputs.size(0), b0 + 256)).to(at::kFloat));
     }
     const auto layers = analyzer.spiking_layers(/*average=*/true);
     double hi = 1e-6;

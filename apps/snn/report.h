@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "snn/events/events.h"
 #include "snn/train/trainer.h"
 
 namespace snn_cli {
@@ -29,11 +30,12 @@ struct ReportRun {
 };
 
 // Writes `html` (atomically): loss and accuracy curves, accuracy against synops, the input
-// raster of test sample 0 of `test_file`, membrane traces of five neurons of the first
+// `sample` (test sample 0, named `sample_name`: a time-channel raster of audio events, an
+// x-y picture of camera events), membrane traces of five neurons of the first
 // hidden layer of each run, the firing-rate histogram of every spiking layer of each run.
 // Throws, naming gnuplot, when it cannot draw. Returns the number of figures.
 int write_report(const std::filesystem::path& html, const std::string& title,
                  const std::vector<ReportRun>& runs, const snn::train::Dataset& test,
-                 const std::string& test_file);
+                 const snn::events::Events& sample, const std::string& sample_name);
 
 }  // namespace snn_cli

@@ -19,10 +19,12 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "snn/data/spoken_digits.h"
+#include "snn/events/io.h"
 #include "snn/io/files.h"
 #include "snn/train/checkpoint.h"
 #include "snn/train/presets.h"
@@ -44,7 +46,7 @@ struct Interrupted : std::runtime_error {
 // The keys a configuration file may hold, by section, with their kinds.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& config_keys() {
   static const std::vector<std::pair<std::string, std::vector<std::string>>> keys = {
-      {"data", {"source", "path", "channels", "time_bins", "voices", "renditions"}},
+      {"data", {"source", "path", "channels", "time_bins", "spatial_factor", "voices", "renditions"}},
       {"model", {"preset", "neuron", "hidden", "delays", "hidden_delays", "tau_mem", "tau_adapt",
                  "adapt_scale"}},
       {"train", {"epochs", "batch_size", "lr", "lr_schedule", "seed", "threads"}},
@@ -124,6 +126,7 @@ void read_config(const std::string& path, RunConfig& c) {
       else if (name == "data.path") c.data_path = text();
       else if (name == "data.channels") c.channels = integer();
       else if (name == "data.time_bins") c.time_bins = integer();
+      else if (name == "data.spatial_factor") c.spatial_factor = real();
       else if (name == "data.voices") c.voices = integer();
       else if (name == "data.renditions") c.renditions = integer();
       else if (name == "model.preset") c.preset = text();
@@ -157,15 +160,34 @@ std::string preset_of(const std::string& path, const std::string& otherwise) {
 }
 
 // Values outside what is allowed: an error naming the key and the allowed values.
+bool camera_source(const std::string& source) {
+  return source == "nmnist" || source == "dvs-gesture";
+}
+
+// DVS Gesture's 128×128 pixels become 32×32, as in Sinabs' and Tonic's tutorials.
+double default_spatial_factor(const std::string& source) {
+  return source == "dvs-gesture" ? 0.25 : 1.0;
+}
+
 void validate(const RunConfig& c) {
-  if (c.source != "spoken-digits" && c.source != "shd" && c.source != "ssc") {
-    bad_config("data.source must be one of spoken-digits, shd, ssc; got \"" + c.source + "\"");
+  if (c.source != "spoken-digits" && c.source != "shd" && c.source != "ssc" &&
+      !camera_source(c.source)) {
+    bad_config("data.source must be one of spoken-digits, shd, ssc, nmnist, dvs-gesture; got \"" +
+               c.source + "\"");
   }
-  if ((c.source == "shd" || c.source == "ssc") && c.data_path.empty()) {
+  if (c.source != "spoken-digits" && c.data_path.empty()) {
     bad_config("data.path must name the directory of the " + c.source + " files (--data-path)");
   }
-  if (c.preset != "delay-mlp" && c.preset != "shd-mlp") {
-    bad_config("model.preset must be one of delay-mlp, shd-mlp; got \"" + c.preset + "\"");
+  if (c.preset != "delay-mlp" && c.preset != "shd-mlp" && c.preset != "dvs-conv") {
+    bad_config("model.preset must be one of delay-mlp, shd-mlp, dvs-conv; got \"" + c.preset + "\"");
+  }
+  if (c.preset == "dvs-conv" && !camera_source(c.source)) {
+    bad_config("model.preset dvs-conv needs camera events (data.source nmnist or dvs-gesture); "
+               "got data.source " + c.source);
+  }
+  if (!(c.spatial_factor >= 0 && c.spatial_factor <= 1)) {
+    bad_config("data.spatial_factor must be in (0, 1] (0: the source's default); got " +
+               std::to_string(c.spatial_factor));
   }
   if (c.neuron != "iaf" && c.neuron != "lif" && c.neuron != "alif") {
     bad_config("model.neuron must be one of iaf, lif, alif; got \"" + c.neuron + "\"");
@@ -216,7 +238,8 @@ std::string to_toml(const RunConfig& c) {
   os << std::setprecision(17);
   os << "# written by snn train: the configuration this run used\n\n[data]\nsource = \"" << c.source
      << "\"\npath = \"" << c.data_path << "\"\nchannels = " << c.channels
-     << "\ntime_bins = " << c.time_bins << "\nvoices = " << c.voices
+     << "\ntime_bins = " << c.time_bins << "\nspatial_factor = " << c.spatial_factor
+     << "\nvoices = " << c.voices
      << "\nrenditions = " << c.renditions << "\n\n[model]\npreset = \"" << c.preset
      << "\"\nneuron = \"" << c.neuron << "\"\nhidden = " << c.hidden
      << "\ndelays = " << toml_array(c.delays) << "\nhidden_delays = " << toml_array(c.hidden_delays)
@@ -230,49 +253,106 @@ std::string to_toml(const RunConfig& c) {
 struct Data {
   snn::train::Dataset train, test;
   int64_t classes = 0;
-  std::string test_file;
+  // One sample's frame shape: {channels} (audio) or {polarities, H, W} (camera).
+  std::vector<int64_t> frame;
+  // Test sample 0, for the report's input plot, and its name.
+  snn::events::Events sample;
+  std::string sample_name;
 };
 
-Data load_data(RunConfig& c) {
-  std::string train_file, test_file;
-  if (c.source == "spoken-digits") {
-    if (c.data_path.empty()) c.data_path = default_data_dir();
-    std::fprintf(stderr, "data: the embedded spoken digits in %s (made once, then reused)\n",
-                 c.data_path.c_str());
-    const auto files = snn::data::make_spoken_digits(
-        c.data_path, snn::data::SpokenDigitsOptions().voices(c.voices).renditions(c.renditions));
-    train_file = files.train;
-    test_file = files.test;
-  } else {
-    train_file = (fs::path(c.data_path) / (c.source + "_train.h5")).string();
-    test_file = (fs::path(c.data_path) / (c.source + "_test.h5")).string();
-    std::string missing;
-    for (const auto& f : {train_file, test_file}) {
-      if (!fs::exists(f)) missing += "\n  " + f;
-    }
-    if (!missing.empty()) {
-      throw CLI::ValidationError("data: missing " + c.source + " files:" + missing +
-                                 "\nplace the " + (c.source == "shd" ? "SHD" : "SSC") +
-                                 " HDF5 files (unpacked) there, named as above");
-    }
+// Files or folders a source needs under data.path; missing ones are named, with what to
+// place there.
+void require(const RunConfig& c, const std::vector<std::string>& names, const std::string& what) {
+  std::string missing;
+  for (const auto& n : names) {
+    if (!fs::exists(fs::path(c.data_path) / n)) missing += "\n  " + (fs::path(c.data_path) / n).string();
   }
+  if (!missing.empty()) {
+    throw CLI::ValidationError("data: missing " + c.source + " files:" + missing + "\n" + what);
+  }
+}
+
+Data load_data(RunConfig& c) {
   Data d;
-  d.train = snn::train::hsd_frames(train_file, c.channels, c.time_bins);
-  d.test = snn::train::hsd_frames(test_file, c.channels, c.time_bins);
+  if (camera_source(c.source)) {
+    std::unique_ptr<snn::data::EventDataset> train, test;
+    if (c.source == "nmnist") {
+      require(c, {"Train", "Test"}, "place N-MNIST's Train and Test folders there (one folder "
+              "of .bin recordings per digit, as Tonic unpacks them)");
+      train = std::make_unique<snn::data::NMNIST>(c.data_path, true);
+      test = std::make_unique<snn::data::NMNIST>(c.data_path, false);
+    } else {
+      require(c, {"trials_to_train.txt", "trials_to_test.txt"},
+              "place DVS Gesture's recordings there (user*.aedat, their _labels.csv files and "
+              "the two trial lists, as DvsGesture.tar.gz unpacks)");
+      train = std::make_unique<snn::data::DVSGesture>(c.data_path, true);
+      test = std::make_unique<snn::data::DVSGesture>(c.data_path, false);
+    }
+    std::fprintf(stderr, "data: %s and %s into frames\n", train->repr().c_str(), test->repr().c_str());
+    const double factor = c.spatial_factor == 0 ? default_spatial_factor(c.source) : c.spatial_factor;
+    d.train = snn::train::event_frames(*train, c.time_bins, factor);
+    d.test = snn::train::event_frames(*test, c.time_bins, factor);
+    d.frame = d.train.inputs.sizes().slice(2).vec();
+    d.sample = test->events(0);
+    d.sample_name = "label " + std::to_string(test->label(0));
+    if (c.preset != "dvs-conv") {  // the MLPs see each frame as one vector
+      d.train.inputs = d.train.inputs.flatten(2);
+      d.test.inputs = d.test.inputs.flatten(2);
+    }
+  } else {
+    std::string train_file, test_file;
+    if (c.source == "spoken-digits") {
+      if (c.data_path.empty()) c.data_path = default_data_dir();
+      std::fprintf(stderr, "data: the embedded spoken digits in %s (made once, then reused)\n",
+                   c.data_path.c_str());
+      const auto files = snn::data::make_spoken_digits(
+          c.data_path, snn::data::SpokenDigitsOptions().voices(c.voices).renditions(c.renditions));
+      train_file = files.train;
+      test_file = files.test;
+    } else {
+      train_file = (fs::path(c.data_path) / (c.source + "_train.h5")).string();
+      test_file = (fs::path(c.data_path) / (c.source + "_test.h5")).string();
+      require(c, {c.source + "_train.h5", c.source + "_test.h5"},
+              std::string("place the ") + (c.source == "shd" ? "SHD" : "SSC") +
+                  " HDF5 files (unpacked) there, named as above");
+    }
+    d.train = snn::train::hsd_frames(train_file, c.channels, c.time_bins);
+    d.test = snn::train::hsd_frames(test_file, c.channels, c.time_bins);
+    d.frame = {c.channels};
+    const snn::events::HSDFile file(test_file);
+    d.sample = file.events(0);
+    const auto& keys = file.keys();
+    const int64_t label = file.label(0);
+    d.sample_name = label < static_cast<int64_t>(keys.size()) ? keys[label] : "label " + std::to_string(label);
+  }
   d.classes = std::max(d.train.labels.max().item<int64_t>(), d.test.labels.max().item<int64_t>()) + 1;
-  d.test_file = test_file;
   return d;
 }
 
-torch::nn::Sequential make_model(const RunConfig& c, int64_t classes, bool record = false) {
+torch::nn::Sequential make_model(const RunConfig& c, const Data& data, bool record = false) {
+  const auto kind = snn::train::parse_neuron_kind(c.neuron);
+  if (c.preset == "dvs-conv") {
+    return snn::train::dvs_conv(snn::train::ConvOptions()
+                                    .record_states(record)
+                                    .neuron(kind)
+                                    .channels(data.frame.at(0))
+                                    .height(data.frame.at(1))
+                                    .width(data.frame.at(2))
+                                    .outputs(data.classes)
+                                    .tau_mem(c.tau_mem)
+                                    .tau_adapt(c.tau_adapt)
+                                    .adapt_scale(c.adapt_scale));
+  }
+  int64_t inputs = 1;
+  for (const int64_t n : data.frame) inputs *= n;
   return snn::train::shd_mlp(snn::train::MLPOptions()
                                  .record_states(record)
-                                 .neuron(snn::train::parse_neuron_kind(c.neuron))
-                                 .inputs(c.channels)
+                                 .neuron(kind)
+                                 .inputs(inputs)
                                  .hidden(c.hidden)
                                  .delays(c.delays)
                                  .hidden_delays(c.hidden_delays)
-                                 .outputs(classes)
+                                 .outputs(data.classes)
                                  .tau_mem(c.tau_mem)
                                  .tau_adapt(c.tau_adapt)
                                  .adapt_scale(c.adapt_scale));
@@ -303,7 +383,7 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
   fs::create_directories(dir);
   snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
   torch::manual_seed(c.seed);
-  auto model = make_model(c, data.classes);
+  auto model = make_model(c, data);
   auto adam = std::make_shared<torch::optim::Adam>(model->parameters(),
                                                    torch::optim::AdamOptions(c.lr));
   const std::string checkpoint = (dir / "checkpoint.snn").string();
@@ -366,9 +446,9 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
 }
 
 // The trained model of a run directory, recording its states (for the report).
-ReportRun report_run(const RunConfig& c, const fs::path& dir, int64_t classes,
+ReportRun report_run(const RunConfig& c, const fs::path& dir, const Data& data,
                      std::vector<snn::train::EpochMetrics> history) {
-  ReportRun r{c.neuron, std::move(history), make_model(c, classes, /*record=*/true)};
+  ReportRun r{c.neuron, std::move(history), make_model(c, data, /*record=*/true)};
   snn::train::load_model((dir / "checkpoint.snn").string(), *r.model);
   return r;
 }
@@ -376,7 +456,7 @@ ReportRun report_run(const RunConfig& c, const fs::path& dir, int64_t classes,
 void report(const fs::path& dir, const std::string& title, const std::vector<ReportRun>& runs,
             const Data& data) {
   const auto html = dir / "report.html";
-  write_report(html, title, runs, data.test, data.test_file);
+  write_report(html, title, runs, data.test, data.sample, data.sample_name);
   std::printf("report: %s\n", html.c_str());
 }
 
@@ -405,11 +485,12 @@ std::string stamp() {
 void add_train_commands(CLI::App& app, TrainCommands& t) {
   auto add_common = [&](CLI::App* cmd) {
     cmd->add_option("--preset", t.flags.preset,
-                    "delay-mlp (default: the MLP with synaptic delays) or shd-mlp (the SHD "
-                    "tutorial's MLP)");
+                    "delay-mlp (default: the MLP with synaptic delays), shd-mlp (the SHD "
+                    "tutorial's MLP) or dvs-conv (a convolutional SNN for camera events)");
     cmd->add_option("--config", t.config_file, "TOML configuration ([data], [model], [train])")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--data", t.flags.source, "spoken-digits (default), shd or ssc");
+    cmd->add_option("--data", t.flags.source,
+                    "spoken-digits (default), shd, ssc, nmnist or dvs-gesture");
     cmd->add_option("--data-path", t.flags.data_path,
                     "Directory of the data files (spoken-digits: where they are made)");
     cmd->add_option("--epochs", t.flags.epochs, "Epochs");
@@ -446,6 +527,12 @@ RunConfig preset_defaults(const std::string& preset) {
     c.delays.clear();
     c.hidden_delays.clear();
     c.epochs = 30;
+  } else if (preset == "dvs-conv") {
+    c.time_bins = 20;
+    c.delays.clear();
+    c.hidden_delays.clear();
+    c.epochs = 15;
+    c.lr = 1e-3;
   }
   return c;  // delay-mlp, or a name validate() refuses
 }
@@ -467,6 +554,7 @@ RunConfig resolve(const TrainCommands& t) {
   if (f.threads >= 0) c.threads = f.threads;
   if (f.hidden >= 0) c.hidden = f.hidden;
   if (f.tau_mem >= 0) c.tau_mem = f.tau_mem;
+  if (c.spatial_factor == 0) c.spatial_factor = default_spatial_factor(c.source);
   validate(c);
   return c;
 }
@@ -482,7 +570,7 @@ int run_train_commands(const TrainCommands& t) {
       const Data data = load_data(c);
       auto history = train_run(c, dir, resume, data, "snn train --resume " + dir.string());
       const auto last = history.back();
-      report(dir, "snn train: " + c.neuron, {report_run(c, dir, data.classes, std::move(history))},
+      report(dir, "snn train: " + c.neuron, {report_run(c, dir, data, std::move(history))},
              data);
       std::printf("test accuracy %.4f, synops per sample %.4g; run: %s\n", last.test_accuracy,
                   last.synops, dir.c_str());
@@ -491,7 +579,7 @@ int run_train_commands(const TrainCommands& t) {
     if (*t.eval) {
       RunConfig c = config_of_run(t.run_dir);
       Data data = load_data(c);
-      auto model = make_model(c, data.classes);
+      auto model = make_model(c, data);
       snn::train::load_model((fs::path(t.run_dir) / "checkpoint.snn").string(), *model);
       auto adam = std::make_shared<torch::optim::Adam>(model->parameters());
       snn::train::Trainer trainer(model, adam, snn::train::TrainerOptions().batch_size(c.batch_size));
@@ -529,7 +617,7 @@ int run_train_commands(const TrainCommands& t) {
         double seconds = 0;
         for (const auto& m : history) seconds += m.seconds;
         rows.push_back({neuron, history.back(), seconds});
-        runs.push_back(report_run(c, dir / neuron, data.classes, std::move(history)));
+        runs.push_back(report_run(c, dir / neuron, data, std::move(history)));
       }
       report(dir, "snn compare: IAF, LIF and ALIF on the same data", runs, data);
       std::ostringstream table;

@@ -13,7 +13,8 @@ namespace snn_cli {
 struct RunConfig {
   std::string source = "spoken-digits";
   std::string data_path;
-  int64_t channels = 140, time_bins = 35;
+  int64_t channels = 140, time_bins = 35;  // channels: audio sources only
+  double spatial_factor = 0;  // camera sources: Downsample factor; 0: the source's own default
   int64_t voices = 64, renditions = 3;  // spoken-digits only
   std::string preset = "delay-mlp";
   std::string neuron = "iaf";
@@ -27,8 +28,9 @@ struct RunConfig {
 };
 
 // The configuration a preset starts from: "delay-mlp" (the default: the tutorial's MLP with
-// synaptic delays, 256 hidden neurons, 35 time bins) or "shd-mlp" (the SHD tutorial's MLP
-// 140 → 64 → 64 → 20 on 70 time bins, without delays).
+// synaptic delays, 256 hidden neurons, 35 time bins), "shd-mlp" (the SHD tutorial's MLP
+// 140 → 64 → 64 → 20 on 70 time bins, without delays) or "dvs-conv" (the convolutional
+// network for camera events, snn::train::dvs_conv, on 20 time bins).
 RunConfig preset_defaults(const std::string& preset);
 
 // Values given on the command line (negative / empty: not given).

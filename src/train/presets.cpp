@@ -5,10 +5,12 @@
 #include <c10/util/Exception.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/pooling.h>
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "snn/events/io.h"
 #include "snn/events/transforms.h"
@@ -40,25 +42,35 @@ std::string neuron_kind_name(NeuronKind kind) {
   return "?";
 }
 
+namespace {
+
+torch::nn::AnyModule make_neuron(NeuronKind kind, double tau_mem, double tau_adapt,
+                                 double adapt_scale, bool record, bool norm_input = true) {
+  switch (kind) {
+    case NeuronKind::LIF:
+      return torch::nn::AnyModule(
+          snn::LIF(snn::LIFOptions(tau_mem).norm_input(norm_input).record_states(record)));
+    case NeuronKind::ALIF:
+      return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(tau_mem, tau_adapt)
+                                                .adapt_scale(adapt_scale)
+                                                .norm_input(norm_input)
+                                                .record_states(record)));
+    case NeuronKind::IAF:
+      break;
+  }
+  return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(record)));
+}
+
+}  // namespace
+
 torch::nn::Sequential shd_mlp(const MLPOptions& o) {
   TORCH_CHECK(o.inputs() >= 1 && o.hidden() >= 1 && o.outputs() >= 1,
               "snn::train::shd_mlp: layer sizes must be >= 1, got ", o.inputs(), ", ", o.hidden(),
               ", ", o.outputs());
   TORCH_CHECK(o.tau_mem() > 0 && o.tau_adapt() > 0, "snn::train::shd_mlp: time constants must be "
               "> 0, got tau_mem ", o.tau_mem(), " and tau_adapt ", o.tau_adapt());
-  auto neuron = [&]() -> torch::nn::AnyModule {
-    switch (o.neuron()) {
-      case NeuronKind::LIF:
-        return torch::nn::AnyModule(
-            snn::LIF(snn::LIFOptions(o.tau_mem()).record_states(o.record_states())));
-      case NeuronKind::ALIF:
-        return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(o.tau_mem(), o.tau_adapt())
-                                                  .adapt_scale(o.adapt_scale())
-                                                  .record_states(o.record_states())));
-      case NeuronKind::IAF:
-        break;
-    }
-    return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(o.record_states())));
+  auto neuron = [&] {
+    return make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(), o.record_states());
   };
   // A delay line (if any) and the Linear behind it, which sees every delayed copy.
   torch::nn::Sequential model;
@@ -102,6 +114,65 @@ torch::nn::Sequential tutorial_conv_snn(int64_t batch_size, bool average_pool) {
   m->push_back(iaf());
   m->push_back(snn::UnflattenTime(batch_size));
   return m;
+}
+
+torch::nn::Sequential dvs_conv(const ConvOptions& o) {
+  TORCH_CHECK(o.channels() >= 1 && o.height() >= 8 && o.width() >= 8 && o.outputs() >= 1,
+              "snn::train::dvs_conv: expected channels >= 1, height and width >= 8 and outputs "
+              ">= 1, got ", o.channels(), ", ", o.height(), "x", o.width(), ", ", o.outputs());
+  TORCH_CHECK(o.tau_mem() > 0 && o.tau_adapt() > 0, "snn::train::dvs_conv: time constants must "
+              "be > 0, got tau_mem ", o.tau_mem(), " and tau_adapt ", o.tau_adapt());
+  using torch::nn::AnyModule;
+  torch::nn::Sequential m;
+  int64_t in = o.channels(), h = o.height(), w = o.width();
+  for (const int64_t out : {16, 32, 64}) {
+    m->push_back(snn::Repeat(AnyModule(
+        torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)))));
+    m->push_back(make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(),
+                             o.record_states(), o.norm_input()));
+    m->push_back(snn::Repeat(AnyModule(snn::SumPool2d(2))));
+    in = out;
+    h /= 2;
+    w /= 2;
+  }
+  m->push_back(snn::Repeat(AnyModule(torch::nn::Flatten())));
+  m->push_back(torch::nn::Linear(in * h * w, o.outputs()));
+  m->push_back(make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(),
+                           o.record_states(), o.norm_input()));
+  return m;
+}
+
+Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins, double spatial_factor) {
+  TORCH_CHECK(time_bins >= 1 && spatial_factor > 0 && spatial_factor <= 1,
+              "snn::train::event_frames: expected time_bins >= 1 and 0 < spatial_factor <= 1, got ",
+              time_bins, " and ", spatial_factor);
+  const int64_t n = dataset.size();
+  TORCH_CHECK(n > 0, "snn::train::event_frames: ", dataset.repr(), " holds no samples");
+  std::optional<events::Downsample> down;
+  if (spatial_factor != 1.0) {
+    down.emplace(events::DownsampleOptions().spatial_factor(
+        events::RealPair{spatial_factor, spatial_factor}));
+  }
+  const events::ToFrame frame(events::ToFrameOptions().n_time_bins(time_bins));
+  at::Tensor inputs;
+  std::vector<int64_t> labels(n);
+  events::Rng rng(0);
+  for (int64_t i = 0; i < n; ++i) {
+    auto e = dataset.events(i);
+    if (down) e = down->apply(e, rng);
+    const auto f = frame.apply(e);  // [time_bins, polarities, H, W]
+    if (!inputs.defined()) {
+      auto shape = f.sizes().vec();
+      shape.insert(shape.begin(), n);
+      inputs = at::zeros(shape, at::kByte);
+    }
+    TORCH_CHECK(f.sizes() == inputs.sizes().slice(1), "snn::train::event_frames: sample ", i,
+                " of ", dataset.repr(), " has frames ", f.sizes(), ", sample 0 ",
+                inputs.sizes().slice(1));
+    inputs[i].copy_(f.clamp(0, 255));
+    labels[i] = dataset.label(i);
+  }
+  return {inputs, at::tensor(labels, at::kLong)};
 }
 
 Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins) {

@@ -22,6 +22,11 @@
 namespace snn::train {
 namespace {
 
+// Inputs stored as integer counts (uint8 frames, to save memory) become float per batch.
+at::Tensor as_float(const at::Tensor& x) {
+  return x.is_floating_point() ? x : x.to(at::kFloat);
+}
+
 constexpr const char* kWhat = "snn::train";
 
 void check_output(const at::Tensor& output, const at::Tensor& labels) {
@@ -245,7 +250,7 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
     int64_t seen = 0, b = 0;
     for (const auto& [b0, b1] : ranges) {
       const auto idx = order.slice(0, b0, b1);
-      const auto x = train.inputs.index_select(0, idx);
+      const auto x = as_float(train.inputs.index_select(0, idx));
       const auto y = train.labels.index_select(0, idx);
       double accuracy = 0;
       const double l = run_batch(x, y, accuracy);
@@ -299,7 +304,7 @@ EpochMetrics Trainer::evaluate(const Dataset& data) {
   double loss_sum = 0, correct = 0, synops = 0, rate = 0;
   int64_t seen = 0;
   for (const auto& [b0, b1] : batches(N, options_.batch_size(), options_.drop_last())) {
-    const auto x = data.inputs.slice(0, b0, b1);
+    const auto x = as_float(data.inputs.slice(0, b0, b1));
     const auto y = data.labels.slice(0, b0, b1);
     snn::reset_states(*model_);
     const auto out = analyzer.forward(x);

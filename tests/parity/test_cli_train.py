@@ -1,7 +1,8 @@
 """`snn train / eval / compare` on a small embedded spoken-digits set: the run directory
-(configuration, metrics, checkpoint), Ctrl-C and --resume continuing to the same numbers
-as an uninterrupted run, the comparison table, and the errors for bad configurations,
-missing data files and directories that are not runs."""
+(configuration, metrics, checkpoint), presets, Ctrl-C and --resume continuing to the same
+numbers as an uninterrupted run, the comparison table, and the errors for bad
+configurations, missing data files and directories that are not runs; small N-MNIST and DVS
+Gesture trees through every preset."""
 import json
 import signal
 import subprocess
@@ -126,8 +127,8 @@ def test_compare_prints_the_table(cli, small, tmp_path):
     ('[model]\nneuron = "hh"\n', 'model.neuron must be one of iaf, lif, alif; got "hh"'),
     ('[train]\nepochs = "ten"\n', "train.epochs must be an integer"),
     ("[train]\nlr = -1.0\n", "train.lr must be > 0"),
-    ('[data]\nsource = "mnist"\n', "data.source must be one of spoken-digits, shd, ssc"),
-    ('[model]\npreset = "cnn"\n', 'model.preset must be one of delay-mlp, shd-mlp; got "cnn"'),
+    ('[data]\nsource = "mnist"\n', "data.source must be one of spoken-digits, shd, ssc, nmnist, dvs-gesture"),
+    ('[model]\npreset = "cnn"\n', 'model.preset must be one of delay-mlp, shd-mlp, dvs-conv; got "cnn"'),
     ("[model]\ndelays = [0, 40]\n", "model.delays must be in [0, data.time_bins - 1] = [0, 34]; got 40"),
     ('[model]\nhidden_delays = "0 4"\n', "model.hidden_delays must be an array of integers"),
     ('[train]\nlr_schedule = "step"\n', 'train.lr_schedule must be one of constant, cosine; got "step"'),
@@ -186,3 +187,83 @@ def test_report_renders_every_plot_in_a_browser(cli, small, tmp_path):
         assert 0.005 < inked < 0.6, f"figure {k + 1}: {inked:.4f} of its area drawn"
     blank = image[HEADER + CAPTION:HEADER + CAPTION + PLOT_H, LEFT + PLOT_W + 2:]
     assert (blank < 200).mean() < 0.01, "right of the plots the page is empty (the layout holds)"
+
+
+def write_nmnist_bin(path, rng, label, n=3000, duration=300_000, start=0):
+    """An N-MNIST recording (5 bytes per event: x, y, polarity and a 23-bit time) whose
+    events fall in rows that depend on `label`, so that a network can tell the classes apart."""
+    t = np.sort(rng.integers(start, start + duration, n))
+    x = rng.integers(0, 34, n)
+    y = (label * 3 + rng.integers(0, 4, n)) % 34
+    p = rng.integers(0, 2, n)
+    b = np.zeros((n, 5), np.uint8)
+    b[:, 0], b[:, 1] = x, y
+    b[:, 2] = (p << 7) | ((t >> 16) & 0x7F)
+    b[:, 3], b[:, 4] = (t >> 8) & 0xFF, t & 0xFF
+    path.write_bytes(b.tobytes())
+
+
+@pytest.fixture(scope="module")
+def camera(tmp_path_factory, cli):
+    """Small N-MNIST and DVS Gesture trees, laid out as the real ones unpack."""
+    root = tmp_path_factory.mktemp("camera")
+    rng = np.random.default_rng(0)
+    nmnist = root / "nmnist"
+    for split, n in (("Train", 4), ("Test", 2)):
+        for digit in range(10):
+            (nmnist / split / str(digit)).mkdir(parents=True)
+            for k in range(n):
+                write_nmnist_bin(nmnist / split / str(digit) / f"{k:05d}.bin", rng, digit)
+    dvs = root / "dvs"
+    dvs.mkdir()
+    for user in ("user01_led", "user02_led"):
+        # Eleven gestures of 100 ms each, one after the other.
+        raw = root / f"{user}.bin"
+        chunks = []
+        for g in range(11):
+            one = root / "one.bin"
+            write_nmnist_bin(one, rng, g, n=2000, duration=100_000, start=g * 100_000)
+            chunks.append(one.read_bytes())
+        raw.write_bytes(b"".join(chunks))
+        proc = run(cli, "data", "convert", raw, dvs / f"{user}.aedat", "--sensor", "128x128")
+        assert proc.returncode == 0, proc.stderr
+        (dvs / f"{user}_labels.csv").write_text(
+            "class,startTime_usec,endTime_usec\n" +
+            "".join(f"{g + 1},{g * 100_000},{(g + 1) * 100_000}\n" for g in range(11)))
+    (dvs / "trials_to_train.txt").write_text("user01_led.aedat\n")
+    (dvs / "trials_to_test.txt").write_text("user02_led.aedat\n")
+    return nmnist, dvs
+
+
+@pytest.mark.parametrize("source,preset", [("nmnist", "dvs-conv"), ("nmnist", "delay-mlp"),
+                                           ("dvs-gesture", "dvs-conv")])
+def test_camera_data_trains_with_every_preset(cli, camera, tmp_path, source, preset):
+    path = camera[0] if source == "nmnist" else camera[1]
+    proc = run(cli, "train", "--data", source, "--data-path", path, "--preset", preset,
+               "--neuron", "lif", "--epochs", 6, "--batch-size", 4, "--hidden", 32,
+               "--run-dir", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    rows = metrics(tmp_path / "run")
+    assert len(rows) == 6 and all(r["synops"] > 0 for r in rows)
+    if source == "nmnist":  # the classes differ in the rows their events fall in: learnable
+        assert rows[-1]["test_accuracy"] >= 0.5, rows[-1]  # chance: 0.1
+    config = (tmp_path / "run" / "config.toml").read_text()
+    assert f'source = "{source}"' in config and f'preset = "{preset}"' in config
+    factor = 0.25 if source == "dvs-gesture" else 1
+    assert f"spatial_factor = {factor}" in config
+    assert (tmp_path / "run" / "report.html").stat().st_size > 10_000
+    proc = run(cli, "eval", tmp_path / "run")
+    assert proc.returncode == 0, proc.stderr
+    assert "test accuracy" in proc.stdout
+
+
+def test_camera_problems_are_named(cli, camera, tmp_path):
+    proc = run(cli, "train", "--preset", "dvs-conv", "--run-dir", tmp_path / "run")
+    assert proc.returncode == 2
+    assert "model.preset dvs-conv needs camera events" in proc.stderr
+    proc = run(cli, "train", "--data", "nmnist", "--data-path", tmp_path, "--run-dir", tmp_path / "r")
+    assert proc.returncode == 2
+    assert str(tmp_path / "Train") in proc.stderr and str(tmp_path / "Test") in proc.stderr
+    proc = run(cli, "train", "--data", "dvs-gesture", "--data-path", tmp_path, "--run-dir",
+               tmp_path / "r")
+    assert proc.returncode == 2 and "trials_to_train.txt" in proc.stderr

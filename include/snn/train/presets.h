@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "snn/data/event_datasets.h"
 #include "snn/train/trainer.h"
 
 namespace snn::train {
@@ -54,6 +55,36 @@ torch::nn::Sequential shd_mlp(const MLPOptions& options);
 /// no biases, every IAF bounded below at min_v_mem = -1, the Squeeze layers split by
 /// `batch_size`. `average_pool`: AvgPool2d(2) in place of SumPool2d(2).
 torch::nn::Sequential tutorial_conv_snn(int64_t batch_size, bool average_pool = false);
+
+/// A convolutional SNN for event-camera frames [B, T, C, H, W] → spikes [B, T, outputs]:
+/// three blocks of Repeat(Conv2d 3×3, padding 1, no bias) → neuron → Repeat(SumPool2d(2)),
+/// with 16, 32 and 64 channels, then Flatten → Linear(64·(H/8)·(W/8) → outputs) → neuron.
+/// Batch-first throughout (no Squeeze layers), so any batch size runs. Neuron options as
+/// MLPOptions. Example: `dvs_conv(ConvOptions().channels(2).height(32).width(32).outputs(11))`.
+struct ConvOptions {
+  TORCH_ARG(NeuronKind, neuron) = NeuronKind::IAF;
+  /// Input channels (polarities), height and width. Defaults: 2, 32, 32.
+  TORCH_ARG(int64_t, channels) = 2;
+  TORCH_ARG(int64_t, height) = 32;
+  TORCH_ARG(int64_t, width) = 32;
+  TORCH_ARG(int64_t, outputs) = 11;
+  TORCH_ARG(double, tau_mem) = 20.0;
+  TORCH_ARG(double, tau_adapt) = 100.0;
+  TORCH_ARG(double, adapt_scale) = 1.8;
+  /// LIF / ALIF scale their input by (1 - α) (Sinabs' default). Default: false here: camera
+  /// frames hold a few events per pixel and step, which a normalised neuron never
+  /// integrates up to its threshold.
+  TORCH_ARG(bool, norm_input) = false;
+  TORCH_ARG(bool, record_states) = false;
+};
+torch::nn::Sequential dvs_conv(const ConvOptions& options);
+
+/// Every sample of an event dataset (N-MNIST, DVS Gesture, ...) as frames: Downsample by
+/// `spatial_factor` (when not 1) and ToFrame(n_time_bins = time_bins), event counts
+/// [N, time_bins, polarities, H, W] stored as uint8 (a count above 255 saturates; the
+/// Trainer converts each batch to float), and the labels [N].
+Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins,
+                     double spatial_factor = 1.0);
 
 /// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames:
 /// Downsample(spatial_factor = channels / 700) and ToFrame(n_time_bins = time_bins), float

@@ -126,7 +126,8 @@ struct TrainerOptions {
   TORCH_ARG(std::string, checkpoint_path) = "";
 };
 
-/// Inputs [N, T, ...] and labels [N] (int64).
+/// Inputs [N, T, ...] (float, or integer counts such as uint8 frames: each batch becomes
+/// float) and labels [N] (int64).
 struct Dataset {
   at::Tensor inputs;
   at::Tensor labels;
