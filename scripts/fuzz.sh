@@ -99,6 +99,8 @@ if [[ "$needed" == *" fuzz_text "* ]]; then
     src/events/transforms/slicers.cpp src/events/stats.cpp "${EVENTS[@]}" -- "${TORCH_LIBS[@]}"
 fi
 
+# Leaks inside libraries that are not snn.cpp's (HDF5's on corrupt files) are suppressed.
+export LSAN_OPTIONS="suppressions=$SNN_ROOT/scripts/sanitizers/fuzz_lsan.supp:print_suppressions=0"
 status=0
 for reader in "${READERS[@]}"; do
   mkdir -p "$WORK_DIR/corpus/$reader"
