@@ -88,28 +88,101 @@ uint64_t object_extent(const std::vector<uint8_t>& collection, uint64_t p, size_
   return bytes <= left - object_header ? std::min(left, object_header + (bytes + 7) / 8 * 8) : 0;
 }
 
-void check_vlen_elements(const std::string& path, hid_t dataset, const char* name,
-                         int64_t first, int64_t count, size_t base_size) {
+// Where a contiguous dataset's bytes lie in the file; `ok` is false when the dataset is not
+// contiguous, holds nothing yet (HDF5 reads fill values), or the file is not read through
+// HDF5's POSIX driver (nothing to check with).
+struct Storage {
+  bool ok = false;
+  int fd = -1;
+  uint64_t eof = 0, offset = 0, size = 0, userblock = 0;
+  size_t sizeof_addr = 0, sizeof_size = 0;
+};
+
+Storage contiguous_storage(const std::string& path, hid_t dataset) {
+  Storage s;
   Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
-  if (!dcpl.ok() || H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) return;
+  if (!dcpl.ok() || H5Pget_layout(dcpl.get()) != H5D_CONTIGUOUS) return s;
   Handle file(H5Iget_file_id(dataset), H5Fclose);
   Handle fapl(H5Fget_access_plist(file.get()), H5Pclose);
   Handle fcpl(H5Fget_create_plist(file.get()), H5Pclose);
   void* handle = nullptr;
-  size_t sizeof_addr = 0, sizeof_size = 0;
   hsize_t userblock = 0;
   if (!fapl.ok() || !fcpl.ok() || H5Pget_driver(fapl.get()) != H5FD_SEC2 ||
       H5Fget_vfd_handle(file.get(), fapl.get(), &handle) < 0 || handle == nullptr ||
-      H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0 ||
-      H5Pget_userblock(fcpl.get(), &userblock) < 0 || sizeof_addr > 8 || sizeof_size > 8) {
-    return;
+      H5Pget_sizes(fcpl.get(), &s.sizeof_addr, &s.sizeof_size) < 0 ||
+      H5Pget_userblock(fcpl.get(), &userblock) < 0 || s.sizeof_addr > 8 || s.sizeof_size > 8) {
+    return s;
   }
-  const int fd = *static_cast<int*>(handle);
+  s.fd = *static_cast<int*>(handle);
   struct stat st {};
-  TORCH_CHECK(::fstat(fd, &st) == 0, "snn::events: ", path, ": cannot stat the file");
-  const auto eof = static_cast<uint64_t>(st.st_size);
+  TORCH_CHECK(::fstat(s.fd, &st) == 0, "snn::events: ", path, ": cannot stat the file");
+  s.eof = static_cast<uint64_t>(st.st_size);
   const haddr_t offset = H5Dget_offset(dataset);
-  if (offset == HADDR_UNDEF) return;  // nothing stored: HDF5 reads fill values
+  if (offset == HADDR_UNDEF) return s;
+  s.offset = offset;
+  s.size = H5Dget_storage_size(dataset);
+  s.userblock = userblock;
+  s.ok = true;
+  return s;
+}
+
+// HDF5 trusts a contiguous dataset's layout message: a corrupt size or address made it copy
+// from a wild address (fuzz/findings). The stored bytes must hold every element (`element`
+// bytes each in the file) and lie inside the file.
+void check_storage(const std::string& path, hid_t dataset, const char* name, uint64_t element,
+                   const Storage& s) {
+  Handle space(H5Dget_space(dataset), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  TORCH_CHECK(n >= 0 && element > 0, "snn::events: ", path, ": ", name, " has no valid shape");
+  const auto needed = static_cast<uint64_t>(n);
+  TORCH_CHECK(needed <= s.size / element && s.offset <= s.eof && s.size <= s.eof - s.offset,
+              "snn::events: ", path, ": ", name, " is corrupt (its ", n, " elements of ", element,
+              " bytes do not fit its ", s.size, " stored bytes at ", s.offset, " in a file of ",
+              s.eof, " bytes)");
+}
+
+// A compact dataset keeps its elements in its object header, and HDF5 trusts the size stored
+// there too: one claiming elements it does not hold made HDF5 copy from a null pointer
+// (fuzz/findings). `element`: the bytes of one element in the file.
+void check_compact(const std::string& path, hid_t dataset, const char* name, uint64_t element) {
+  Handle dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  if (!dcpl.ok() || H5Pget_layout(dcpl.get()) != H5D_COMPACT) return;
+  Handle space(H5Dget_space(dataset), H5Sclose);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.get());
+  const uint64_t size = H5Dget_storage_size(dataset);
+  TORCH_CHECK(n >= 0 && element > 0 && static_cast<uint64_t>(n) <= size / element,
+              "snn::events: ", path, ": ", name, " is corrupt (its ", n, " elements of ", element,
+              " bytes do not fit its ", size, " stored bytes)");
+}
+
+// The bytes of one element of a variable-length dataset in the file: a sequence length (4),
+// a heap collection's address and an object index (4).
+uint64_t vlen_element_bytes(hid_t dataset) {
+  Handle file(H5Iget_file_id(dataset), H5Fclose);
+  Handle fcpl(H5Fget_create_plist(file.get()), H5Pclose);
+  size_t sizeof_addr = 0, sizeof_size = 0;
+  if (!fcpl.ok() || H5Pget_sizes(fcpl.get(), &sizeof_addr, &sizeof_size) < 0) return 0;
+  return 4 + sizeof_addr + 4;
+}
+
+// The same checks for a dataset read whole through its own type (fixed-size elements).
+void check_fixed_storage(const std::string& path, hid_t dataset, const char* name) {
+  Handle type(H5Dget_type(dataset), H5Tclose);
+  const uint64_t element = type.ok() ? H5Tget_size(type.get()) : 0;
+  check_compact(path, dataset, name, element);
+  const Storage s = contiguous_storage(path, dataset);
+  if (s.ok) check_storage(path, dataset, name, element, s);
+}
+
+void check_vlen_elements(const std::string& path, hid_t dataset, const char* name,
+                         int64_t first, int64_t count, size_t base_size) {
+  check_compact(path, dataset, name, vlen_element_bytes(dataset));
+  const Storage s = contiguous_storage(path, dataset);
+  if (!s.ok) return;
+  const int fd = s.fd;
+  const uint64_t eof = s.eof, offset = s.offset, userblock = s.userblock;
+  const size_t sizeof_addr = s.sizeof_addr, sizeof_size = s.sizeof_size;
+  check_storage(path, dataset, name, 4 + sizeof_addr + 4, s);
   const uint64_t element = 4 + sizeof_addr + 4;
   auto bad = [&](int64_t i, const char* what) {
     TORCH_CHECK(false, "snn::events: ", path, ": ", name, "[", i, "] is corrupt (", what, ")");
@@ -198,6 +271,7 @@ std::vector<int64_t> read_int_column(const std::string& path, hid_t file, const 
   TORCH_CHECK(dataset.ok(), "snn::events: ", path, ": cannot open dataset ", name);
   // The length is the file's claim; HDF5 checks it against the stored data when reading.
   std::vector<int64_t> values(dataset_length(path, dataset.get(), name));
+  check_fixed_storage(path, dataset.get(), name);
   TORCH_CHECK(
       H5Dread(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) >= 0,
       "snn::events: ", path, ": cannot read ", name, " as integers");
@@ -223,6 +297,7 @@ std::vector<std::string> read_strings(const std::string& path, hid_t file, const
     Handle space(H5Dget_space(dataset.get()), H5Sclose);
     H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, raw.data());
   } else {
+    check_fixed_storage(path, dataset.get(), name);
     const size_t size = H5Tget_size(type.get());
     std::vector<char> raw(size * n);
     TORCH_CHECK(H5Dread(dataset.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()) >= 0,
