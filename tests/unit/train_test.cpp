@@ -12,7 +12,9 @@
 
 #include "snn/nn/lif.h"
 #include "snn/nn/stateful.h"
+#include "snn/analysis/analyzer.h"
 #include "snn/train/checkpoint.h"
+#include "snn/train/presets.h"
 #include "snn/train/trainer.h"
 #include "test_util.h"
 
@@ -259,6 +261,65 @@ TEST(TrainerTest, BadInputIsNamed) {
   EXPECT_NE(msg.find("holds a model only"), std::string::npos) << msg;
   msg = error_of([&] { Trainer(mlp(), nullptr); });
   EXPECT_NE(msg.find("no optimizer"), std::string::npos) << msg;
+}
+
+// A camera dataset in memory: sample i has 300·(i + 1) ON events at pixel (i, 0) and one
+// OFF event at (1, 1), labels i % 2 (all but sample 0 saturate a uint8 count).
+class TinyCamera : public snn::data::EventDataset {
+ public:
+  int64_t size() const override { return 4; }
+  snn::events::Events events(int64_t i) const override {
+    snn::events::Events e(sensor(), /*has_y=*/true);
+    e.push_back(0, 1, 1, 0);
+    for (int64_t k = 0; k < 300 * (i + 1); ++k) e.push_back(1 + k, i, 0, 1);
+    return e;
+  }
+  int64_t label(int64_t i) const override { return i % 2; }
+  snn::events::SensorSize sensor() const override { return {8, 8, 2}; }
+  std::string repr() const override { return "TinyCamera"; }
+};
+
+TEST(PresetsTest, EventFramesAreToFrameCountsAsUint8) {
+  const TinyCamera data;
+  const auto d = snn::train::event_frames(data, /*time_bins=*/2);
+  ASSERT_EQ(d.inputs.sizes(), (std::vector<int64_t>{4, 2, 2, 8, 8}));
+  EXPECT_EQ(d.inputs.scalar_type(), at::kByte);
+  EXPECT_TRUE(at::equal(d.labels, at::tensor({0, 1, 0, 1}, at::kLong)));
+  const snn::events::ToFrame frame(snn::events::ToFrameOptions().n_time_bins(2));
+  for (int64_t i = 0; i < 4; ++i) {
+    const auto counts = frame.apply(data.events(i)).to(at::kLong);
+    EXPECT_TRUE(at::equal(d.inputs[i].to(at::kLong), counts.clamp_max(255))) << i;
+    EXPECT_EQ(d.inputs[i].max().item<int64_t>() == 255, counts.max().item<int64_t>() > 255) << i;
+  }
+  EXPECT_EQ(d.inputs[3].max().item<int64_t>(), 255) << "a count above 255 saturates";
+  // Downsampled by 1/2: 4 × 4 pixels holding the same counts (no two pixels merge here).
+  const auto half = snn::train::event_frames(data, 2, 0.5);
+  EXPECT_EQ(half.inputs.sizes(), (std::vector<int64_t>{4, 2, 2, 4, 4}));
+  EXPECT_TRUE(at::equal(half.inputs.to(at::kLong).sum({1, 2, 3, 4}),
+                        d.inputs.to(at::kLong).sum({1, 2, 3, 4})));
+  EXPECT_THROW_WITH(snn::train::event_frames(data, 0), "time_bins >= 1");
+  EXPECT_THROW_WITH(snn::train::event_frames(data, 2, 1.5), "0 < spatial_factor <= 1");
+}
+
+TEST(PresetsTest, DvsConvTakesAnyBatchAndCountsItsSynops) {
+  for (const auto kind : {snn::train::NeuronKind::IAF, snn::train::NeuronKind::LIF,
+                          snn::train::NeuronKind::ALIF}) {
+    // 34 × 34 (N-MNIST): 17, 8, 4 after the three poolings.
+    auto model = snn::train::dvs_conv(
+        snn::train::ConvOptions().neuron(kind).height(34).width(34).outputs(10));
+    for (const int64_t batch : {1, 3}) {
+      snn::reset_states(*model);
+      const auto x = (at::rand({batch, 5, 2, 34, 34}) < 0.3).to(at::kFloat) * 3;
+      EXPECT_EQ(model->forward(x).sizes(), (std::vector<int64_t>{batch, 5, 10}));
+    }
+    snn::reset_states(*model);
+    snn::analysis::Analyzer analyzer(model);
+    analyzer.forward((at::rand({2, 5, 2, 34, 34}) < 0.3).to(at::kFloat));
+    const auto layers = analyzer.parameter_layers();
+    ASSERT_EQ(layers.size(), 4u) << "three convolutions and the read-out";
+    EXPECT_GT(layers[0].synops.item<double>(), 0);
+  }
+  EXPECT_THROW_WITH(snn::train::dvs_conv(snn::train::ConvOptions().height(4)), "height and width >= 8");
 }
 
 }  // namespace
