@@ -508,7 +508,9 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   t.train->add_option("--resume", t.resume, "Continue the run in this directory");
 
   t.eval = app.add_subcommand("eval", "Evaluate a run's checkpoint on its test data");
-  t.eval->add_option("run_dir", t.run_dir, "Run directory")->required();
+  t.eval->add_option("run_dir", t.run_dir,
+                     "Run directory, or a checkpoint file in one (beside its config.toml)")
+      ->required();
 
   t.compare = app.add_subcommand(
       "compare", "Train IAF, LIF and ALIF on the same data and seed; print a table");
@@ -577,10 +579,14 @@ int run_train_commands(const TrainCommands& t) {
       return 0;
     }
     if (*t.eval) {
-      RunConfig c = config_of_run(t.run_dir);
+      // A run directory, or a checkpoint file in one (its config.toml says what it is).
+      const bool file = fs::is_regular_file(t.run_dir);
+      const fs::path dir = file ? fs::path(t.run_dir).parent_path() : fs::path(t.run_dir);
+      const fs::path checkpoint = file ? fs::path(t.run_dir) : dir / "checkpoint.snn";
+      RunConfig c = config_of_run(dir.empty() ? fs::path(".") : dir);
       Data data = load_data(c);
       auto model = make_model(c, data);
-      snn::train::load_model((fs::path(t.run_dir) / "checkpoint.snn").string(), *model);
+      snn::train::load_model(checkpoint.string(), *model);
       auto adam = std::make_shared<torch::optim::Adam>(model->parameters());
       snn::train::Trainer trainer(model, adam, snn::train::TrainerOptions().batch_size(c.batch_size));
       const auto m = trainer.evaluate(data.test);

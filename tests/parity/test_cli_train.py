@@ -48,6 +48,10 @@ def test_train_writes_a_run_directory(cli, small, tmp_path):
     proc = run(cli, "eval", tmp_path / "run")
     assert proc.returncode == 0, proc.stderr
     assert "test accuracy" in proc.stdout
+    # A checkpoint file gives the same numbers.
+    saved = run(cli, "eval", tmp_path / "run" / "checkpoint.snn")
+    assert saved.returncode == 0, saved.stderr
+    assert saved.stdout.split(": ", 1)[1] == proc.stdout.split(": ", 1)[1]
 
 
 def test_a_preset_sets_its_defaults_and_the_config_overrides_them(cli, small, tmp_path):
