@@ -1,22 +1,31 @@
 // libFuzzer harness of the SHD / SSC reader (snn::events::HSDFile, on the HDF5 library): the
 // input is written to a file and opened, and every sample, label, speaker and key read. A
 // malformed file must give a c10::Error that names the file; no crash, hang or leak, and
-// every event lies in the sensor. Built and run by scripts/fuzz.sh (target "hsd").
+// every event lies in the sensor. Built and run by scripts/fuzz.sh:
+//   target "hsd":        HSDFile as users open it (HSDOptions::isolate: HDF5 reads the file
+//                        in a child process first; what breaks there must become an error)
+//   target "hsd-direct": the file opened in this process (isolate = false), so that the
+//                        sanitizers see inside every read: what it finds in HDF5 itself is
+//                        what isolation must contain (scripts/fuzz.sh replays it on "hsd").
 #include <c10/util/Exception.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "snn/events/io.h"
 
 namespace {
 std::string path;
+bool isolate = true;
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   path = "/tmp/snn_fuzz_hsd_" + std::to_string(getpid()) + ".h5";
+  const char* format = std::getenv("SNN_FUZZ_FORMAT");
+  isolate = format == nullptr || std::string(format) != "hsd-direct";
   return 0;
 }
 
@@ -26,7 +35,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
   std::fclose(f);
   try {
-    snn::events::HSDFile file(path);
+    snn::events::HSDFile file(path, snn::events::HSDOptions{isolate});
     const auto s = snn::events::HSDFile::kSensor;
     for (int64_t i = 0; i < std::min<int64_t>(file.size(), 64); ++i) {
       const auto e = file.events(i);

@@ -2,17 +2,23 @@
 # Builds the libFuzzer harnesses with clang, AddressSanitizer and UndefinedBehaviorSanitizer,
 # compiling the sources under test directly, and fuzzes each target for a bounded time:
 #   the event file readers (fuzz/fuzz_reader.cpp: nmnist evt2 evt3 dat aedat3),
-#   the SHD / SSC HDF5 reader (fuzz/fuzz_hsd.cpp: hsd),
+#   the SHD / SSC HDF5 reader (fuzz/fuzz_hsd.cpp: hsd as users open files, HDF5 reading
+#   them in a child process first; hsd-direct with the file read in the fuzzer's process,
+#   where the sanitizers see HDF5's own memory errors),
 #   the text parsers of transforms, representations, slicers and neuron specifications
 #   (fuzz/fuzz_text.cpp: text).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=20] [WORK_DIR=build/fuzz] [TARGET ...]
 #
-# TARGET: nmnist evt2 evt3 dat aedat3 hsd text (default: all). Seeds: fuzz/corpus/<target>
-# (hsd: small SHD files made by h5py at run time); new inputs go to WORK_DIR/corpus/<target>,
-# crashes to WORK_DIR/<target>-crash-*. Exits 77 (CTest's skip; 1 when CI=true) when no
-# clang++ with libFuzzer is found. SNN_FUZZ_CXX picks the compiler, SNN_FUZZ_MAX_LEN the
-# longest input (default 8192 bytes), SNN_TORCH_DIR the torch package.
+# TARGET: nmnist evt2 evt3 dat aedat3 hsd hsd-direct text (default: all but hsd-direct).
+# Seeds: fuzz/corpus/<target> (hsd: small SHD files made by h5py at run time); new inputs go
+# to WORK_DIR/corpus/<target>, crashes to WORK_DIR/<target>-crash-*. The hsd target replays
+# fuzz/findings and every input that broke hsd-direct in WORK_DIR first: each must be an
+# error there. Exits 77 (CTest's skip; 1 when CI=true) when no clang++ with libFuzzer is
+# found. SNN_FUZZ_CXX picks the compiler, SNN_FUZZ_MAX_LEN the longest input (default 8192
+# bytes), SNN_TORCH_DIR the torch package, SNN_FUZZ_ARGS adds libFuzzer flags (e.g.
+# "-fork=2 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1" to collect every finding of
+# a long hsd-direct run).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 SECONDS_PER_READER="${1:-20}"
@@ -60,7 +66,7 @@ build() {
 
 harness_of() {
   case "$1" in
-    hsd) echo fuzz_hsd ;;
+    hsd|hsd-direct) echo fuzz_hsd ;;
     text) echo fuzz_text ;;
     *) echo fuzz_reader ;;
   esac
@@ -73,7 +79,7 @@ if [[ "$needed" == *" fuzz_reader "* ]]; then
 fi
 EVENTS=(src/events/events.cpp src/events/column.cpp src/util/atomic_file.cpp)
 if [[ "$needed" == *" fuzz_hsd "* ]]; then
-  build fuzz_hsd fuzz/fuzz_hsd.cpp src/events/io/hsd.cpp "${EVENTS[@]}" -- \
+  build fuzz_hsd fuzz/fuzz_hsd.cpp src/events/io/hsd.cpp src/util/hdf5_lock.cpp "${EVENTS[@]}" -- \
     -I/usr/include/hdf5/serial -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 "${TORCH_LIBS[@]}"
   # Seeds: SHD files with float64 and float16 times, speakers and keys (h5py).
   mkdir -p "$WORK_DIR/seeds/hsd"
@@ -106,7 +112,7 @@ for reader in "${READERS[@]}"; do
   mkdir -p "$WORK_DIR/corpus/$reader"
   seeds="$SNN_ROOT/fuzz/corpus/$reader"
   max_len=8192
-  if [[ "$reader" == hsd ]]; then
+  if [[ "$reader" == hsd* ]]; then
     seeds="$WORK_DIR/seeds/hsd"
     max_len=65536  # an SHD file of three samples is about 9 KB
   fi
@@ -114,8 +120,19 @@ for reader in "${READERS[@]}"; do
   extra=()
   asan="${ASAN_OPTIONS:-}"
   if [[ "$reader" == hsd ]]; then
-    # Past findings are replayed first: they must stay errors, not crashes or hangs.
+    # Past findings, and what broke hsd-direct here, are replayed first: they must be errors,
+    # not crashes or hangs.
     extra=("$SNN_ROOT/fuzz/findings")
+    found=()
+    for f in "$WORK_DIR"/hsd-direct-{crash,oom,timeout,leak}-*; do [[ -e "$f" ]] && found+=("$f"); done
+    if [[ ${#found[@]} -gt 0 ]]; then
+      rm -rf "$WORK_DIR/replay-hsd" && mkdir -p "$WORK_DIR/replay-hsd"
+      cp "${found[@]}" "$WORK_DIR/replay-hsd/"
+      echo "fuzz: hsd replays ${#found[@]} inputs that broke hsd-direct"
+      extra+=("$WORK_DIR/replay-hsd")
+    fi
+  fi
+  if [[ "$reader" == hsd* ]]; then
     # HDF5 sizes some allocations from the file and fails cleanly when malloc returns null
     # (a corrupt local heap asks for 100 TB); ASan would abort on such a request instead.
     asan="allocator_may_return_null=1${asan:+:$asan}"
@@ -124,6 +141,8 @@ for reader in "${READERS[@]}"; do
   # (CTest's run of hsd: HDF5's own object-header parser still has memory errors that a
   # mutating run finds at random; see fuzz/findings/README.md).
   [[ " ${SNN_FUZZ_REPLAY_ONLY:-} " == *" $reader "* ]] && extra+=(-runs=0)
+  read -r -a user_args <<< "${SNN_FUZZ_ARGS:-}"
+  extra+=("${user_args[@]}")
   if ! ASAN_OPTIONS="$asan" SNN_FUZZ_FORMAT="$reader" "$WORK_DIR/$(harness_of "$reader")" \
       -max_total_time="$SECONDS_PER_READER" \
       -max_len="${SNN_FUZZ_MAX_LEN:-$max_len}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \

@@ -2,6 +2,8 @@
 add_executable(snn_events_io_tests unit/events/io_test.cpp)
 target_link_libraries(snn_events_io_tests PRIVATE snn::snn GTest::gtest GTest::gtest_main)
 target_include_directories(snn_events_io_tests PRIVATE unit)
+# The inputs that once broke the readers (fuzz/findings) are replayed from the source tree.
+target_compile_definitions(snn_events_io_tests PRIVATE SNN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(snn_events_io_tests DISCOVERY_TIMEOUT 60)
 
 # A short libFuzzer run of every reader, the SHD/SSC HDF5 reader and the text parsers

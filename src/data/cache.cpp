@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "util/atomic_file.h"
+#include "util/hdf5_lock.h"
 
 namespace snn::data::detail {
 namespace {
@@ -136,6 +137,7 @@ std::string stable_hash_hex(const std::string& s) {
 
 void save_example(const std::string& path, const at::Tensor& data, const at::Tensor& target,
                   bool compress) {
+  auto lock = snn::detail::hdf5_lock();
   quiet_hdf5();
   // HDF5 creates the temporary file; AtomicFile names it, renames it on commit and removes
   // it on an error.
@@ -153,6 +155,7 @@ void save_example(const std::string& path, const at::Tensor& data, const at::Ten
 std::optional<torch::data::Example<>> load_example(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
+  auto lock = snn::detail::hdf5_lock();
   quiet_hdf5();
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   TORCH_CHECK(file.id >= 0, "snn::data: cannot open cache file ", path,

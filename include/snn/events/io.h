@@ -145,16 +145,32 @@ std::vector<std::string> read_trial_list(const std::string& path);
 
 // ---- Heidelberg spiking datasets (SHD, SSC) -----------------------------------------------
 
+/// How HSDFile opens a file.
+struct HSDOptions {
+  /// Read the whole file once in a child process before opening it here. The HDF5 library
+  /// (1.10) has memory errors on crafted files that no check outside it can rule out
+  /// (object headers it decodes past their end, copies from a failed allocation): in the
+  /// child such a file is a crash, a hang or an error, and each becomes a c10::Error naming
+  /// the file here, so that a corrupt download or an untrusted file cannot take the process
+  /// down. Costs one extra read of the file. false: for files this program wrote itself.
+  /// Default: true.
+  bool isolate = true;
+  /// With `isolate`: seconds the child may go without progress before it is taken to hang
+  /// (it is killed and the file reported). Default: 60.
+  double stall_seconds = 60;
+};
+
 /// An SHD / SSC HDF5 file: spikes/times[i] (seconds, float, one variable-length array per
 /// sample), spikes/units[i] (channel, variable-length uint16), labels, and optionally
 /// extra/speaker and extra/keys. Samples are read on demand; labels, speakers and keys
-/// are read when the file is opened.
+/// are read when the file is opened. Every failure, corrupt files included, is a c10::Error
+/// naming the file (see HSDOptions::isolate). Calls from several threads are safe.
 class HSDFile {
  public:
   /// Tonic's HSD sensor: 700 channels, one polarity.
   static constexpr SensorSize kSensor{700, 1, 1};
 
-  explicit HSDFile(const std::string& path);
+  explicit HSDFile(const std::string& path, const HSDOptions& options = {});
   ~HSDFile();
   HSDFile(const HSDFile&) = delete;
   HSDFile& operator=(const HSDFile&) = delete;

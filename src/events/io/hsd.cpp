@@ -2,17 +2,24 @@
 #include <c10/util/Exception.h>
 #include <hdf5.h>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "events/io/decoder.h"
+#include "util/hdf5_lock.h"
 
 namespace snn::events {
 namespace {
@@ -414,7 +421,125 @@ std::vector<double> read_half_vlen_element(const std::string& path, hid_t datase
 
 }  // namespace
 
-HSDFile::HSDFile(const std::string& path) : path_(path) {
+namespace {
+
+// Writes all of `text` to a pipe (a child's report to its parent).
+void write_all(int fd, const std::string& text) {
+  for (size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+// In the child: opens the file without isolation and reads everything HSDFile can read
+// from it, reporting progress ('.') and the outcome ("K", or "E" and the error of opening
+// the file) on `fd`. An error in one sample does not fail the file (the parent reports it
+// when that sample is asked for); the samples after it are still read.
+[[noreturn]] void read_all_in_child(const std::string& path, int fd) {
+  std::string outcome = "K";
+  try {
+    const HSDFile file(path, HSDOptions{/*isolate=*/false});
+    for (int64_t i = 0; i < file.size(); ++i) {
+      try {
+        file.events(i);
+      } catch (const c10::Error&) {
+      }
+      if (i % 64 == 0) write_all(fd, ".");
+    }
+  } catch (const c10::Error& e) {
+    outcome = std::string("E") + e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    outcome = std::string("E") + "snn::events: " + path + ": " + e.what();
+  } catch (...) {
+    outcome = "Esnn::events: " + path + ": unknown error";
+  }
+  write_all(fd, outcome);
+  ::_exit(0);
+}
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) {
+    const char* name = ::strsignal(WTERMSIG(status));
+    return "it was killed by signal " + std::to_string(WTERMSIG(status)) +
+           (name != nullptr ? std::string(" (") + name + ")" : std::string());
+  }
+  if (WIFEXITED(status)) return "it exited with code " + std::to_string(WEXITSTATUS(status));
+  return "it stopped";
+}
+
+// Reads the whole file in a forked child (HSDOptions::isolate) and turns whatever happens
+// there into a c10::Error naming the file; returns when the child read it all.
+void read_in_child(const std::string& path, double stall_seconds) {
+  int fds[2];
+  TORCH_CHECK(::pipe2(fds, O_CLOEXEC) == 0, "snn::events: ", path,
+              ": cannot create a pipe to check the file in a child process (",
+              std::strerror(errno), ")");
+  pid_t pid;
+  int fork_errno = 0;
+  {
+    // No thread of snn.cpp is inside HDF5 while the process forks.
+    auto lock = snn::detail::hdf5_lock();
+    pid = ::fork();
+    fork_errno = errno;
+    if (pid == 0) {
+      snn::detail::hdf5_lock_in_child();
+      ::close(fds[0]);
+      read_all_in_child(path, fds[1]);
+    }
+  }
+  ::close(fds[1]);
+  if (pid < 0) {
+    ::close(fds[0]);
+    TORCH_CHECK(false, "snn::events: ", path, ": cannot start a process to check the file (",
+                std::strerror(fork_errno), ")");
+  }
+  std::string report;
+  bool stalled = false;
+  const auto stall = std::chrono::duration<double>(stall_seconds);
+  auto last = std::chrono::steady_clock::now();
+  for (;;) {
+    pollfd p{fds[0], POLLIN, 0};
+    const int ready = ::poll(&p, 1, 1000);
+    if (ready < 0 && errno != EINTR) break;
+    if (ready > 0) {
+      char buffer[4096];
+      const ssize_t n = ::read(fds[0], buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the child is gone
+      report.append(buffer, static_cast<size_t>(n));
+      last = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last > stall) {
+      stalled = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+  }
+  ::close(fds[0]);
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  TORCH_CHECK(!stalled, "snn::events: ", path, ": the HDF5 library made no progress reading "
+              "the file for ", stall_seconds, " s (the file is corrupt, or on storage that "
+              "stopped answering); the process reading it was stopped");
+  const size_t end = report.find_first_not_of('.');
+  if (end != std::string::npos && report[end] == 'K') return;
+  if (end != std::string::npos && report[end] == 'E') TORCH_CHECK(false, report.substr(end + 1));
+  TORCH_CHECK(false, "snn::events: ", path, ": the HDF5 library failed on the file (",
+              waited == pid ? describe_status(status) : std::string("it ended unseen"),
+              " while a child process read it): the file is corrupt or not an SHD / SSC file");
+}
+
+}  // namespace
+
+HSDFile::HSDFile(const std::string& path, const HSDOptions& options) : path_(path) {
+  TORCH_CHECK(options.stall_seconds > 0, "snn::events: HSDOptions::stall_seconds must be > 0, "
+              "got ", options.stall_seconds);
+  if (options.isolate) read_in_child(path, options.stall_seconds);
+  auto lock = snn::detail::hdf5_lock();
   QuietErrors quiet;
   file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   TORCH_CHECK(file_ >= 0, "snn::events: cannot open ", path, " as an HDF5 file");
@@ -446,6 +571,7 @@ HSDFile::HSDFile(const std::string& path) : path_(path) {
 }
 
 HSDFile::~HSDFile() {
+  auto lock = snn::detail::hdf5_lock();
   if (times_ >= 0) H5Dclose(times_);
   if (units_ >= 0) H5Dclose(units_);
   if (file_ >= 0) H5Fclose(file_);
@@ -454,12 +580,14 @@ HSDFile::~HSDFile() {
 Events HSDFile::events(int64_t i) const {
   TORCH_CHECK(i >= 0 && i < size(), "snn::events: ", path_, ": sample ", i, " out of range for ",
               size(), " samples");
+  auto lock = snn::detail::hdf5_lock();
   QuietErrors quiet;
   const auto times =
       times_are_half_
           ? read_half_vlen_element(path_, times_, "spikes/times", i)
           : read_vlen_element<double>(path_, times_, "spikes/times", i, H5T_NATIVE_DOUBLE);
   const auto units = read_vlen_element<int64_t>(path_, units_, "spikes/units", i, H5T_NATIVE_INT64);
+  if (lock.owns_lock()) lock.unlock();
   TORCH_CHECK(times.size() == units.size(), "snn::events: ", path_, ": sample ", i, " has ",
               times.size(), " times and ", units.size(), " units");
   Events out(kSensor, /*has_y=*/false);
@@ -548,6 +676,7 @@ void write_hsd(const std::string& path, const std::vector<Events>& samples,
   }
   detail::AtomicFile target(path, /*open=*/false);
   {
+    auto lock = snn::detail::hdf5_lock();
     QuietErrors quiet;
     Handle file(H5Fcreate(target.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                 H5Fclose);

@@ -5,10 +5,15 @@
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "snn/events/io.h"
 #include "test_util.h"
@@ -721,16 +726,84 @@ TEST_F(EventsIOTest, HSDCorruptHeapsAreErrorsNotCrashes) {
     auto bytes = good;
     std::copy(c.bytes.begin(), c.bytes.end(), bytes.begin() + static_cast<std::ptrdiff_t>(c.at));
     write_bytes(path("bad.h5"), bytes);
-    std::string errors;
-    try {
-      snn::events::HSDFile file(path("bad.h5"));
-      for (int64_t i = 0; i < file.size(); ++i) errors += error_of([&] { file.events(i); });
-    } catch (const c10::Error& e) {
-      errors += e.what_without_backtrace();
+    // The checks hold in this process (isolate = false) and come back from the child.
+    for (const bool isolate : {false, true}) {
+      std::string errors;
+      try {
+        snn::events::HSDFile file(path("bad.h5"), snn::events::HSDOptions{isolate});
+        for (int64_t i = 0; i < file.size(); ++i) errors += error_of([&] { file.events(i); });
+      } catch (const c10::Error& e) {
+        errors += e.what_without_backtrace();
+      }
+      EXPECT_CONTAINS(errors, path("bad.h5") + ": spikes/");
+      EXPECT_CONTAINS(errors, c.message);
     }
-    EXPECT_CONTAINS(errors, path("bad.h5") + ": spikes/");
-    EXPECT_CONTAINS(errors, c.message);
   }
+}
+
+// Every input that once broke the reader (fuzz/findings), inside HDF5 itself included, is an
+// error naming the file when opened as users open files (HSDOptions::isolate).
+TEST_F(EventsIOTest, HSDFuzzFindingsAreErrorsNamingTheFile) {
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(SNN_SOURCE_DIR) / "fuzz" / "findings")) {
+    if (entry.path().extension() != ".h5") continue;
+    ++files;
+    const std::string p = path(entry.path().filename().string());
+    fs::copy_file(entry.path(), p);
+    std::string error = "no error";
+    try {
+      snn::events::HSDFile file(p);
+      for (int64_t i = 0; i < file.size(); ++i) file.events(i);
+    } catch (const c10::Error& e) {
+      error = e.what_without_backtrace();
+    }
+    EXPECT_CONTAINS(error, p);
+  }
+  EXPECT_GE(files, 5) << "fuzz/findings holds the inputs that broke the reader";
+}
+
+// A child that makes no progress is stopped and the file reported: here HDF5 waits for a
+// writer on a named pipe, as it would spin on some corrupt files.
+TEST_F(EventsIOTest, HSDStalledReadIsAnError) {
+  const std::string p = path("stalls.h5");
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+  snn::events::HSDOptions options;
+  options.stall_seconds = 1;
+  const auto start = std::chrono::steady_clock::now();
+  const std::string error = error_of([&] { snn::events::HSDFile file(p, options); });
+  EXPECT_CONTAINS(error, p + ": the HDF5 library made no progress reading the file for 1 s");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_THROW_WITH(snn::events::HSDFile(path("x.h5"), snn::events::HSDOptions{true, 0}),
+                    "HSDOptions::stall_seconds must be > 0, got 0");
+}
+
+// Files are opened (each in a forked child first) while other threads read samples: no
+// deadlock, and every thread sees the same events.
+TEST_F(EventsIOTest, HSDFilesOpenAndReadFromManyThreads) {
+  std::vector<Events> samples;
+  for (int s = 0; s < 8; ++s) {
+    Events e(snn::events::HSDFile::kSensor, /*has_y=*/false);
+    for (int i = 0; i < 100 + s; ++i) e.push_back(i * 997, (i * 13 + s) % 700, 0, 1);
+    samples.push_back(e);
+  }
+  snn::events::write_hsd(path("a.h5"), samples, {0, 1, 2, 3, 4, 5, 6, 7});
+  const snn::events::HSDFile a(path("a.h5"));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 5; ++round) {
+        if (t % 2 == 0) {
+          for (int64_t i = 0; i < a.size(); ++i) wrong += a.events(i).t != samples[i].t;
+        } else {
+          const snn::events::HSDFile b(path("a.h5"));
+          wrong += b.size() != a.size() || b.events(round).x != samples[round].x;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace
