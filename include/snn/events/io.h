@@ -152,7 +152,8 @@ struct HSDOptions {
   /// (object headers it decodes past their end, copies from a failed allocation): in the
   /// child such a file is a crash, a hang or an error, and each becomes a c10::Error naming
   /// the file here, so that a corrupt download or an untrusted file cannot take the process
-  /// down. Costs one extra read of the file. false: for files this program wrote itself.
+  /// down. Costs one extra read of the file, once per process while the file stays the same
+  /// (device, inode, size, modification time). false: for files this program wrote itself.
   /// Default: true.
   bool isolate = true;
   /// With `isolate`: seconds the child may go without progress before it is taken to hang

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "events/io/decoder.h"
@@ -533,12 +535,42 @@ void read_in_child(const std::string& path, double stall_seconds) {
               " while a child process read it): the file is corrupt or not an SHD / SSC file");
 }
 
+// A file as it stands on disk: a file read whole once in a child is not read again while
+// it stays the same (the same device, inode, size and modification time).
+using FileVersion = std::array<int64_t, 5>;
+
+bool file_version(const std::string& path, FileVersion& out) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  out = {static_cast<int64_t>(st.st_dev), static_cast<int64_t>(st.st_ino),
+         static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+         static_cast<int64_t>(st.st_mtim.tv_nsec)};
+  return true;
+}
+
+std::mutex checked_mutex;
+std::set<FileVersion> checked_files;
+
+void check_in_child_once(const std::string& path, double stall_seconds) {
+  FileVersion before{}, after{};
+  const bool regular = file_version(path, before);
+  if (regular) {
+    std::lock_guard<std::mutex> lock(checked_mutex);
+    if (checked_files.count(before) != 0) return;
+  }
+  read_in_child(path, stall_seconds);
+  if (regular && file_version(path, after) && after == before) {
+    std::lock_guard<std::mutex> lock(checked_mutex);
+    checked_files.insert(before);
+  }
+}
+
 }  // namespace
 
 HSDFile::HSDFile(const std::string& path, const HSDOptions& options) : path_(path) {
   TORCH_CHECK(options.stall_seconds > 0, "snn::events: HSDOptions::stall_seconds must be > 0, "
               "got ", options.stall_seconds);
-  if (options.isolate) read_in_child(path, options.stall_seconds);
+  if (options.isolate) check_in_child_once(path, options.stall_seconds);
   auto lock = snn::detail::hdf5_lock();
   QuietErrors quiet;
   file_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
