@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -483,11 +486,19 @@ void read_in_child(const std::string& path, double stall_seconds) {
   {
     // No thread of snn.cpp is inside HDF5 while the process forks.
     auto lock = snn::detail::hdf5_lock();
+    const pid_t parent = ::getpid();
     pid = ::fork();
     fork_errno = errno;
     if (pid == 0) {
       snn::detail::hdf5_lock_in_child();
       ::close(fds[0]);
+      // Ctrl-C is the parent's to handle: the child ignores it, and ends when its parent
+      // ends.
+      ::signal(SIGINT, SIG_IGN);
+#ifdef __linux__
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+#endif
       read_all_in_child(path, fds[1]);
     }
   }
@@ -495,7 +506,8 @@ void read_in_child(const std::string& path, double stall_seconds) {
   if (pid < 0) {
     ::close(fds[0]);
     TORCH_CHECK(false, "snn::events: ", path, ": cannot start a process to check the file (",
-                std::strerror(fork_errno), ")");
+                std::strerror(fork_errno), "); a file this program wrote itself can be opened "
+                "with HSDOptions::isolate = false");
   }
   std::string report;
   bool stalled = false;
