@@ -137,6 +137,13 @@ for reader in "${READERS[@]}"; do
     # (a corrupt local heap asks for 100 TB); ASan would abort on such a request instead.
     asan="allocator_may_return_null=1${asan:+:$asan}"
   fi
+  if [[ "$reader" == hsd ]]; then
+    # The child that reads each input first asks HDF5's size claims of malloc (4 GB for a
+    # corrupt object header: fuzz/findings), untouched and harmless there; libFuzzer's
+    # malloc limit would stop each such child with an artifact of its own. The memory the
+    # fuzzer's process really uses stays bounded by -rss_limit_mb.
+    extra+=(-malloc_limit_mb=16384)
+  fi
   # SNN_FUZZ_REPLAY_ONLY="hsd ...": run the seeds and findings once each, no new inputs
   # (CTest's run of hsd: HDF5's own object-header parser still has memory errors that a
   # mutating run finds at random; see fuzz/findings/README.md).

@@ -8,7 +8,7 @@
 #   scripts/sanitize.sh tsan   ThreadSanitizer over the tests of the threaded paths that
 #                              do not run on OpenMP (the dataset loader's worker threads,
 #                              the caches, the allocators, the spoken-digits generator's
-#                              workers)
+#                              workers, HDF5 files opened and read from several threads)
 #
 # Extra arguments go to ctest (e.g. -R NeuronOp). LibTorch itself is not instrumented.
 # ThreadSanitizer cannot see OpenMP's barriers (libgomp is not instrumented), so the
@@ -48,6 +48,6 @@ if [[ "$MODE" == asan ]]; then
 else
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$SUPP/tsan.supp"
   ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" \
-    -R "Dataset|Cache|PadTensors|Loader|SpokenDigits" "$@"
+    -R "Dataset|Cache|PadTensors|Loader|SpokenDigits|HSDFilesOpenAndRead" "$@"
 fi
 echo "sanitize: $MODE clean"

@@ -4,6 +4,7 @@ numbers as an uninterrupted run, the comparison table, and the errors for bad
 configurations, missing data files and directories that are not runs; small N-MNIST and DVS
 Gesture trees through every preset."""
 import json
+import os
 import signal
 import subprocess
 
@@ -179,9 +180,12 @@ def test_report_renders_every_plot_in_a_browser(cli, small, tmp_path):
     assert "<svg" in page and "src=" not in page, "plots inline: the page stands alone"
     shot = tmp_path / "shot.png"
     height = HEADER + FIGURE * figures
+    # The browser is not snn.cpp: a sanitizer runtime preloaded for the suite
+    # (scripts/sanitize.sh) is not passed on to it.
+    browser_env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     f"--window-size={LEFT * 2 + PLOT_W},{height}", f"--screenshot={shot}",
-                    html.as_uri()], capture_output=True, timeout=120, check=True)
+                    html.as_uri()], capture_output=True, timeout=120, check=True, env=browser_env)
     image = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
     assert image.shape[0] >= height
     for k in range(figures):
