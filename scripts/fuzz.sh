@@ -144,9 +144,7 @@ for reader in "${READERS[@]}"; do
     # fuzzer's process really uses stays bounded by -rss_limit_mb.
     extra+=(-malloc_limit_mb=16384)
   fi
-  # SNN_FUZZ_REPLAY_ONLY="hsd ...": run the seeds and findings once each, no new inputs
-  # (CTest's run of hsd: HDF5's own object-header parser still has memory errors that a
-  # mutating run finds at random; see fuzz/findings/README.md).
+  # SNN_FUZZ_REPLAY_ONLY="TARGET ...": run the seeds and findings once each, no new inputs.
   [[ " ${SNN_FUZZ_REPLAY_ONLY:-} " == *" $reader "* ]] && extra+=(-runs=0)
   read -r -a user_args <<< "${SNN_FUZZ_ARGS:-}"
   extra+=("${user_args[@]}")

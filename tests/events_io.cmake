@@ -14,7 +14,7 @@ add_test(NAME events_io.fuzz COMMAND "${PROJECT_SOURCE_DIR}/scripts/fuzz.sh" 20
                                      text)
 set_tests_properties(events_io.fuzz PROPERTIES
   SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS "fuzz;slow"
-  ENVIRONMENT "SNN_TORCH_DIR=${SNN_TORCH_DIR};SNN_BUILD_DIR=${PROJECT_BINARY_DIR};SNN_FUZZ_REPLAY_ONLY=hsd")
+  ENVIRONMENT "SNN_TORCH_DIR=${SNN_TORCH_DIR};SNN_BUILD_DIR=${PROJECT_BINARY_DIR}")
 
 # The same tests on the baseline decoders (no AVX-512 N-MNIST groups), which the CPU
 # features would otherwise choose on this machine.
