@@ -157,7 +157,9 @@ struct HSDOptions {
   /// Default: true.
   bool isolate = true;
   /// With `isolate`: seconds the child may go without progress before it is taken to hang
-  /// (it is killed and the file reported). Default: 60.
+  /// (it is killed and the file reported). snn.cpp's own HDF5 calls wait while the child is
+  /// started; a program that calls HDF5 itself from another thread at that moment could
+  /// leave HDF5's lock held in the child, which is then reported this way. Default: 60.
   double stall_seconds = 60;
 };
 
