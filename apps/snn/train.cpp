@@ -330,32 +330,31 @@ Data load_data(RunConfig& c) {
 }
 
 torch::nn::Sequential make_model(const RunConfig& c, const Data& data, bool record = false) {
-  const auto kind = snn::train::parse_neuron_kind(c.neuron);
+  auto neurons = [&](snn::train::PresetNeurons n) {
+    return n.kind(snn::train::parse_neuron_kind(c.neuron))
+        .tau_mem(c.tau_mem)
+        .tau_adapt(c.tau_adapt)
+        .adapt_scale(c.adapt_scale)
+        .record_states(record);
+  };
   if (c.preset == "dvs-conv") {
+    const snn::train::ConvOptions defaults;
     return snn::train::dvs_conv(snn::train::ConvOptions()
-                                    .record_states(record)
-                                    .neuron(kind)
+                                    .neurons(neurons(defaults.neurons()))
                                     .channels(data.frame.at(0))
                                     .height(data.frame.at(1))
                                     .width(data.frame.at(2))
-                                    .outputs(data.classes)
-                                    .tau_mem(c.tau_mem)
-                                    .tau_adapt(c.tau_adapt)
-                                    .adapt_scale(c.adapt_scale));
+                                    .outputs(data.classes));
   }
   int64_t inputs = 1;
   for (const int64_t n : data.frame) inputs *= n;
   return snn::train::shd_mlp(snn::train::MLPOptions()
-                                 .record_states(record)
-                                 .neuron(kind)
+                                 .neurons(neurons(snn::train::MLPOptions().neurons()))
                                  .inputs(inputs)
                                  .hidden(c.hidden)
                                  .delays(c.delays)
                                  .hidden_delays(c.hidden_delays)
-                                 .outputs(data.classes)
-                                 .tau_mem(c.tau_mem)
-                                 .tau_adapt(c.tau_adapt)
-                                 .adapt_scale(c.adapt_scale));
+                                 .outputs(data.classes));
 }
 
 std::string metrics_json(const snn::train::EpochMetrics& m) {

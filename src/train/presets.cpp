@@ -44,21 +44,25 @@ std::string neuron_kind_name(NeuronKind kind) {
 
 namespace {
 
-torch::nn::AnyModule make_neuron(NeuronKind kind, double tau_mem, double tau_adapt,
-                                 double adapt_scale, bool record, bool norm_input = true) {
-  switch (kind) {
+void check_neurons(const char* what, const PresetNeurons& n) {
+  TORCH_CHECK(n.tau_mem() > 0 && n.tau_adapt() > 0, "snn::train::", what, ": time constants "
+              "must be > 0, got tau_mem ", n.tau_mem(), " and tau_adapt ", n.tau_adapt());
+}
+
+torch::nn::AnyModule make_neuron(const PresetNeurons& n) {
+  switch (n.kind()) {
     case NeuronKind::LIF:
-      return torch::nn::AnyModule(
-          snn::LIF(snn::LIFOptions(tau_mem).norm_input(norm_input).record_states(record)));
+      return torch::nn::AnyModule(snn::LIF(
+          snn::LIFOptions(n.tau_mem()).norm_input(n.norm_input()).record_states(n.record_states())));
     case NeuronKind::ALIF:
-      return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(tau_mem, tau_adapt)
-                                                .adapt_scale(adapt_scale)
-                                                .norm_input(norm_input)
-                                                .record_states(record)));
+      return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(n.tau_mem(), n.tau_adapt())
+                                                .adapt_scale(n.adapt_scale())
+                                                .norm_input(n.norm_input())
+                                                .record_states(n.record_states())));
     case NeuronKind::IAF:
       break;
   }
-  return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(record)));
+  return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(n.record_states())));
 }
 
 }  // namespace
@@ -67,11 +71,8 @@ torch::nn::Sequential shd_mlp(const MLPOptions& o) {
   TORCH_CHECK(o.inputs() >= 1 && o.hidden() >= 1 && o.outputs() >= 1,
               "snn::train::shd_mlp: layer sizes must be >= 1, got ", o.inputs(), ", ", o.hidden(),
               ", ", o.outputs());
-  TORCH_CHECK(o.tau_mem() > 0 && o.tau_adapt() > 0, "snn::train::shd_mlp: time constants must be "
-              "> 0, got tau_mem ", o.tau_mem(), " and tau_adapt ", o.tau_adapt());
-  auto neuron = [&] {
-    return make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(), o.record_states());
-  };
+  check_neurons("shd_mlp", o.neurons());
+  auto neuron = [&] { return make_neuron(o.neurons()); };
   // A delay line (if any) and the Linear behind it, which sees every delayed copy.
   torch::nn::Sequential model;
   auto synapses = [&](int64_t in, int64_t out, const std::vector<int64_t>& delays) {
@@ -120,16 +121,14 @@ torch::nn::Sequential dvs_conv(const ConvOptions& o) {
   TORCH_CHECK(o.channels() >= 1 && o.height() >= 8 && o.width() >= 8 && o.outputs() >= 1,
               "snn::train::dvs_conv: expected channels >= 1, height and width >= 8 and outputs "
               ">= 1, got ", o.channels(), ", ", o.height(), "x", o.width(), ", ", o.outputs());
-  TORCH_CHECK(o.tau_mem() > 0 && o.tau_adapt() > 0, "snn::train::dvs_conv: time constants must "
-              "be > 0, got tau_mem ", o.tau_mem(), " and tau_adapt ", o.tau_adapt());
+  check_neurons("dvs_conv", o.neurons());
   using torch::nn::AnyModule;
   torch::nn::Sequential m;
   int64_t in = o.channels(), h = o.height(), w = o.width();
   for (const int64_t out : {16, 32, 64}) {
     m->push_back(snn::Repeat(AnyModule(
         torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).padding(1).bias(false)))));
-    m->push_back(make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(),
-                             o.record_states(), o.norm_input()));
+    m->push_back(make_neuron(o.neurons()));
     m->push_back(snn::Repeat(AnyModule(snn::SumPool2d(2))));
     in = out;
     h /= 2;
@@ -137,8 +136,7 @@ torch::nn::Sequential dvs_conv(const ConvOptions& o) {
   }
   m->push_back(snn::Repeat(AnyModule(torch::nn::Flatten())));
   m->push_back(torch::nn::Linear(in * h * w, o.outputs()));
-  m->push_back(make_neuron(o.neuron(), o.tau_mem(), o.tau_adapt(), o.adapt_scale(),
-                           o.record_states(), o.norm_input()));
+  m->push_back(make_neuron(o.neurons()));
   return m;
 }
 

@@ -106,8 +106,9 @@ TEST(DelayLineTest, BadOptionsAndInputsAreNamed) {
 
 TEST(DelayLineTest, DelayMlpPresetAndSynopsOfDelayedSynapses) {
   auto model = snn::train::shd_mlp(snn::train::MLPOptions()
-                                       .neuron(snn::train::NeuronKind::LIF)
-                                       .tau_mem(5.0)
+                                       .neurons(snn::train::PresetNeurons()
+                                                    .kind(snn::train::NeuronKind::LIF)
+                                                    .tau_mem(5.0))
                                        .inputs(6)
                                        .hidden(8)
                                        .outputs(3)

@@ -306,7 +306,11 @@ TEST(PresetsTest, DvsConvTakesAnyBatchAndCountsItsSynops) {
                           snn::train::NeuronKind::ALIF}) {
     // 34 × 34 (N-MNIST): 17, 8, 4 after the three poolings.
     auto model = snn::train::dvs_conv(
-        snn::train::ConvOptions().neuron(kind).height(34).width(34).outputs(10));
+        snn::train::ConvOptions()
+            .neurons(snn::train::ConvOptions().neurons().kind(kind))
+            .height(34)
+            .width(34)
+            .outputs(10));
     for (const int64_t batch : {1, 3}) {
       snn::reset_states(*model);
       const auto x = (at::rand({batch, 5, 2, 34, 34}) < 0.3).to(at::kFloat) * 3;

@@ -21,29 +21,37 @@ NeuronKind parse_neuron_kind(const std::string& name);
 /// "iaf", "lif", "alif".
 std::string neuron_kind_name(NeuronKind kind);
 
-/// The SHD tutorial's MLP: Linear(inputs → hidden) → neuron → Linear(hidden → hidden) →
-/// neuron → Linear(hidden → outputs) → neuron, batch-first [B, T, inputs] → spikes
-/// [B, T, outputs]. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF
-/// neither. With `delays` / `hidden_delays`, a snn::DelayLine before the first / second
-/// Linear gives each of its synapses those delays (the Linear then has K times the inputs).
-/// Example: `snn::train::shd_mlp(snn::train::MLPOptions().neuron(NeuronKind::LIF))`.
-struct MLPOptions {
-  TORCH_ARG(NeuronKind, neuron) = NeuronKind::IAF;
-  TORCH_ARG(int64_t, inputs) = 140;
-  TORCH_ARG(int64_t, hidden) = 64;
-  TORCH_ARG(int64_t, outputs) = 20;
+/// The neurons of a preset network: every neuron layer of it is of one kind, with these
+/// constants. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF neither.
+struct PresetNeurons {
+  TORCH_ARG(NeuronKind, kind) = NeuronKind::IAF;
   /// Membrane time constant, in time steps (LIF, ALIF). Default: 20.
   TORCH_ARG(double, tau_mem) = 20.0;
   /// Adaptation time constant, in time steps (ALIF). Default: 100.
   TORCH_ARG(double, tau_adapt) = 100.0;
   /// Threshold adaptation per spike (ALIF). Default: 1.8.
   TORCH_ARG(double, adapt_scale) = 1.8;
+  /// LIF / ALIF scale their input by (1 - α) (Sinabs' default). Default: true.
+  TORCH_ARG(bool, norm_input) = true;
+  /// Every neuron layer keeps its states of every step (recordings()). Default: false.
+  TORCH_ARG(bool, record_states) = false;
+};
+
+/// The SHD tutorial's MLP: Linear(inputs → hidden) → neuron → Linear(hidden → hidden) →
+/// neuron → Linear(hidden → outputs) → neuron, batch-first [B, T, inputs] → spikes
+/// [B, T, outputs], its neurons as `neurons` says. With `delays` / `hidden_delays`, a
+/// snn::DelayLine before the first / second Linear gives each of its synapses those delays
+/// (the Linear then has K times the inputs). Example:
+/// `snn::train::shd_mlp(snn::train::MLPOptions().neurons(PresetNeurons().kind(NeuronKind::LIF)))`.
+struct MLPOptions {
+  TORCH_ARG(PresetNeurons, neurons);
+  TORCH_ARG(int64_t, inputs) = 140;
+  TORCH_ARG(int64_t, hidden) = 64;
+  TORCH_ARG(int64_t, outputs) = 20;
   /// Synaptic delays (time steps) of the input → hidden synapses; empty: none. Default: none.
   TORCH_ARG(std::vector<int64_t>, delays);
   /// Synaptic delays of the hidden → hidden synapses; empty: none. Default: none.
   TORCH_ARG(std::vector<int64_t>, hidden_delays);
-  /// Every neuron layer keeps its states of every step (recordings()). Default: false.
-  TORCH_ARG(bool, record_states) = false;
 };
 torch::nn::Sequential shd_mlp(const MLPOptions& options);
 
@@ -59,23 +67,17 @@ torch::nn::Sequential tutorial_conv_snn(int64_t batch_size, bool average_pool = 
 /// A convolutional SNN for event-camera frames [B, T, C, H, W] → spikes [B, T, outputs]:
 /// three blocks of Repeat(Conv2d 3×3, padding 1, no bias) → neuron → Repeat(SumPool2d(2)),
 /// with 16, 32 and 64 channels, then Flatten → Linear(64·(H/8)·(W/8) → outputs) → neuron.
-/// Batch-first throughout (no Squeeze layers), so any batch size runs. Neuron options as
-/// MLPOptions. Example: `dvs_conv(ConvOptions().channels(2).height(32).width(32).outputs(11))`.
+/// Batch-first throughout (no Squeeze layers), so any batch size runs. Example:
+/// `dvs_conv(ConvOptions().channels(2).height(32).width(32).outputs(11))`.
 struct ConvOptions {
-  TORCH_ARG(NeuronKind, neuron) = NeuronKind::IAF;
+  /// Default: IAF; norm_input false here: camera frames hold a few events per pixel and
+  /// step, which a normalised LIF / ALIF neuron never integrates up to its threshold.
+  TORCH_ARG(PresetNeurons, neurons) = PresetNeurons().norm_input(false);
   /// Input channels (polarities), height and width. Defaults: 2, 32, 32.
   TORCH_ARG(int64_t, channels) = 2;
   TORCH_ARG(int64_t, height) = 32;
   TORCH_ARG(int64_t, width) = 32;
   TORCH_ARG(int64_t, outputs) = 11;
-  TORCH_ARG(double, tau_mem) = 20.0;
-  TORCH_ARG(double, tau_adapt) = 100.0;
-  TORCH_ARG(double, adapt_scale) = 1.8;
-  /// LIF / ALIF scale their input by (1 - α) (Sinabs' default). Default: false here: camera
-  /// frames hold a few events per pixel and step, which a normalised neuron never
-  /// integrates up to its threshold.
-  TORCH_ARG(bool, norm_input) = false;
-  TORCH_ARG(bool, record_states) = false;
 };
 torch::nn::Sequential dvs_conv(const ConvOptions& options);
 
