@@ -43,11 +43,9 @@ void EventDataset::check_index(int64_t index) const {
 
 // ---- SHD / SSC -----------------------------------------------------------------------------
 
-// HSDFile keeps per-file HDF5 handles and makes no thread-safety promise: one lock serialises
-// the reads of a file.
+// The file, opened once (HSDFile is safe to read from the loader's worker threads).
 struct SHD::File {
   explicit File(const std::string& path) : hsd(path) {}
-  std::mutex mutex;
   events::HSDFile hsd;
 };
 
@@ -72,7 +70,6 @@ int64_t SHD::size() const {
 
 events::Events SHD::events(int64_t index) const {
   check_index(index);
-  std::lock_guard<std::mutex> lock(file_->mutex);
   return file_->hsd.events(index);
 }
 
