@@ -159,7 +159,7 @@ std::string preset_of(const std::string& path, const std::string& otherwise) {
   return otherwise;
 }
 
-// Values outside what is allowed: an error naming the key and the allowed values.
+// Event-camera sources (frames [P, H, W]) as opposed to audio (frames of channels).
 bool camera_source(const std::string& source) {
   return source == "nmnist" || source == "dvs-gesture";
 }
@@ -169,6 +169,7 @@ double default_spatial_factor(const std::string& source) {
   return source == "dvs-gesture" ? 0.25 : 1.0;
 }
 
+// Values outside what is allowed: an error naming the key and the allowed values.
 void validate(const RunConfig& c) {
   if (c.source != "spoken-digits" && c.source != "shd" && c.source != "ssc" &&
       !camera_source(c.source)) {
