@@ -198,6 +198,8 @@ class HSDFile {
   bool times_are_half_ = false;  // spikes/times holds little-endian IEEE float16
   std::vector<int64_t> labels_, speakers_;
   std::vector<std::string> keys_;
+  struct Checks;  // what is known of spikes/times and spikes/units' heap references
+  std::unique_ptr<Checks> checks_;
 };
 
 /// Writes samples in the SHD layout (times as float64 seconds chosen so that HSDFile and

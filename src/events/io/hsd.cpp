@@ -20,7 +20,9 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "events/io/decoder.h"
@@ -186,74 +188,85 @@ void check_fixed_storage(const std::string& path, hid_t dataset, const char* nam
   if (s.ok) check_storage(path, dataset, name, element, s);
 }
 
-void check_vlen_elements(const std::string& path, hid_t dataset, const char* name,
-                         int64_t first, int64_t count, size_t base_size) {
+// The checks of one variable-length dataset's elements: where its references lie (found
+// once), and every heap collection walked so far, by address: its objects' sizes by index.
+// Reading a sample then costs one 16-byte read and a lookup, not a walk of its collection.
+struct VlenChecks {
+  Storage storage;  // storage.ok false: nothing to check with (not contiguous, not POSIX)
+  uint64_t base_size = 0;
+  std::unordered_map<uint64_t, std::unordered_map<uint64_t, uint64_t>> collections;
+};
+
+VlenChecks vlen_checks(const std::string& path, hid_t dataset, const char* name,
+                       uint64_t base_size) {
   check_compact(path, dataset, name, vlen_element_bytes(dataset));
-  const Storage s = contiguous_storage(path, dataset);
+  VlenChecks c;
+  c.storage = contiguous_storage(path, dataset);
+  c.base_size = base_size;
+  if (c.storage.ok) check_storage(path, dataset, name, 4 + c.storage.sizeof_addr + 4, c.storage);
+  return c;
+}
+
+void check_vlen_element(const std::string& path, const char* name, int64_t i, VlenChecks& c) {
+  const Storage& s = c.storage;
   if (!s.ok) return;
-  const int fd = s.fd;
-  const uint64_t eof = s.eof, offset = s.offset, userblock = s.userblock;
+  const uint64_t eof = s.eof;
   const size_t sizeof_addr = s.sizeof_addr, sizeof_size = s.sizeof_size;
-  check_storage(path, dataset, name, 4 + sizeof_addr + 4, s);
   const uint64_t element = 4 + sizeof_addr + 4;
-  auto bad = [&](int64_t i, const char* what) {
+  auto bad = [&](const char* what) {
     TORCH_CHECK(false, "snn::events: ", path, ": ", name, "[", i, "] is corrupt (", what, ")");
   };
-  std::vector<uint8_t> collection;
-  uint64_t collection_at = 0;
-  for (int64_t i = first; i < first + count; ++i) {
-    std::array<uint8_t, 24> ref{};
-    const uint64_t at = offset + static_cast<uint64_t>(i) * element;
-    if (at > eof || element > eof - at || !read_at(fd, at, element, ref.data())) {
-      bad(i, "its reference lies past the end of the file");
-    }
-    const uint64_t length = little_endian(ref.data(), 4);
-    const uint64_t address = little_endian(ref.data() + 4, sizeof_addr);
-    const uint64_t index = little_endian(ref.data() + 4 + sizeof_addr, 4);
-    if (address == 0) {
-      if (length != 0) bad(i, "a sequence without a heap object");
-      continue;
-    }
-    const uint64_t start = userblock + address;
-    // The collection's header and each object's header, padded to 8 bytes.
-    const uint64_t header = (8 + sizeof_size + 7) / 8 * 8, object_header = header;
-    if (collection.empty() || collection_at != start) {
-      std::array<uint8_t, 16> head{};
-      if (start > eof || eof - start < 8 + sizeof_size ||
-          !read_at(fd, start, 8 + sizeof_size, head.data()) ||
-          std::memcmp(head.data(), "GCOL", 4) != 0 || head[4] != 1) {
-        bad(i, "its reference names no heap collection");
-      }
-      const uint64_t size = little_endian(head.data() + 8, sizeof_size);
-      // HDF5 makes every collection at least 4096 bytes (H5HG_MINSIZE) and loads that first.
-      if (size < 4096 || size > eof - start) bad(i, "its heap collection's size does not fit the file");
-      collection.resize(size);
-      if (!read_at(fd, start, size, collection.data())) bad(i, "its heap collection cannot be read");
-      collection_at = start;
-      // Every object of the collection must lie inside it, as HDF5 walks them all (a
-      // free-space object's size includes its header; a zero one would never end the walk).
-      for (uint64_t p = header; collection.size() - p >= object_header;) {
-        const uint64_t need = object_extent(collection, p, sizeof_size, object_header);
-        if (need == 0) {
-          collection.clear();
-          bad(i, "an object of its heap collection extends past the collection");
-        }
-        p += need;
-      }
-    }
-    bool found = false;
-    for (uint64_t p = header; collection.size() - p >= object_header;
-         p += object_extent(collection, p, sizeof_size, object_header)) {
-      const uint64_t id = little_endian(collection.data() + p, 2);
-      const uint64_t bytes = little_endian(collection.data() + p + 8, sizeof_size);
-      if (id == index && id != 0) {
-        if (bytes != length * base_size) bad(i, "its heap object's size does not match its length");
-        found = true;
-        break;
-      }
-    }
-    if (!found) bad(i, "its heap object does not exist");
+  std::array<uint8_t, 24> ref{};
+  const uint64_t at = s.offset + static_cast<uint64_t>(i) * element;
+  if (at > eof || element > eof - at || !read_at(s.fd, at, element, ref.data())) {
+    bad("its reference lies past the end of the file");
   }
+  const uint64_t length = little_endian(ref.data(), 4);
+  const uint64_t address = little_endian(ref.data() + 4, sizeof_addr);
+  const uint64_t index = little_endian(ref.data() + 4 + sizeof_addr, 4);
+  if (address == 0) {
+    if (length != 0) bad("a sequence without a heap object");
+    return;
+  }
+  const uint64_t start = s.userblock + address;
+  auto known = c.collections.find(start);
+  if (known == c.collections.end()) {
+    std::array<uint8_t, 16> head{};
+    if (start > eof || eof - start < 8 + sizeof_size ||
+        !read_at(s.fd, start, 8 + sizeof_size, head.data()) ||
+        std::memcmp(head.data(), "GCOL", 4) != 0 || head[4] != 1) {
+      bad("its reference names no heap collection");
+    }
+    const uint64_t size = little_endian(head.data() + 8, sizeof_size);
+    // HDF5 makes every collection at least 4096 bytes (H5HG_MINSIZE) and loads that first.
+    if (size < 4096 || size > eof - start) bad("its heap collection's size does not fit the file");
+    std::vector<uint8_t> collection(size);
+    if (!read_at(s.fd, start, size, collection.data())) bad("its heap collection cannot be read");
+    // Every object of the collection must lie inside it, as HDF5 walks them all (a
+    // free-space object's size includes its header; a zero one would never end the walk).
+    // The collection's header and each object's header are padded to 8 bytes.
+    const uint64_t header = (8 + sizeof_size + 7) / 8 * 8, object_header = header;
+    std::unordered_map<uint64_t, uint64_t> objects;
+    for (uint64_t p = header; collection.size() - p >= object_header;) {
+      const uint64_t need = object_extent(collection, p, sizeof_size, object_header);
+      if (need == 0) bad("an object of its heap collection extends past the collection");
+      const uint64_t id = little_endian(collection.data() + p, 2);
+      // The first object of an index is the one HDF5 finds.
+      if (id != 0) objects.emplace(id, little_endian(collection.data() + p + 8, sizeof_size));
+      p += need;
+    }
+    known = c.collections.emplace(start, std::move(objects)).first;
+  }
+  const auto object = known->second.find(index);
+  if (object == known->second.end()) bad("its heap object does not exist");
+  if (object->second != length * c.base_size) bad("its heap object's size does not match its length");
+}
+
+// Every element of a variable-length dataset read whole (extra/keys).
+void check_vlen_elements(const std::string& path, hid_t dataset, const char* name, int64_t n,
+                         size_t base_size) {
+  VlenChecks c = vlen_checks(path, dataset, name, base_size);
+  for (int64_t i = 0; i < n; ++i) check_vlen_element(path, name, i, c);
 }
 
 bool has_link(hid_t file, const char* path) {
@@ -303,7 +316,7 @@ std::vector<std::string> read_strings(const std::string& path, hid_t file, const
               " to hold strings");
   std::vector<std::string> out;
   if (H5Tis_variable_str(type.get()) > 0) {
-    check_vlen_elements(path, dataset.get(), name, 0, n, 1);
+    check_vlen_elements(path, dataset.get(), name, n, 1);
     Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mem.get(), H5T_VARIABLE);
     std::vector<char*> raw(n, nullptr);
@@ -347,8 +360,8 @@ size_t vlen_base_size(hid_t dataset) {
 // Reads element i of a variable-length dataset as `base` values.
 template <typename T>
 std::vector<T> read_vlen_element(const std::string& path, hid_t dataset, const char* name,
-                                 int64_t i, hid_t base) {
-  check_vlen_elements(path, dataset, name, i, 1, vlen_base_size(dataset));
+                                 int64_t i, hid_t base, VlenChecks& checks) {
+  check_vlen_element(path, name, i, checks);
   Handle space(H5Dget_space(dataset), H5Sclose);
   const hsize_t start = static_cast<hsize_t>(i), count = 1;
   H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
@@ -405,8 +418,8 @@ double half_to_double(uint16_t h) {
 
 // Element i of a variable-length float16 dataset, widened to double.
 std::vector<double> read_half_vlen_element(const std::string& path, hid_t dataset,
-                                           const char* name, int64_t i) {
-  check_vlen_elements(path, dataset, name, i, 1, 2);
+                                           const char* name, int64_t i, VlenChecks& checks) {
+  check_vlen_element(path, name, i, checks);
   // Raw 16-bit patterns: read through the file's own half type, so HDF5 converts nothing.
   Handle file_type(H5Dget_type(dataset), H5Tclose);
   Handle base(H5Tget_super(file_type.get()), H5Tclose);
@@ -583,7 +596,14 @@ void check_in_child_once(const std::string& path, double stall_seconds) {
 
 }  // namespace
 
-HSDFile::HSDFile(const std::string& path, const HSDOptions& options) : path_(path) {
+// Filled as samples are read (under the HDF5 lock); a failure to fill is raised again by
+// the next read, as the per-sample check did.
+struct HSDFile::Checks {
+  std::optional<VlenChecks> times, units;
+};
+
+HSDFile::HSDFile(const std::string& path, const HSDOptions& options)
+    : path_(path), checks_(std::make_unique<Checks>()) {
   TORCH_CHECK(options.stall_seconds > 0, "snn::events: HSDOptions::stall_seconds must be > 0, "
               "got ", options.stall_seconds);
   if (options.isolate) check_in_child_once(path, options.stall_seconds);
@@ -630,11 +650,17 @@ Events HSDFile::events(int64_t i) const {
               size(), " samples");
   auto lock = snn::detail::hdf5_lock();
   QuietErrors quiet;
+  Checks& c = *checks_;
+  if (!c.times) {
+    c.times = vlen_checks(path_, times_, "spikes/times", times_are_half_ ? 2 : vlen_base_size(times_));
+  }
+  if (!c.units) c.units = vlen_checks(path_, units_, "spikes/units", vlen_base_size(units_));
   const auto times =
       times_are_half_
-          ? read_half_vlen_element(path_, times_, "spikes/times", i)
-          : read_vlen_element<double>(path_, times_, "spikes/times", i, H5T_NATIVE_DOUBLE);
-  const auto units = read_vlen_element<int64_t>(path_, units_, "spikes/units", i, H5T_NATIVE_INT64);
+          ? read_half_vlen_element(path_, times_, "spikes/times", i, *c.times)
+          : read_vlen_element<double>(path_, times_, "spikes/times", i, H5T_NATIVE_DOUBLE, *c.times);
+  const auto units =
+      read_vlen_element<int64_t>(path_, units_, "spikes/units", i, H5T_NATIVE_INT64, *c.units);
   if (lock.owns_lock()) lock.unlock();
   TORCH_CHECK(times.size() == units.size(), "snn::events: ", path_, ": sample ", i, " has ",
               times.size(), " times and ", units.size(), " units");
