@@ -3,17 +3,17 @@
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <numeric>
 #include <sstream>
 
 #include "snn/analysis/analyzer.h"
 #include "snn/events/io.h"
 #include "snn/io/files.h"
+#include "snn/io/process.h"
 #include "snn/nn/neuron.h"
 #include "snn/nn/stateful.h"
 
@@ -50,18 +50,30 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-// gnuplot's quoted file name.
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+// A gnuplot string in single quotes ('' stands for a quote inside). The script names its
+// files by names of its own (fig0.svg, run0.dat, ...) relative to the plots folder, where
+// gnuplot runs: no path of the user's ever enters it.
+std::string q(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
 
-// Runs gnuplot on `script`; throws with its messages when it fails.
+// Runs gnuplot on `script` in `dir` (an argument vector, no shell); throws with its
+// messages when it fails.
 void run_gnuplot(const fs::path& dir, const std::string& script) {
-  const auto gp = dir / "plots.gp";
-  const auto log = dir / "gnuplot.log";
-  write_text(gp, script);
-  const std::string cmd = "gnuplot " + q(gp) + " > " + q(log) + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  TORCH_CHECK(rc == 0, "snn report: gnuplot failed (exit ", WIFEXITED(rc) ? WEXITSTATUS(rc) : rc,
-              "; is gnuplot installed? Debian: gnuplot-nox): ", read_file(log));
+  write_text(dir / "plots.gp", script);
+  int rc = 0;
+  try {
+    rc = snn::io::run_program(snn::io::ProgramOptions({"gnuplot", "plots.gp"})
+                                  .cwd(dir.string())
+                                  .output_file("gnuplot.log"));
+  } catch (const c10::Error& e) {
+    TORCH_CHECK(false, "snn report: cannot run gnuplot (is it installed? Debian: gnuplot-nox): ",
+                e.what_without_backtrace());
+  }
+  TORCH_CHECK(rc == 0, "snn report: gnuplot failed (exit ", rc,
+              "; is gnuplot installed? Debian: gnuplot-nox): ", read_file(dir / "gnuplot.log"));
 }
 
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
@@ -83,7 +95,7 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
       d << m.epoch + 1 << ' ' << m.train_loss << ' ' << m.train_accuracy << ' ' << m.test_accuracy
         << ' ' << m.synops << '\n';
     }
-    write_text(dir / (r.name + ".dat"), d.str());
+    write_text(dir / ("run" + std::to_string(&r - runs.data()) + ".dat"), d.str());
   }
   {
     std::ostringstream s, a;
@@ -91,13 +103,13 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     a << "set xlabel 'epoch'\nset ylabel 'accuracy'\nset yrange [0:1]\nset key bottom right\n"
          "set grid\nplot ";
     for (size_t i = 0; i < runs.size(); ++i) {
-      const auto f = q(dir / (runs[i].name + ".dat"));
+      const auto f = q("run" + std::to_string(i) + ".dat");
       const std::string c = kColours[i % 5];
-      s << (i ? ", " : "") << f << " using 1:2 with linespoints lw 2 lc rgb '" << c << "' title '"
-        << runs[i].name << "'";
-      a << (i ? ", " : "") << f << " using 1:4 with linespoints lw 2 lc rgb '" << c << "' title '"
-        << runs[i].name << " test', " << f << " using 1:3 with lines dt 2 lw 1 lc rgb '" << c
-        << "' title '" << runs[i].name << " train'";
+      s << (i ? ", " : "") << f << " using 1:2 with linespoints lw 2 lc rgb '" << c << "' title "
+        << q(runs[i].name);
+      a << (i ? ", " : "") << f << " using 1:4 with linespoints lw 2 lc rgb '" << c << "' title "
+        << q(runs[i].name + " test") << ", " << f << " using 1:3 with lines dt 2 lw 1 lc rgb '" << c
+        << "' title " << q(runs[i].name + " train");
     }
     figures.push_back({"Training loss per epoch (log scale)", s.str() + "\n", ""});
     figures.push_back({"Accuracy per epoch (test: solid, train: dashed)", a.str() + "\n", ""});
@@ -106,12 +118,12 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     std::ostringstream d, s;
     for (size_t i = 0; i < runs.size(); ++i) {
       const auto& m = runs[i].history.back();
-      d << m.synops << ' ' << m.test_accuracy << ' ' << runs[i].name << '\n';
+      d << m.synops << ' ' << m.test_accuracy << " \"" << runs[i].name << "\"\n";
     }
     write_text(dir / "final.dat", d.str());
     s << "set xlabel 'synaptic operations per sample'\nset ylabel 'test accuracy'\nset grid\n"
          "set offsets graph 0.15, graph 0.15, graph 0.1, graph 0.1\nunset key\nplot "
-      << q(dir / "final.dat")
+      << q("final.dat")
       << " using 1:2 with points pt 7 ps 2 lc rgb '#1f77b4', '' using 1:2:3 with labels offset "
          "char 0,1.2\n";
     figures.push_back({"Test accuracy against synops per sample (the cost of each model)", s.str(), ""});
@@ -121,14 +133,14 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     if (!e.has_y()) {
       for (int64_t k = 0; k < e.size(); ++k) d << e.t[k] / 1000.0 << ' ' << e.x[k] << '\n';
       s << "set xlabel 'time (ms)'\nset ylabel 'channel (low to high frequency)'\nset yrange [0:"
-        << e.sensor().width << "]\nunset key\nplot " << q(dir / "raster.dat")
+        << e.sensor().width << "]\nunset key\nplot " << q("raster.dat")
         << " using 1:2 with dots lc rgb '#000000'\n";
     } else {
       // Camera events: where they fell, ON black and OFF red, the sensor's top row on top.
       for (int64_t k = 0; k < e.size(); ++k) d << e.x[k] << ' ' << e.y[k] << ' ' << e.p[k] << '\n';
       s << "set xlabel 'x'\nset ylabel 'y'\nset xrange [-0.5:" << e.sensor().width - 0.5
         << "]\nset yrange [" << e.sensor().height - 0.5 << ":-0.5]\nset size ratio -1\n"
-        << "unset key\nplot " << q(dir / "raster.dat")
+        << "unset key\nplot " << q("raster.dat")
         << " using 1:2:($3 > 0 ? 0 : 0xd62728) with points pt 7 ps 0.3 lc rgb variable\n";
     }
     write_text(dir / "raster.dat", d.str());
@@ -136,38 +148,58 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
                            (e.has_y() ? " events" : " spikes"),
                        s.str(), ""});
   }
-  for (const auto& r : runs) {
-    // Membrane traces: the first neuron layer, five neurons, test sample 0.
+  for (size_t i = 0; i < runs.size(); ++i) {
+    // Membrane traces of the first neuron layer on test sample 0: the five neurons that
+    // fired most on it (a quiet neuron's membrane says little; IAF's fall far below zero).
+    const auto& r = runs[i];
     torch::NoGradGuard no_grad;
     torch::nn::Sequential model = r.model;  // the same module (a handle)
     snn::reset_states(*model);
-    model->forward(test.inputs.slice(0, 0, 1).to(at::kFloat));
-    const snn::detail::NeuronCore* first = nullptr;
-    for (const auto& m : model->children()) {
-      if ((first = dynamic_cast<const snn::detail::NeuronCore*>(m.get())) != nullptr) break;
-    }
-    TORCH_CHECK(first != nullptr && first->recordings().count("v_mem") == 1,
+    const auto x = test.inputs.slice(0, 0, 1).to(at::kFloat);
+    snn::analysis::Analyzer analyzer(model);
+    analyzer.forward(x);
+    const auto layers = snn::recorded_states(*model);
+    TORCH_CHECK(!layers.empty() && layers.front().states.count("v_mem") == 1,
                 "snn report: the model of ", r.name, " recorded no membrane potential");
-    const auto v = first->recordings().at("v_mem")[0].flatten(1).contiguous();  // [T, neurons]
+    const auto v = layers.front().states.at("v_mem")[0].flatten(1).contiguous();  // [T, neurons]
+    const auto first = analyzer.spiking_layers().front();
+    const auto counts_t = first.output[0].flatten(1).sum(0).to(at::kDouble).contiguous();
+    const auto peaks_t = std::get<0>(v.max(0)).to(at::kDouble).contiguous();
+    const double* counts = counts_t.data_ptr<double>();  // spikes per neuron on this sample
+    const double* peaks = peaks_t.data_ptr<double>();
+    std::vector<int64_t> idx(v.size(1));
+    std::iota(idx.begin(), idx.end(), 0);
+    // Most spikes first; among equals, the higher peak membrane; then the lower index.
+    std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
+      return counts[a] != counts[b] ? counts[a] > counts[b] : peaks[a] > peaks[b];
+    });
+    const int64_t k = std::min<int64_t>(5, v.size(1));
     std::ostringstream d;
     for (int64_t t = 0; t < v.size(0); ++t) {
       d << t;
-      for (int64_t n = 0; n < std::min<int64_t>(5, v.size(1)); ++n) d << ' ' << v[t][n].item<double>();
+      for (int64_t n = 0; n < k; ++n) d << ' ' << v[t][idx[n]].item<double>();
       d << '\n';
     }
-    write_text(dir / (r.name + "_vmem.dat"), d.str());
-    std::ostringstream s;
+    const std::string file = "run" + std::to_string(i) + "_vmem.dat";
+    write_text(dir / file, d.str());
+    std::ostringstream s, names;
     s << "set xlabel 'time step'\nset ylabel 'membrane potential'\nset grid\nset key outside right\nplot ";
-    for (int64_t n = 0; n < std::min<int64_t>(5, v.size(1)); ++n) {
-      s << (n ? ", " : "") << q(dir / (r.name + "_vmem.dat")) << " using 1:" << n + 2
-        << " with lines lw 1.5 lc rgb '" << kColours[n] << "' title 'neuron " << n << "'";
+    for (int64_t n = 0; n < k; ++n) {
+      const auto spikes_n = static_cast<int64_t>(counts[idx[n]]);
+      s << (n ? ", " : "") << q(file) << " using 1:" << n + 2 << " with lines lw 1.5 lc rgb '"
+        << kColours[n] << "' title " << q("neuron " + std::to_string(idx[n]) + " (" +
+                                          std::to_string(spikes_n) + " spikes)");
+      names << (n ? ", " : "") << idx[n];
     }
-    figures.push_back({r.name + ": membrane potential of five neurons of the first hidden layer, test sample 0",
+    figures.push_back({r.name + ": membrane potential of the " + std::to_string(k) +
+                           " most active neurons of the first hidden layer (" + names.str() +
+                           "), test sample 0",
                        s.str() + "\n", ""});
   }
-  for (const auto& r : runs) {
+  for (size_t i = 0; i < runs.size(); ++i) {
     // Firing-rate histograms of every spiking layer, over the test set.
     torch::NoGradGuard no_grad;
+    const auto& r = runs[i];
     torch::nn::Sequential model = r.model;
     snn::analysis::Analyzer analyzer(model);
     for (int64_t b0 = 0; b0 < test.inputs.size(0); b0 += 256) {
@@ -188,14 +220,15 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
       }
       d << '\n';
     }
-    write_text(dir / (r.name + "_rates.dat"), d.str());
+    const std::string file = "run" + std::to_string(i) + "_rates.dat";
+    write_text(dir / file, d.str());
     std::ostringstream s;
     s << "set xlabel 'firing rate (spikes per neuron and time step)'\nset ylabel 'neurons'\n"
          "set style fill transparent solid 0.5 noborder\nset boxwidth "
       << hi / kBins * 0.9 << "\nset key top right\nplot ";
-    for (size_t i = 0; i < layers.size(); ++i) {
-      s << (i ? ", " : "") << q(dir / (r.name + "_rates.dat")) << " using 1:" << i + 2
-        << " with boxes lc rgb '" << kColours[i % 5] << "' title 'layer " << layers[i].name << "'";
+    for (size_t j = 0; j < layers.size(); ++j) {
+      s << (j ? ", " : "") << q(file) << " using 1:" << j + 2
+        << " with boxes lc rgb '" << kColours[j % 5] << "' title " << q("layer " + layers[j].name);
     }
     figures.push_back({r.name + ": firing rates of the neurons of every spiking layer (test set)",
                        s.str() + "\n", ""});
@@ -204,7 +237,7 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
   std::ostringstream script;
   for (size_t i = 0; i < figures.size(); ++i) {
     script << "reset\nset terminal svg size " << kReportPlotWidth << ',' << kReportPlotHeight
-           << " font 'sans,11' background rgb 'white'\nset output " << q(dir / ("fig" + std::to_string(i) + ".svg"))
+           << " font 'sans,11' background rgb 'white'\nset output " << q("fig" + std::to_string(i) + ".svg")
            << '\n'
            << figures[i].script << "unset output\n";
   }

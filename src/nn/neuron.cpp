@@ -212,6 +212,20 @@ RecurrentConnection RecurrentConnection::clone() const {
   return RecurrentConnection(any_.clone());
 }
 
+const std::map<std::string, at::Tensor>* recordings(const torch::nn::Module& module) {
+  const auto* core = dynamic_cast<const detail::NeuronCore*>(&module);
+  return core != nullptr ? &core->recordings() : nullptr;
+}
+
+std::vector<LayerRecordings> recorded_states(const torch::nn::Module& model) {
+  std::vector<LayerRecordings> out;
+  if (const auto* r = recordings(model)) out.push_back({"", *r});
+  for (const auto& item : model.named_modules("", /*include_self=*/false)) {
+    if (const auto* r = recordings(*item.value())) out.push_back({item.key(), *r});
+  }
+  return out;
+}
+
 }  // namespace snn
 
 namespace snn::detail {

@@ -6,6 +6,7 @@
 
 #include <ostream>
 
+#include "snn/ops/neuron.h"
 #include "util/text_spec.h"
 
 namespace snn {
@@ -77,6 +78,60 @@ std::string to_string(const Surrogate& fn) {
                 .str();
           }),
       fn);
+}
+
+namespace {
+
+// The specification of a LIF layer with `key` set to `text`, parsed by the op's parser.
+// `text` must be one value: a comma outside parentheses would set other keys.
+ops::NeuronSpec parse_one(const char* key, const std::string& text) {
+  int depth = 0;
+  for (const char c : text) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    TORCH_CHECK(depth >= 0 && !(depth == 0 && c == ','), "snn: expected one ", key,
+                " value such as ", key == std::string("spike") ? "SingleSpike()" : "...()",
+                ", got \"", text, "\"");
+  }
+  return ops::NeuronSpec::parse(std::string("LIF(") + key + "=" + text + ")");
+}
+
+}  // namespace
+
+SpikeFn parse_spike_fn(const std::string& text) {
+  const auto spec = parse_one("spike", text);
+  switch (spec.spike) {
+    case ops::SpikeKind::Multi:
+      return MultiSpike{};
+    case ops::SpikeKind::Single:
+      return SingleSpike{};
+    case ops::SpikeKind::Max:
+      return MaxSpike{spec.max_spikes};
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown spike kind");
+}
+
+ResetFn parse_reset_fn(const std::string& text) {
+  const auto spec = parse_one("reset", text);
+  if (spec.reset == ops::ResetKind::ToValue) return MembraneReset{spec.reset_value.value_or(0.0)};
+  return MembraneSubtract{spec.reset_value};
+}
+
+Surrogate parse_surrogate(const std::string& text) {
+  const auto spec = parse_one("surrogate", text);
+  const auto& a = spec.surrogate.args;
+  switch (spec.surrogate.kind) {
+    case ops::SurrogateKind::SingleExponential:
+      return SingleExponential{a.at(0), a.at(1)};
+    case ops::SurrogateKind::Heaviside:
+      return Heaviside{a.at(0)};
+    case ops::SurrogateKind::Gaussian:
+      return Gaussian{a.at(0), a.at(1), a.at(2)};
+    case ops::SurrogateKind::MultiGaussian:
+      return MultiGaussian{a.at(0), a.at(1), a.at(2), a.at(3), a.at(4)};
+    case ops::SurrogateKind::PeriodicExponential:
+      return PeriodicExponential{a.at(0), a.at(1)};
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown surrogate kind");
 }
 
 std::ostream& operator<<(std::ostream& os, const SpikeFn& fn) {

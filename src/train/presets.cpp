@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <optional>
 
 #include "snn/events/io.h"
@@ -21,48 +22,76 @@
 
 namespace snn::train {
 
+namespace {
+
+// Adding a kind: one row here and one case in make_neuron.
+const std::vector<std::pair<NeuronKind, std::string>>& kinds() {
+  static const std::vector<std::pair<NeuronKind, std::string>> table = {
+      {NeuronKind::IAF, "iaf"}, {NeuronKind::LIF, "lif"}, {NeuronKind::ALIF, "alif"}};
+  return table;
+}
+
+}  // namespace
+
 NeuronKind parse_neuron_kind(const std::string& name) {
   std::string n = name;
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (n == "iaf") return NeuronKind::IAF;
-  if (n == "lif") return NeuronKind::LIF;
-  if (n == "alif") return NeuronKind::ALIF;
-  TORCH_CHECK(false, "snn::train: neuron must be one of iaf, lif, alif, got \"", name, "\"");
+  std::string known;
+  for (const auto& [kind, k] : kinds()) {
+    if (k == n) return kind;
+    known += (known.empty() ? "" : ", ") + k;
+  }
+  TORCH_CHECK(false, "snn::train: neuron must be one of ", known, ", got \"", name, "\"");
 }
 
 std::string neuron_kind_name(NeuronKind kind) {
-  switch (kind) {
-    case NeuronKind::IAF:
-      return "iaf";
-    case NeuronKind::LIF:
-      return "lif";
-    case NeuronKind::ALIF:
-      return "alif";
+  for (const auto& [k, name] : kinds()) {
+    if (k == kind) return name;
   }
-  return "?";
+  TORCH_INTERNAL_ASSERT(false, "unknown neuron kind");
+}
+
+std::vector<std::string> neuron_kind_names() {
+  std::vector<std::string> names;
+  for (const auto& [_, name] : kinds()) names.push_back(name);
+  return names;
 }
 
 namespace {
 
 void check_neurons(const char* what, const PresetNeurons& n) {
-  TORCH_CHECK(n.tau_mem() > 0 && n.tau_adapt() > 0, "snn::train::", what, ": time constants "
-              "must be > 0, got tau_mem ", n.tau_mem(), " and tau_adapt ", n.tau_adapt());
+  TORCH_CHECK(n.tau_mem() > 0 && n.tau_adapt() > 0 && n.tau_syn().value_or(1.0) > 0,
+              "snn::train::", what, ": time constants must be > 0, got tau_mem ", n.tau_mem(),
+              ", tau_adapt ", n.tau_adapt(), " and tau_syn ", n.tau_syn().value_or(1.0));
+}
+
+// The options every kind shares, set on a layer's options.
+template <typename Options>
+Options with_common(Options o, const PresetNeurons& n) {
+  if (n.tau_syn()) o.tau_syn(snn::TimeConstant(*n.tau_syn()));
+  o.spike_threshold(n.spike_threshold())
+      .reset_fn(n.reset_fn())
+      .surrogate(n.surrogate())
+      .min_v_mem(n.min_v_mem())
+      .record_states(n.record_states());
+  if (n.spike_fn()) o.spike_fn(*n.spike_fn());
+  return o;
 }
 
 torch::nn::AnyModule make_neuron(const PresetNeurons& n) {
   switch (n.kind()) {
     case NeuronKind::LIF:
-      return torch::nn::AnyModule(snn::LIF(
-          snn::LIFOptions(n.tau_mem()).norm_input(n.norm_input()).record_states(n.record_states())));
+      return torch::nn::AnyModule(
+          snn::LIF(with_common(snn::LIFOptions(n.tau_mem()).norm_input(n.norm_input()), n)));
     case NeuronKind::ALIF:
-      return torch::nn::AnyModule(snn::ALIF(snn::ALIFOptions(n.tau_mem(), n.tau_adapt())
-                                                .adapt_scale(n.adapt_scale())
-                                                .norm_input(n.norm_input())
-                                                .record_states(n.record_states())));
+      return torch::nn::AnyModule(snn::ALIF(with_common(snn::ALIFOptions(n.tau_mem(), n.tau_adapt())
+                                                            .adapt_scale(n.adapt_scale())
+                                                            .norm_input(n.norm_input()),
+                                                        n)));
     case NeuronKind::IAF:
       break;
   }
-  return torch::nn::AnyModule(snn::IAF(snn::IAFOptions().record_states(n.record_states())));
+  return torch::nn::AnyModule(snn::IAF(with_common(snn::IAFOptions(), n)));
 }
 
 }  // namespace
@@ -77,13 +106,14 @@ torch::nn::Sequential shd_mlp(const MLPOptions& o) {
   torch::nn::Sequential model;
   auto synapses = [&](int64_t in, int64_t out, const std::vector<int64_t>& delays) {
     if (!delays.empty()) model->push_back(snn::DelayLine(delays));
-    model->push_back(torch::nn::Linear(in * std::max<int64_t>(1, delays.size()), out));
+    model->push_back(torch::nn::Linear(
+        torch::nn::LinearOptions(in * std::max<int64_t>(1, delays.size()), out).bias(o.bias())));
   };
   synapses(o.inputs(), o.hidden(), o.delays());
   model->push_back(neuron());
   synapses(o.hidden(), o.hidden(), o.hidden_delays());
   model->push_back(neuron());
-  model->push_back(torch::nn::Linear(o.hidden(), o.outputs()));
+  model->push_back(torch::nn::Linear(torch::nn::LinearOptions(o.hidden(), o.outputs()).bias(o.bias())));
   model->push_back(neuron());
   return model;
 }
@@ -173,21 +203,32 @@ Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins, doubl
   return {inputs, at::tensor(labels, at::kLong)};
 }
 
-Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins) {
-  TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1,
-              "snn::train::hsd_frames: expected 1 <= channels <= 700 and time_bins >= 1, got ",
-              channels, " and ", time_bins);
+Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins, double bin_ms) {
+  TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1 && bin_ms >= 0,
+              "snn::train::hsd_frames: expected 1 <= channels <= 700, time_bins >= 1 and bin_ms "
+              ">= 0, got ", channels, ", ", time_bins, " and ", bin_ms);
   events::HSDFile file(path);
   const events::Downsample down(
       events::DownsampleOptions().target_size(events::IntPair{channels, 1}));
-  const events::ToFrame frame(events::ToFrameOptions().n_time_bins(time_bins));
+  // bin_ms > 0: the sample cropped at time_bins bins (CropTime), then bins from its first
+  // event (ToFrame(time_window)), the last one kept even when the sample ends inside it.
+  const double window_us = bin_ms * 1000.0;
+  const events::CropTime crop(events::CropTimeOptions().max(
+      static_cast<int64_t>(std::llround(window_us * static_cast<double>(time_bins)))));
+  const events::ToFrame frame(bin_ms > 0 ? events::ToFrameOptions()
+                                               .time_window(window_us)
+                                               .include_incomplete(true)
+                                         : events::ToFrameOptions().n_time_bins(time_bins));
   const int64_t n = file.size();
   auto inputs = at::zeros({n, time_bins, channels});
   std::vector<int64_t> labels(n);
   events::Rng rng(0);
   for (int64_t i = 0; i < n; ++i) {
-    const auto f = frame.apply(down.apply(file.events(i), rng));  // [time_bins, 1, channels]
-    inputs[i].copy_(f.reshape({time_bins, channels}));
+    auto e = down.apply(file.events(i), rng);
+    if (bin_ms > 0) e = crop.apply(e, rng);
+    const auto f = frame.apply(e);  // [bins, 1, channels]
+    const int64_t bins = std::min<int64_t>(time_bins, f.size(0));
+    inputs[i].slice(0, 0, bins).copy_(f.slice(0, 0, bins).reshape({bins, channels}));
     labels[i] = file.label(i);
   }
   return {inputs, at::tensor(labels, at::kLong)};

@@ -149,17 +149,58 @@ double LrSchedule::lr(double lr0, int64_t epoch, int64_t epochs) const {
   return lr0;
 }
 
-struct Trainer::Analysis {
-  explicit Analysis(torch::nn::Sequential model, double dt) : analyzer(std::move(model), dt) {}
-  snn::analysis::Analyzer analyzer;
-  // This batch's synops per sample and mean firing rate, summed over its windows.
-  double batch_synops = 0, batch_rate = 0;
+namespace {
+
+// The Analyzer over a model, when it is a Sequential; an error naming `why` otherwise.
+std::unique_ptr<snn::analysis::Analyzer> make_analyzer(const Model& model, double dt,
+                                                       const char* why) {
+  auto sequential = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model.module);
+  TORCH_CHECK(sequential != nullptr, kWhat, ": ", why, " needs the model to be a Sequential "
+              "(snn::analysis::Analyzer); turn it off for other modules");
+  return std::make_unique<snn::analysis::Analyzer>(torch::nn::Sequential(sequential), dt);
+}
+
+// Sums over the batches of a run, as one double tensor [loss·n, correct, synops·n, rate·n]:
+// nothing is read on the host until the totals are.
+struct MetricSums {
+  at::Tensor sums = at::zeros({4}, at::kDouble);
+  int64_t seen = 0;
+  // `batch`: [loss, correct, synops, rate] of n samples.
+  void add(const at::Tensor& batch, int64_t n) {
+    const double w = static_cast<double>(n);
+    sums += batch * at::tensor({w, 1.0, w, w}, at::kDouble);
+    seen += n;
+  }
+  // Fills loss, accuracy, synops and rate (synops and rate NaN without analysis).
+  void finish(double& loss, double& accuracy, double& synops, double& rate, bool analysed) const {
+    const auto t = (sums / static_cast<double>(seen)).contiguous();
+    const double* v = t.data_ptr<double>();
+    loss = v[0];
+    accuracy = v[1];
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    synops = analysed ? v[2] : nan;
+    rate = analysed ? v[3] : nan;
+  }
 };
 
-Trainer::Trainer(torch::nn::Sequential model, std::shared_ptr<torch::optim::Optimizer> optimizer,
+// [loss, correct, synops, rate] of one batch as a detached double tensor.
+at::Tensor batch_row(const at::Tensor& loss, const at::Tensor& correct, const at::Tensor& synops,
+                     const at::Tensor& rate) {
+  return at::stack({loss.detach().to(at::kDouble).reshape({}), correct.to(at::kDouble).reshape({}),
+                    synops.detach().to(at::kDouble).reshape({}),
+                    rate.detach().to(at::kDouble).reshape({})});
+}
+
+}  // namespace
+
+struct Trainer::Analysis {
+  std::unique_ptr<snn::analysis::Analyzer> analyzer;  // null: not analysing
+};
+
+Trainer::Trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer,
                  TrainerOptions options)
     : model_(std::move(model)), optimizer_(std::move(optimizer)), options_(std::move(options)) {
-  TORCH_CHECK(!model_.is_empty(), kWhat, ": the model is empty (a null Sequential)");
+  TORCH_CHECK(model_.module != nullptr && model_.forward, kWhat, ": the model is empty (a null module)");
   TORCH_CHECK(optimizer_ != nullptr, kWhat, ": no optimizer given");
   TORCH_CHECK(options_.epochs() >= 1, kWhat, ": epochs must be >= 1, got ", options_.epochs());
   TORCH_CHECK(options_.batch_size() >= 1, kWhat, ": batch_size must be >= 1, got ",
@@ -171,7 +212,13 @@ Trainer::Trainer(torch::nn::Sequential model, std::shared_ptr<torch::optim::Opti
   TORCH_CHECK(options_.synops_weight() >= 0 && options_.firing_rate_weight() >= 0, kWhat,
               ": regulariser weights must be >= 0, got synops_weight ", options_.synops_weight(),
               " and firing_rate_weight ", options_.firing_rate_weight());
-  analysis_ = std::make_unique<Analysis>(model_, options_.dt());
+  analysis_ = std::make_unique<Analysis>();
+  if (options_.activity_metrics() || options_.synops_weight() > 0 ||
+      options_.firing_rate_weight() > 0) {
+    analysis_->analyzer = make_analyzer(
+        model_, options_.dt(),
+        options_.activity_metrics() ? "TrainerOptions::activity_metrics" : "a regulariser");
+  }
   for (const auto& group : optimizer_->param_groups()) {
     base_lr_.push_back(group.options().get_lr());
   }
@@ -179,43 +226,46 @@ Trainer::Trainer(torch::nn::Sequential model, std::shared_ptr<torch::optim::Opti
 
 Trainer::~Trainer() = default;
 
-double Trainer::run_batch(const at::Tensor& x, const at::Tensor& y, double& accuracy) {
-  auto& analyzer = analysis_->analyzer;
-  snn::reset_states(*model_);
+bool Trainer::analysing() const { return analysis_->analyzer != nullptr; }
+
+at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y) {
+  auto* analyzer = analysis_->analyzer.get();
+  snn::reset_states(*model_.module);
   optimizer_->zero_grad();
   const int64_t T = x.size(1);
   const int64_t window = options_.truncation().value_or(T);
-  double total = 0;
-  analysis_->batch_synops = 0;
-  analysis_->batch_rate = 0;
+  const auto zero = at::zeros({}, at::kDouble);
+  at::Tensor total = zero, synops = zero, rate = zero;
   std::vector<at::Tensor> outputs;
   for (int64_t t0 = 0; t0 < T; t0 += window) {
     const int64_t t1 = std::min(T, t0 + window);
     const auto xw = window == T ? x : x.slice(1, t0, t1);
-    const auto out = analyzer.forward(xw);
-    const auto stats = analyzer.model_statistics();
+    const auto out = analyzer != nullptr ? analyzer->forward(xw) : model_.forward(xw);
     auto l = loss(options_.loss(), out, y);
     if (window != T) l = l * (static_cast<double>(t1 - t0) / static_cast<double>(T));
-    if (options_.synops_weight() > 0) l = l + options_.synops_weight() * stats.synops;
-    if (options_.firing_rate_weight() > 0) {
-      l = l + options_.firing_rate_weight() *
-                  (stats.firing_rate - options_.firing_rate_target()).square();
+    if (analyzer != nullptr) {
+      const auto stats = analyzer->model_statistics();
+      if (options_.synops_weight() > 0) l = l + options_.synops_weight() * stats.synops;
+      if (options_.firing_rate_weight() > 0) {
+        l = l + options_.firing_rate_weight() *
+                    (stats.firing_rate - options_.firing_rate_target()).square();
+      }
+      synops = synops + stats.synops.detach().to(at::kDouble);
+      rate = rate + stats.firing_rate.detach().to(at::kDouble) *
+                        (static_cast<double>(t1 - t0) / static_cast<double>(T));
     }
     l.backward();
-    total += l.item<double>();
-    analysis_->batch_synops += stats.synops.item<double>();
-    analysis_->batch_rate +=
-        stats.firing_rate.item<double>() * static_cast<double>(t1 - t0) / static_cast<double>(T);
+    total = total + l.detach().to(at::kDouble);
     outputs.push_back(out.detach());
-    if (window != T) snn::detach_states(*model_);
+    if (window != T) snn::detach_states(*model_.module);
   }
   if (options_.clip_grad_norm()) {
-    torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.clip_grad_norm());
+    torch::nn::utils::clip_grad_norm_(model_.module->parameters(), *options_.clip_grad_norm());
   }
   optimizer_->step();
   const auto output = outputs.size() == 1 ? outputs[0] : at::cat(outputs, 1);
-  accuracy = predict(options_.loss(), output).eq(y).to(at::kDouble).mean().item<double>();
-  return total;
+  const auto correct = predict(options_.loss(), output).eq(y).sum();
+  return batch_row(total, correct, synops, rate);
 }
 
 std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional<Dataset>& test) {
@@ -236,7 +286,7 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
       optimizer_->param_groups()[g].options().set_lr(lr);
       if (g == 0) m.lr = lr;
     }
-    model_->train();
+    model_.module->train();
     at::Tensor order;
     if (options_.shuffle()) {
       // The order depends on the seed and the epoch only: a resumed run draws the same.
@@ -246,37 +296,29 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
     } else {
       order = at::arange(N, at::kLong);
     }
-    double loss_sum = 0, correct = 0, synops = 0, rate = 0;
-    int64_t seen = 0, b = 0;
+    MetricSums sums;
+    int64_t b = 0;
     for (const auto& [b0, b1] : ranges) {
       const auto idx = order.slice(0, b0, b1);
       const auto x = as_float(train.inputs.index_select(0, idx));
       const auto y = train.labels.index_select(0, idx);
-      double accuracy = 0;
-      const double l = run_batch(x, y, accuracy);
-      const int64_t n = b1 - b0;
-      loss_sum += l * static_cast<double>(n);
-      correct += accuracy * static_cast<double>(n);
-      synops += analysis_->batch_synops * static_cast<double>(n);
-      rate += analysis_->batch_rate * static_cast<double>(n);
-      seen += n;
+      const auto row = run_batch(x, y);
+      sums.add(row, b1 - b0);
       ++step_;
-      if (on_step) {
+      if (on_step) {  // the one read of this batch's values, for the caller's display
+        const auto r = row.contiguous();
         StepInfo s;
         s.epoch = e;
         s.step = step_;
         s.batch = b;
         s.batches = static_cast<int64_t>(ranges.size());
-        s.loss = l;
-        s.accuracy = accuracy;
+        s.loss = r.data_ptr<double>()[0];
+        s.accuracy = r.data_ptr<double>()[1] / static_cast<double>(b1 - b0);
         on_step(s);
       }
       ++b;
     }
-    m.train_loss = loss_sum / static_cast<double>(seen);
-    m.train_accuracy = correct / static_cast<double>(seen);
-    m.synops = synops / static_cast<double>(seen);
-    m.firing_rate = rate / static_cast<double>(seen);
+    sums.finish(m.train_loss, m.train_accuracy, m.synops, m.firing_rate, analysing());
     m.test_loss = m.test_accuracy = std::numeric_limits<double>::quiet_NaN();
     if (test) {
       const auto t = evaluate(*test);
@@ -293,41 +335,57 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
   return ran;
 }
 
-EpochMetrics Trainer::evaluate(const Dataset& data) {
+EpochMetrics evaluate(const Model& model, const Dataset& data, const EvaluateOptions& options) {
   check_dataset(data, "evaluation");
+  TORCH_CHECK(model.module != nullptr && model.forward, kWhat, ": the model is empty (a null module)");
+  TORCH_CHECK(options.batch_size() >= 1, kWhat, ": batch_size must be >= 1, got ",
+              options.batch_size());
+  const auto analyzer = options.activity_metrics()
+                            ? make_analyzer(model, options.dt(), "EvaluateOptions::activity_metrics")
+                            : nullptr;
   torch::NoGradGuard no_grad;
-  model_->eval();
-  auto& analyzer = analysis_->analyzer;
+  model.module->eval();
   const int64_t N = data.inputs.size(0);
-  EpochMetrics m;
-  m.epoch = epoch_;
-  double loss_sum = 0, correct = 0, synops = 0, rate = 0;
-  int64_t seen = 0;
-  for (const auto& [b0, b1] : batches(N, options_.batch_size(), options_.drop_last())) {
+  MetricSums sums;
+  const auto zero = at::zeros({}, at::kDouble);
+  const auto ranges = batches(N, options.batch_size(), options.drop_last());
+  TORCH_CHECK(!ranges.empty(), kWhat, ": no full batch of ", options.batch_size(), " in ", N,
+              " evaluation samples (drop_last is set)");
+  for (const auto& [b0, b1] : ranges) {
     const auto x = as_float(data.inputs.slice(0, b0, b1));
     const auto y = data.labels.slice(0, b0, b1);
-    snn::reset_states(*model_);
-    const auto out = analyzer.forward(x);
-    const auto stats = analyzer.model_statistics();
-    const double n = static_cast<double>(b1 - b0);
-    loss_sum += loss(options_.loss(), out, y).item<double>() * n;
-    correct += predict(options_.loss(), out).eq(y).sum().item<double>();
-    synops += stats.synops.item<double>() * n;
-    rate += stats.firing_rate.item<double>() * n;
-    seen += b1 - b0;
+    snn::reset_states(*model.module);
+    const auto out = analyzer != nullptr ? analyzer->forward(x) : model.forward(x);
+    at::Tensor synops = zero, rate = zero;
+    if (analyzer != nullptr) {
+      const auto stats = analyzer->model_statistics();
+      synops = stats.synops;
+      rate = stats.firing_rate;
+    }
+    sums.add(batch_row(loss(options.loss(), out, y), predict(options.loss(), out).eq(y).sum(),
+                       synops, rate),
+             b1 - b0);
   }
-  TORCH_CHECK(seen > 0, kWhat, ": no full batch of ", options_.batch_size(), " in ", N,
-              " evaluation samples (drop_last is set)");
-  snn::reset_states(*model_);
-  m.test_loss = loss_sum / static_cast<double>(seen);
-  m.test_accuracy = correct / static_cast<double>(seen);
-  m.synops = synops / static_cast<double>(seen);
-  m.firing_rate = rate / static_cast<double>(seen);
+  snn::reset_states(*model.module);
+  EpochMetrics m;
+  sums.finish(m.test_loss, m.test_accuracy, m.synops, m.firing_rate, analyzer != nullptr);
+  return m;
+}
+
+EpochMetrics Trainer::evaluate(const Dataset& data) {
+  auto m = snn::train::evaluate(model_, data,
+                                EvaluateOptions()
+                                    .batch_size(options_.batch_size())
+                                    .drop_last(options_.drop_last())
+                                    .loss(options_.loss())
+                                    .activity_metrics(analysing())
+                                    .dt(options_.dt()));
+  m.epoch = epoch_;
   return m;
 }
 
 void Trainer::save_checkpoint(const std::string& path) const {
-  snn::train::save_checkpoint(path, *model_, [&](torch::serialize::OutputArchive& a) {
+  snn::train::save_checkpoint(path, *model_.module, [&](torch::serialize::OutputArchive& a) {
     torch::serialize::OutputArchive opt;
     optimizer_->save(opt);
     a.write("optimizer", opt);
@@ -352,7 +410,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 void Trainer::load_checkpoint(const std::string& path) {
   int64_t epoch = 0, step = 0;
   std::vector<EpochMetrics> history;
-  snn::train::load_checkpoint(path, *model_, [&](torch::serialize::InputArchive& a) {
+  snn::train::load_checkpoint(path, *model_.module, [&](torch::serialize::InputArchive& a) {
     torch::serialize::InputArchive opt;
     TORCH_CHECK(a.try_read("optimizer", opt), kWhat, ": checkpoint ", path,
                 " holds a model only (no optimizer, epoch or generator state): load it with "

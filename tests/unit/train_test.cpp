@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "snn/io/process.h"
 #include "snn/nn/lif.h"
 #include "snn/nn/stateful.h"
 #include "snn/analysis/analyzer.h"
@@ -237,10 +238,12 @@ TEST(CheckpointTest, ModelLoadsInAFreshProcess) {
   snn::reset_states(*model);
   const auto expected = model->forward(input);
   ASSERT_GT(expected.sum().item<double>(), 0) << "the model must spike";
-  const std::string cmd = "SNN_ROUNDTRIP_DIR='" + dir.string() + "' '" +
-                          fs::read_symlink("/proc/self/exe").string() +
-                          "' --gtest_filter=CheckpointTest.ModelLoadsInAFreshProcess > /dev/null";
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  // A new process of this test program (an argument vector: no shell).
+  ASSERT_EQ(snn::io::run_program(
+                snn::io::ProgramOptions({fs::read_symlink("/proc/self/exe").string(),
+                                         "--gtest_filter=CheckpointTest.ModelLoadsInAFreshProcess"})
+                    .env("SNN_ROUNDTRIP_DIR", dir.string())),
+            0);
   at::Tensor out;
   torch::load(out, (dir / "output.pt").string());
   EXPECT_TRUE(at::equal(out, expected));

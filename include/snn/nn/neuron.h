@@ -241,8 +241,18 @@ class RecurrentLayer : public detail::NeuronModule<RecurrentLayer<Model>, Model>
   /// A copy owns a copy of rec_connect (so that clone() never touches the original's).
   RecurrentLayer(const RecurrentLayer& other)
       : detail::NeuronModule<RecurrentLayer<Model>, Model>(other),
-        rec_connect(other.rec_connect.clone()) {}
-  RecurrentLayer& operator=(const RecurrentLayer&) = default;
+        rec_connect(other.rec_connect.clone()) {
+    this->replace_module("rec_connect", rec_connect.ptr());
+  }
+  /// Assignment copies rec_connect too (as the copy constructor does: no two layers share it).
+  RecurrentLayer& operator=(const RecurrentLayer& other) {
+    if (this != &other) {
+      detail::NeuronModule<RecurrentLayer<Model>, Model>::operator=(other);
+      rec_connect = other.rec_connect.clone();
+      this->replace_module("rec_connect", rec_connect.ptr());
+    }
+    return *this;
+  }
 
   void reset() override {
     TORCH_CHECK(rec_connect.ptr() != nullptr, "snn::", Model::kName,
@@ -293,5 +303,18 @@ void SqueezeLayer<Model>::pretty_print(std::ostream& os) const {
   detail::print_squeeze(os, squeeze);
   os << ")";
 }
+
+/// The states a neuron layer built with record_states kept in its last forward: every
+/// step's value [B, T, *features] by state name (e.g. "v_mem"); empty when it records
+/// nothing. nullptr when `module` is not a neuron layer.
+const std::map<std::string, at::Tensor>* recordings(const torch::nn::Module& module);
+
+/// Every neuron layer of `model` (itself included), in the order of named_modules(), with
+/// its path there (e.g. "1", "block.2") and its recordings.
+struct LayerRecordings {
+  std::string name;
+  std::map<std::string, at::Tensor> states;
+};
+std::vector<LayerRecordings> recorded_states(const torch::nn::Module& model);
 
 }  // namespace snn

@@ -143,6 +143,14 @@ std::string to_string(const SpikeFn& fn);
 std::string to_string(const ResetFn& fn);
 std::string to_string(const Surrogate& fn);
 
+/// The inverse of to_string: a choice from its text, e.g. "SingleSpike()",
+/// "MaxSpike(max_num_spikes_per_bin=2)", "MembraneReset(reset_value=0)",
+/// "Gaussian(sigma=0.3)" (arguments left out take their defaults). Throws naming what is
+/// wrong and the allowed choices (the neuron op's own parser reads the text).
+SpikeFn parse_spike_fn(const std::string& text);
+ResetFn parse_reset_fn(const std::string& text);
+Surrogate parse_surrogate(const std::string& text);
+
 std::ostream& operator<<(std::ostream& os, const SpikeFn& fn);
 std::ostream& operator<<(std::ostream& os, const ResetFn& fn);
 std::ostream& operator<<(std::ostream& os, const Surrogate& fn);

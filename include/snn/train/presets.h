@@ -6,10 +6,12 @@
 #include <torch/arg.h>
 #include <torch/nn/modules/container/sequential.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "snn/data/event_datasets.h"
+#include "snn/nn/neuron_options.h"
 #include "snn/train/trainer.h"
 
 namespace snn::train {
@@ -20,6 +22,8 @@ enum class NeuronKind { IAF, LIF, ALIF };
 NeuronKind parse_neuron_kind(const std::string& name);
 /// "iaf", "lif", "alif".
 std::string neuron_kind_name(NeuronKind kind);
+/// Every kind's name, in the order of the enum: {"iaf", "lif", "alif"}.
+std::vector<std::string> neuron_kind_names();
 
 /// The neurons of a preset network: every neuron layer of it is of one kind, with these
 /// constants. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF neither.
@@ -33,6 +37,18 @@ struct PresetNeurons {
   TORCH_ARG(double, adapt_scale) = 1.8;
   /// LIF / ALIF scale their input by (1 - α) (Sinabs' default). Default: true.
   TORCH_ARG(bool, norm_input) = true;
+  /// Synaptic time constant in time steps (every kind); none: no synapse. Default: none.
+  TORCH_ARG(std::optional<double>, tau_syn) = std::nullopt;
+  /// Spike threshold (ALIF: its base b0). Default: 1.
+  TORCH_ARG(double, spike_threshold) = 1.0;
+  /// Lower bound of the membrane; none: unbounded. Default: none.
+  TORCH_ARG(std::optional<double>, min_v_mem) = std::nullopt;
+  /// Spike function; none: the kind's own (MultiSpike; ALIF SingleSpike). Default: none.
+  TORCH_ARG(std::optional<SpikeFn>, spike_fn) = std::nullopt;
+  /// Reset mechanism. Default: MembraneSubtract.
+  TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
+  /// Surrogate gradient. Default: SingleExponential(grad_width=0.5, grad_scale=1).
+  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
   /// Every neuron layer keeps its states of every step (recordings()). Default: false.
   TORCH_ARG(bool, record_states) = false;
 };
@@ -48,6 +64,8 @@ struct MLPOptions {
   TORCH_ARG(int64_t, inputs) = 140;
   TORCH_ARG(int64_t, hidden) = 64;
   TORCH_ARG(int64_t, outputs) = 20;
+  /// The Linear layers have biases (the SHD tutorial's have none). Default: true.
+  TORCH_ARG(bool, bias) = true;
   /// Synaptic delays (time steps) of the input → hidden synapses; empty: none. Default: none.
   TORCH_ARG(std::vector<int64_t>, delays);
   /// Synaptic delays of the hidden → hidden synapses; empty: none. Default: none.
@@ -89,8 +107,12 @@ Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins,
                      double spatial_factor = 1.0);
 
 /// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames:
-/// Downsample(spatial_factor = channels / 700) and ToFrame(n_time_bins = time_bins), float
-/// counts [N, time_bins, channels], and the labels [N].
-Dataset hsd_frames(const std::string& path, int64_t channels = 140, int64_t time_bins = 70);
+/// Downsample(spatial_factor = channels / 700) and ToFrame, float counts
+/// [N, time_bins, channels], and the labels [N]. `bin_ms` 0: ToFrame(n_time_bins =
+/// time_bins), the bins stretched over each sample; > 0: bins of bin_ms ms from the
+/// sample's first event (ToFrame(time_window)), events after time_bins bins dropped and
+/// the bins after a short sample's end left empty (CropTime + PadTensors).
+Dataset hsd_frames(const std::string& path, int64_t channels = 140, int64_t time_bins = 70,
+                   double bin_ms = 0.0);
 
 }  // namespace snn::train

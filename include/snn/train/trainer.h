@@ -14,6 +14,7 @@
 ///   trainer.fit({x_train, y_train}, snn::train::Dataset{x_test, y_test});
 #include <ATen/core/Tensor.h>
 #include <torch/arg.h>
+#include <torch/nn/pimpl.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/optim/optimizer.h>
 
@@ -122,6 +123,11 @@ struct TrainerOptions {
   TORCH_ARG(LrSchedule, lr_schedule) = LrSchedule();
   /// The duration of a time step in ms (for synops per second). Default: 1.
   TORCH_ARG(double, dt) = 1.0;
+  /// Measure synops per sample and the mean firing rate of every batch (EpochMetrics'
+  /// synops and firing_rate; snn::analysis::Analyzer, which needs a Sequential). Off: they
+  /// are NaN and the model runs on its own, unless a regulariser (synops_weight,
+  /// firing_rate_weight) needs the analysis anyway. Default: true.
+  TORCH_ARG(bool, activity_metrics) = true;
   /// Written after every epoch when not empty: a checkpoint to resume from.
   TORCH_ARG(std::string, checkpoint_path) = "";
 };
@@ -131,6 +137,34 @@ struct TrainerOptions {
 struct Dataset {
   at::Tensor inputs;
   at::Tensor labels;
+};
+
+/// A model to train or evaluate: a module and its forward, inputs [B, T, ...] to outputs
+/// [B, T, C]. Made from any module holder whose forward takes one tensor (a Sequential, a
+/// TORCH_MODULE of one's own, ...), e.g. `snn::train::Model(my_net)`.
+struct Model {
+  template <typename M>
+  /* implicit */ Model(const torch::nn::ModuleHolder<M>& holder)
+      : module(holder.ptr()), forward([impl = holder.ptr()](const at::Tensor& x) -> at::Tensor {
+          return impl->forward(x);
+        }) {}
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<at::Tensor(const at::Tensor&)> forward;
+};
+
+/// What evaluate() is asked for.
+struct EvaluateOptions {
+  /// Samples per forward. Default: 32.
+  TORCH_ARG(int64_t, batch_size) = 32;
+  /// Leave out the last, partial batch (models whose Squeeze layers fix the batch size).
+  /// Default: false.
+  TORCH_ARG(bool, drop_last) = false;
+  /// The loss and decoder (prediction). Default: SumCrossEntropy.
+  TORCH_ARG(LossOptions, loss) = LossOptions();
+  /// Measure synops and firing rate (needs a Sequential); off: they are NaN. Default: true.
+  TORCH_ARG(bool, activity_metrics) = true;
+  /// The duration of a time step in ms (for synops per second). Default: 1.
+  TORCH_ARG(double, dt) = 1.0;
 };
 
 /// What one epoch gave. The test values are NaN without test data.
@@ -151,11 +185,21 @@ struct StepInfo {
   double loss = 0, accuracy = 0;      // of this batch
 };
 
+/// Loss, accuracy, and (activity_metrics) synops and firing rate of `model` on `data`,
+/// without gradients, in eval mode, the states reset before every batch and after the last:
+/// the test_* fields and synops / firing_rate of the result. `model` is any module whose
+/// forward maps inputs [B, T, ...] to outputs [B, T, C] (a Sequential, or any other held by
+/// any module holder). Example:
+///   auto m = snn::train::evaluate(model, test, EvaluateOptions().batch_size(256));
+EpochMetrics evaluate(const Model& model, const Dataset& data,
+                      const EvaluateOptions& options = {});
+
 class Trainer {
  public:
-  /// The model must be a Sequential with at least one spiking layer (see
-  /// snn::analysis::Analyzer); the optimizer must hold its parameters.
-  Trainer(torch::nn::Sequential model, std::shared_ptr<torch::optim::Optimizer> optimizer,
+  /// The model: any module whose forward maps [B, T, ...] to [B, T, C]; a Sequential with
+  /// a spiking layer when activity metrics or a regulariser need the Analyzer (see
+  /// snn::analysis::Analyzer). The optimizer must hold its parameters.
+  Trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer,
           TrainerOptions options = {});
   ~Trainer();
 
@@ -163,8 +207,7 @@ class Trainer {
   /// given, writing the checkpoint (when a path is set) after each. Returns the metrics of
   /// the epochs it ran. Stops early when on_epoch returns false.
   std::vector<EpochMetrics> fit(const Dataset& train, const std::optional<Dataset>& test = {});
-  /// Loss, accuracy, synops and firing rate on `data` (no gradients): the test_* fields
-  /// and synops / firing_rate of the result.
+  /// snn::train::evaluate of this model with this trainer's batch size, loss and analysis.
   EpochMetrics evaluate(const Dataset& data);
 
   /// Writes the model, the optimizer, epoch, step, the default generator's state and the
@@ -187,9 +230,11 @@ class Trainer {
   std::function<bool(const EpochMetrics&)> on_epoch;
 
  private:
-  double run_batch(const at::Tensor& x, const at::Tensor& y, double& accuracy);
+  // One optimizer step; returns [loss, correct, synops, firing rate] (detached, double).
+  at::Tensor run_batch(const at::Tensor& x, const at::Tensor& y);
+  bool analysing() const;
 
-  torch::nn::Sequential model_;
+  Model model_;
   std::shared_ptr<torch::optim::Optimizer> optimizer_;
   TrainerOptions options_;
   struct Analysis;
