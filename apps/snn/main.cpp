@@ -140,17 +140,10 @@ void convert(const Input& in, const std::string& out, std::string out_format,
              const std::string& transform) {
   auto events = load(in);
   if (!transform.empty()) events = ev::parse_transform(transform)->apply(events, 0);
-  if (out_format == "auto") {
-    const auto ext = std::filesystem::path(out).extension().string();
-    out_format = ext == ".bin"     ? "nmnist"
-                 : ext == ".raw"   ? "evt2"
-                 : ext == ".dat"   ? "dat"
-                 : ext == ".aedat" ? "aedat3"
-                                   : "";
-    TORCH_CHECK(!out_format.empty(), "cannot tell the output format from '", out,
-                "': use --out-format nmnist|evt2|evt3|dat|aedat3");
-  }
-  ev::write_events(events, out, ev::parse_format(out_format));
+  const auto format = out_format == "auto" ? ev::format_from_extension(out)
+                                           : ev::parse_format(out_format);
+  out_format = ev::format_name(format);
+  ev::write_events(events, out, format);
   std::printf("wrote %lld events to %s (%s)\n", static_cast<long long>(events.size()), out.c_str(),
               out_format.c_str());
 }
@@ -336,12 +329,12 @@ int main(int argc, char** argv) {
     } else {
       std::cout << app.help();
     }
+  } catch (const ev::OutOfSensorError& e) {
+    std::cerr << "snn: error: " << e.what_without_backtrace()
+              << (e.sensor_assumed() ? " (give the sensor size with --sensor WxH)" : "") << "\n";
+    return 2;
   } catch (const c10::Error& e) {
-    std::string message = e.what_without_backtrace();
-    if (message.find("(assumed: the") != std::string::npos) {
-      message += " (give the sensor size with --sensor WxH)";
-    }
-    std::cerr << "snn: error: " << message << "\n";
+    std::cerr << "snn: error: " << e.what_without_backtrace() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "snn: error: " << e.what() << "\n";

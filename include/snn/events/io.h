@@ -25,6 +25,7 @@
 ///   expelliarmus counts every decrease as a wrap.
 /// - AEDAT 3.1: t = tsOverflow·2^31 + ts, and events whose valid bit (bit 0) is clear are
 ///   dropped; Tonic's read_dvs_ibm ignores both.
+#include <c10/util/Exception.h>
 #include <snn/events/events.h>
 
 #include <cstdint>
@@ -56,6 +57,24 @@ FileFormat parse_format(const std::string& name);
 /// extension (`.bin`: N-MNIST, which has no header; `.raw`, `.dat`, `.aedat`, `.h5`).
 /// Throws when the file cannot be opened or its format cannot be told.
 FileFormat detect_format(const std::string& path);
+
+/// What the readers throw for an event that lies outside the sensor. When the sensor size
+/// was assumed (the format's default, as the file gives none), sensor_assumed() is true:
+/// the file may be fine and only need its size (ReadOptions::sensor; `--sensor` in the CLI).
+class OutOfSensorError : public c10::Error {
+ public:
+  OutOfSensorError(const std::string& message, bool sensor_assumed)
+      : c10::Error(message), sensor_assumed_(sensor_assumed) {}
+  bool sensor_assumed() const { return sensor_assumed_; }
+
+ private:
+  bool sensor_assumed_;
+};
+
+/// The format a file's extension names (any case): .bin nmnist, .raw evt2, .dat dat,
+/// .aedat aedat3, .h5 / .hdf5 hdf5 — how `snn data convert` picks the output format.
+/// Throws naming the extensions when there is none of them.
+FileFormat format_from_extension(const std::string& path);
 
 /// Options of the readers.
 struct ReadOptions {

@@ -110,6 +110,7 @@ class Decoder {
   std::vector<uint8_t> scratch_;
   SensorSize sensor_;
   std::string sensor_origin_;
+  bool sensor_assumed_ = false;
 };
 
 /// A decoder of `format` (not Auto, not HDF5), having read the header.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "events/io/decoder.h"
 
@@ -18,7 +21,33 @@ std::string extension(const std::string& path) {
 
 constexpr char kHDF5Signature[] = "\x89HDF\r\n\x1a\n";
 
+// The extensions that name a format (.raw names EVT2 for writing; reading needs its header).
+const std::vector<std::pair<std::string, FileFormat>>& extensions() {
+  static const std::vector<std::pair<std::string, FileFormat>> table = {
+      {".bin", FileFormat::NMNIST}, {".raw", FileFormat::EVT2},   {".dat", FileFormat::DAT},
+      {".aedat", FileFormat::AEDAT3}, {".h5", FileFormat::HDF5}, {".hdf5", FileFormat::HDF5}};
+  return table;
+}
+
+std::optional<FileFormat> by_extension(const std::string& ext) {
+  for (const auto& [e, f] : extensions()) {
+    if (e == ext) return f;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+FileFormat format_from_extension(const std::string& path) {
+  const auto f = by_extension(extension(path));
+  if (f) return *f;
+  std::string known;
+  for (const auto& [e, format] : extensions()) {
+    known += (known.empty() ? "" : ", ") + e + " (" + format_name(format) + ")";
+  }
+  TORCH_CHECK(false, "snn::events: cannot tell the format from the name '", path,
+              "': expected one of the extensions ", known, ", or give the format");
+}
 
 FileFormat detect_format(const std::string& path) {
   detail::ByteSource source(path);
@@ -48,9 +77,7 @@ FileFormat detail::detect_format(ByteSource& source, const std::string& path) {
     TORCH_CHECK(false, "snn::events: ", path, ": the '%' header names no encoding ",
                 "(no '% evt 2.0' or '% evt 3.0' line): read it with format evt2 or evt3");
   }
-  if (ext == ".dat") return FileFormat::DAT;
-  if (ext == ".aedat") return FileFormat::AEDAT3;
-  if (ext == ".h5" || ext == ".hdf5") return FileFormat::HDF5;
+  if (const auto f = by_extension(ext); f && ext != ".raw") return *f;
   TORCH_CHECK(false, "snn::events: ", path, ": cannot tell the event file format (from the ",
               "header or the extension '", ext, "'): pass one of nmnist, evt2, evt3, dat, aedat3");
 }

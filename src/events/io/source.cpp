@@ -187,6 +187,7 @@ void Decoder::set_sensor(const ReadOptions& options, std::optional<SensorSize> f
   } else {
     sensor_ = fallback;
     sensor_origin_ = "assumed: the " + format + " default, as the file gives none";
+    sensor_assumed_ = true;
   }
   TORCH_CHECK(
       sensor_.width > 0 && sensor_.height > 0 && sensor_.width <= 32768 && sensor_.height <= 32768,
@@ -198,7 +199,9 @@ void Decoder::out_of_sensor(int64_t x, int64_t y, uint64_t offset) const {
   std::ostringstream what;
   what << "event x=" << x << " y=" << y << " outside the " << sensor_.width << "x" << sensor_.height
        << " sensor (" << sensor_origin_ << ")";
-  fail(offset, what.str());
+  throw OutOfSensorError("snn::events: " + source_->path() + ": " + what.str() + " at byte " +
+                             std::to_string(offset),
+                         sensor_assumed_);
 }
 
 Events decode_all(Decoder& decoder, int64_t capacity_hint) {
