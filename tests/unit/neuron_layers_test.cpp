@@ -144,6 +144,71 @@ TEST(NeuronLayersTest, RecurrentCloneOwnsItsConnectionAndLeavesTheOriginalAlone)
   EXPECT_TRUE(at::equal(before, value)) << "the clone's connection is its own";
 }
 
+TEST(NeuronLayersTest, RecurrentCopiesOwnTheirConnectionAndRegisterIt) {
+  const snn::LIFRecurrentImpl a(snn::LIFOptions(5.0), torch::nn::Linear(3, 3));
+  // Copy construction and copy assignment alike: the copy's registered connection is the
+  // copy's own, and changing it leaves the original alone.
+  snn::LIFRecurrentImpl constructed(a);
+  snn::LIFRecurrentImpl assigned(snn::LIFOptions(2.0), torch::nn::Linear(3, 3));
+  assigned = a;
+  const auto original = a.named_parameters()["rec_connect.weight"];
+  const auto value = original.clone();
+  for (auto* copy : {&constructed, &assigned}) {
+    const auto w = copy->named_parameters()["rec_connect.weight"];
+    EXPECT_TRUE(at::equal(w, value));
+    EXPECT_FALSE(w.is_same(original));
+    EXPECT_EQ(copy->rec_connect.ptr().get(), copy->named_children()["rec_connect"].get())
+        << "the registered module is the one forward uses";
+    torch::NoGradGuard no_grad;
+    w.add_(1.0);
+  }
+  EXPECT_TRUE(at::equal(original, value)) << "a copy's connection is its own";
+}
+
+TEST(NeuronLayersTest, RecordedStatesArePublic) {
+  torch::nn::Sequential model(torch::nn::Linear(4, 6),
+                              snn::LIF(snn::LIFOptions(5.0).record_states(true)),
+                              torch::nn::Linear(6, 2), snn::IAF());
+  model->forward(at::rand({2, 7, 4}) * 3);
+  const auto layers = snn::recorded_states(*model);
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(layers[0].name, "1");
+  EXPECT_EQ(layers[0].states.at("v_mem").sizes(), (std::vector<int64_t>{2, 7, 6}));
+  EXPECT_EQ(layers[1].name, "3");
+  EXPECT_TRUE(layers[1].states.empty()) << "IAF was built without record_states";
+  EXPECT_EQ(snn::recordings(*model[0]), nullptr) << "a Linear is no neuron layer";
+  const auto* direct = snn::recordings(*model[1]);
+  ASSERT_NE(direct, nullptr);
+  EXPECT_TRUE(at::equal(direct->at("v_mem"), layers[0].states.at("v_mem")));
+}
+
+TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
+  const std::vector<snn::SpikeFn> spikes = {snn::MultiSpike{}, snn::SingleSpike{},
+                                            snn::MaxSpike{3}};
+  for (const auto& f : spikes) {
+    EXPECT_EQ(snn::to_string(snn::parse_spike_fn(snn::to_string(f))), snn::to_string(f));
+  }
+  const std::vector<snn::ResetFn> resets = {snn::MembraneSubtract{}, snn::MembraneSubtract{0.5},
+                                            snn::MembraneReset{-0.25}};
+  for (const auto& f : resets) {
+    EXPECT_EQ(snn::to_string(snn::parse_reset_fn(snn::to_string(f))), snn::to_string(f));
+  }
+  const std::vector<snn::Surrogate> surrogates = {
+      snn::SingleExponential{0.3, 2.0}, snn::Heaviside{0.5}, snn::Gaussian{0.1, 0.2, 3.0},
+      snn::MultiGaussian{0.0, 0.4, 0.2, 5.0, 1.5}, snn::PeriodicExponential{0.7, 0.9}};
+  for (const auto& f : surrogates) {
+    EXPECT_EQ(snn::to_string(snn::parse_surrogate(snn::to_string(f))), snn::to_string(f));
+  }
+  // Arguments left out take their defaults.
+  EXPECT_EQ(snn::to_string(snn::parse_surrogate("Gaussian(sigma=0.3)")),
+            snn::to_string(snn::Surrogate(snn::Gaussian{0.0, 0.3, 1.0})));
+  EXPECT_NE(snn::test::error_of([] { snn::parse_spike_fn("OneSpike()"); }).find("OneSpike"),
+            std::string::npos);
+  EXPECT_NE(snn::test::error_of([] { snn::parse_spike_fn("SingleSpike(), min_v_mem=1"); })
+                .find("expected one spike value"),
+            std::string::npos);
+}
+
 TEST(NeuronLayersTest, SaveAndLoadKeepALIFStates) {
   snn::ALIF a(snn::ALIFOptions(10.0, 40.0).tau_syn(2.0));
   a->forward(at::rand({2, 6, 3}) * 8);

@@ -15,6 +15,7 @@
 #include "snn/nn/stateful.h"
 #include "snn/analysis/analyzer.h"
 #include "snn/train/checkpoint.h"
+#include "snn/train/data_sources.h"
 #include "snn/train/presets.h"
 #include "snn/train/trainer.h"
 #include "test_util.h"
@@ -116,6 +117,95 @@ TEST(TrainerTest, TruncatedBpttAndRegularisersRun) {
   EXPECT_EQ(steps, 6);
   EXPECT_DOUBLE_EQ(h[1].lr, h[0].lr * 0.5);
   EXPECT_TRUE(std::isnan(h[0].test_accuracy));
+}
+
+// A module of one's own (not a Sequential): what Model and evaluate() take.
+struct NetImpl : torch::nn::Module {
+  NetImpl() : body(mlp()) { register_module("body", body); }
+  at::Tensor forward(const at::Tensor& x) { return body->forward(x); }
+  torch::nn::Sequential body;
+};
+TORCH_MODULE(Net);
+
+TEST(TrainerTest, ActivityMetricsChangeNoNumberAndAnyModuleTrains) {
+  // The same seed and data with and without the Analyzer: the same weights and losses,
+  // synops NaN without it. The module without analysis is not even a Sequential.
+  const auto train = task(48, 4), test = task(24, 5);
+  torch::manual_seed(3);
+  auto with = mlp();
+  torch::manual_seed(3);
+  Net without;
+  auto opt = [](torch::nn::Module& m) {
+    return std::make_shared<torch::optim::Adam>(m.parameters(), torch::optim::AdamOptions(5e-3));
+  };
+  Trainer a(with, opt(*with), TrainerOptions().epochs(3).batch_size(16).truncation(5));
+  Trainer b(without, opt(*without),
+            TrainerOptions().epochs(3).batch_size(16).truncation(5).activity_metrics(false));
+  const auto ha = a.fit(train, test), hb = b.fit(train, test);
+  for (size_t e = 0; e < ha.size(); ++e) {
+    EXPECT_EQ(ha[e].train_loss, hb[e].train_loss) << e;
+    EXPECT_EQ(ha[e].train_accuracy, hb[e].train_accuracy) << e;
+    EXPECT_EQ(ha[e].test_loss, hb[e].test_loss) << e;
+    EXPECT_GT(ha[e].synops, 0);
+    EXPECT_TRUE(std::isnan(hb[e].synops) && std::isnan(hb[e].firing_rate));
+  }
+  const auto pa = with->parameters(), pb = without->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i])) << i;
+  // The free evaluate: the Trainer's numbers, on either module.
+  const auto ea = snn::train::evaluate(with, test, snn::train::EvaluateOptions().batch_size(16));
+  const auto eb = snn::train::evaluate(
+      without, test, snn::train::EvaluateOptions().batch_size(7).activity_metrics(false));
+  EXPECT_DOUBLE_EQ(ea.test_accuracy, ha.back().test_accuracy);
+  EXPECT_NEAR(ea.test_loss, eb.test_loss, 1e-6);  // float32 batch means of 16 vs 7
+  EXPECT_EQ(ea.test_accuracy, eb.test_accuracy);
+  // Analysis needs a Sequential: asked for on another module, it is named.
+  EXPECT_NE(error_of([&] { Trainer(without, opt(*without), TrainerOptions()); })
+                .find("TrainerOptions::activity_metrics needs the model to be a Sequential"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { snn::train::evaluate(without, test); })
+                .find("EvaluateOptions::activity_metrics needs the model to be a Sequential"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              Trainer(without, opt(*without),
+                      TrainerOptions().activity_metrics(false).synops_weight(1e-3));
+            }).find("a regulariser needs the model to be a Sequential"),
+            std::string::npos);
+}
+
+TEST(DataSourcesTest, RegistryFindsBuiltInAndAddedSources) {
+  const auto names = snn::train::data_source_names();
+  ASSERT_GE(names.size(), 5u);
+  EXPECT_EQ(names[0], "spoken-digits");
+  EXPECT_TRUE(snn::train::data_source("dvs-gesture").camera);
+  EXPECT_FALSE(snn::train::data_source("shd").camera);
+  const auto unknown = error_of([] { snn::train::data_source("mnist"); });
+  EXPECT_NE(unknown.find("data.source must be one of spoken-digits, shd, ssc, nmnist, "
+                         "dvs-gesture"),
+            std::string::npos)
+      << unknown;
+  // A source of one's own: registered once, then loaded by name.
+  snn::train::register_data_source(
+      {"test-task", "a learnable toy task", false, [](const snn::train::DataOptions& o) {
+         snn::train::TrainingData d;
+         d.train = task(o.time_bins() * 4, 1);
+         d.test = task(12, 2);
+         d.classes = 3;
+         d.frame = {8};
+         return d;
+       }});
+  const auto d = snn::train::load_data(snn::train::DataOptions().source("test-task").time_bins(5));
+  EXPECT_EQ(d.train.inputs.size(0), 20);
+  EXPECT_NE(error_of([] {
+              snn::train::register_data_source(
+                  {"test-task", "again", false,
+                   [](const snn::train::DataOptions&) { return snn::train::TrainingData(); }});
+            }).find("a source named \"test-task\" exists already"),
+            std::string::npos);
+  // Missing files are named, with the path.
+  const auto missing = error_of([] {
+    snn::train::load_data(snn::train::DataOptions().source("shd").path("/no/such/dir"));
+  });
+  EXPECT_NE(missing.find("/no/such/dir/shd_train.h5"), std::string::npos) << missing;
 }
 
 // Stops after two of four epochs, resumes in a fresh model and optimizer from the
