@@ -6,6 +6,11 @@
 #include <gtest/gtest.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 #include "snn/ops/neuron.h"
 #include "test_util.h"
 
@@ -144,12 +149,43 @@ Result run(bool fused, const NeuronSpec& spec, const std::string& text, at::Scal
 
 class NeuronOpTest : public ::testing::TestWithParam<std::string> {};
 
+// Sets SNN_CPU_CAPABILITY while it lives, and leaves the variable and the thread count as
+// they were when it goes (also when an assertion ends the test early).
+class CapabilityScope {
+ public:
+  CapabilityScope() : threads_(at::get_num_threads()) {
+    if (const char* v = std::getenv("SNN_CPU_CAPABILITY")) saved_ = v;
+  }
+  ~CapabilityScope() {
+    if (saved_) {
+      setenv("SNN_CPU_CAPABILITY", saved_->c_str(), 1);
+    } else {
+      unsetenv("SNN_CPU_CAPABILITY");
+    }
+    at::set_num_threads(threads_);
+  }
+  void set(const std::string& capability) { setenv("SNN_CPU_CAPABILITY", capability.c_str(), 1); }
+
+ private:
+  int threads_;
+  std::optional<std::string> saved_;
+};
+
 TEST_P(NeuronOpTest, FusedMatchesReference) {
   const std::string text = GetParam();
   const NeuronSpec& spec = neuron_spec(text);
   std::vector<std::string> capabilities{"default"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     capabilities.push_back("avx2");
+  } else {
+    static bool said = false;  // once per process, not once per case
+    if (!said) {
+      std::printf("[   NOTE   ] this CPU has no AVX2 + FMA: only the default kernels are held "
+                  "to the reference here\n");
+      said = true;
+    }
+  }
+  CapabilityScope scope;
   struct Shape {
     int64_t B, T, N;
   };
@@ -157,7 +193,7 @@ TEST_P(NeuronOpTest, FusedMatchesReference) {
   // multiple of it.
   const std::vector<Shape> shapes{{3, 9, 37}, {2, 6, 300}};
   for (const auto& capability : capabilities) {
-    setenv("SNN_CPU_CAPABILITY", capability.c_str(), 1);
+    scope.set(capability);
     for (int threads : {1, 2}) {
       at::set_num_threads(threads);
       for (auto dtype : {at::kFloat, at::kDouble}) {
@@ -190,8 +226,6 @@ TEST_P(NeuronOpTest, FusedMatchesReference) {
       }
     }
   }
-  at::set_num_threads(2);
-  unsetenv("SNN_CPU_CAPABILITY");
 }
 
 INSTANTIATE_TEST_SUITE_P(Specs, NeuronOpTest, ::testing::ValuesIn(grid()),
