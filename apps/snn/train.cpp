@@ -43,7 +43,8 @@ struct Interrupted : std::runtime_error {
 };
 
 snn::train::TrainingData load(RunConfig& c) {
-  return snn::train::load_data(
+  const auto start = std::chrono::steady_clock::now();
+  auto d = snn::train::load_data(
       snn::train::DataOptions()
           .source(c.source)
           .path(c.data_path)
@@ -54,6 +55,11 @@ snn::train::TrainingData load(RunConfig& c) {
           .voices(c.voices)
           .renditions(c.renditions)
           .log([](const std::string& line) { std::fprintf(stderr, "data: %s\n", line.c_str()); }));
+  std::fprintf(stderr, "data: %lld training and %lld test samples ready in %.1f s\n",
+               static_cast<long long>(d.train.inputs.size(0)),
+               static_cast<long long>(d.test.inputs.size(0)),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return d;
 }
 
 // The data as the preset's network takes it: the MLPs see each camera frame as one vector.
@@ -325,7 +331,9 @@ int run_train_commands(const TrainCommands& t) {
       const fs::path dir = resume             ? fs::path(t.resume)
                            : t.run_dir.empty() ? fs::path("runs") / ("compare-" + stamp())
                                                : fs::path(t.run_dir);
+      const auto data_start = std::chrono::steady_clock::now();
       const auto data = load_for_model(base);
+      const auto training_start = std::chrono::steady_clock::now();
       struct Row {
         std::string neuron;
         snn::train::EpochMetrics m;
@@ -355,7 +363,11 @@ int run_train_commands(const TrainCommands& t) {
               << r.m.firing_rate << " | " << std::setprecision(1) << r.seconds << " s |\n";
       }
       snn::io::write_file_atomically((dir / "compare.md").string(), table.str());
-      std::printf("\n%s\nruns: %s\n", table.str().c_str(), dir.c_str());
+      const auto end = std::chrono::steady_clock::now();
+      std::printf("\n%s\nruns: %s\ntime: data %.1f s, training, tests and report %.1f s\n",
+                  table.str().c_str(), dir.c_str(),
+                  std::chrono::duration<double>(training_start - data_start).count(),
+                  std::chrono::duration<double>(end - training_start).count());
       return 0;
     }
   } catch (const Interrupted&) {
