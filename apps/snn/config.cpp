@@ -141,10 +141,9 @@ const std::vector<Field>& table() {
        "Time bins per sample", [](const RunConfig& c) { return positive(c.time_bins); }},
       {"data", "bin_ms", M(bin_ms), "0", {{"amld-tutorial", "10"}}, "--bin-ms",
        "Audio: 0 stretches time_bins bins over each sample; > 0: bins of this many ms from the "
-       "first event, the sample cropped or padded to time_bins bins",
-       [](const RunConfig& c) {
-         return c.bin_ms >= 0 ? "" : "must be >= 0; got " + fmt(c.bin_ms);
-       }},
+       "first event over time_bins x bin_ms ms (the AMLD tutorial's CropTime, 1-ms ToFrame, "
+       "padding and summing)",
+       [](const RunConfig& c) { return non_negative(c.bin_ms); }},
       {"data", "spatial_factor", M(spatial_factor), "0", {}, "--spatial-factor",
        "Camera: Downsample factor in (0, 1]; 0: the source's own (dvs-gesture 0.25, else 1)",
        [](const RunConfig& c) {
@@ -177,7 +176,7 @@ const std::vector<Field>& table() {
       {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron", "Neuron model: iaf, lif, alif",
        [](const RunConfig& c) { return one_of(c.neuron, snn::train::neuron_kind_names()); }, true},
       {"model", "hidden", M(hidden), "256",
-       {{"shd-mlp", "64"}, {"amld-tutorial", "128"}}, "--hidden", "MLP: hidden neurons per layer",
+       {{"shd-mlp", "64"}, {"amld-tutorial", "64"}}, "--hidden", "MLP: hidden neurons per layer",
        [](const RunConfig& c) { return positive(c.hidden); }},
       {"model", "delays", M(delays), "[0, 4, 8, 12, 16, 20, 24]",
        {{"shd-mlp", "[]"}, {"amld-tutorial", "[]"}, {"dvs-conv", "[]"}}, "--delays",

@@ -19,8 +19,8 @@ namespace snn_cli {
 struct RunConfig {
   // [data]
   std::string source, data_path;
-  int64_t channels, time_bins;
-  double bin_ms, spatial_factor;
+  int64_t channels, time_bins, bin_ms;
+  double spatial_factor;
   int64_t voices, renditions;
   // [model]
   std::string preset, neuron;

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <optional>
 
 #include "snn/events/io.h"
@@ -203,21 +202,16 @@ Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins, doubl
   return {inputs, at::tensor(labels, at::kLong)};
 }
 
-Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins, double bin_ms) {
+Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins, int64_t bin_ms) {
   TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1 && bin_ms >= 0,
               "snn::train::hsd_frames: expected 1 <= channels <= 700, time_bins >= 1 and bin_ms "
               ">= 0, got ", channels, ", ", time_bins, " and ", bin_ms);
   events::HSDFile file(path);
   const events::Downsample down(
       events::DownsampleOptions().target_size(events::IntPair{channels, 1}));
-  // bin_ms > 0: the sample cropped at time_bins bins (CropTime), then bins from its first
-  // event (ToFrame(time_window)), the last one kept even when the sample ends inside it.
-  const double window_us = bin_ms * 1000.0;
-  const events::CropTime crop(events::CropTimeOptions().max(
-      static_cast<int64_t>(std::llround(window_us * static_cast<double>(time_bins)))));
-  const events::ToFrame frame(bin_ms > 0 ? events::ToFrameOptions()
-                                               .time_window(window_us)
-                                               .include_incomplete(true)
+  const int64_t ms_frames = time_bins * bin_ms;  // 1-ms frames before the summing
+  const events::CropTime crop(events::CropTimeOptions().max(ms_frames * 1000));
+  const events::ToFrame frame(bin_ms > 0 ? events::ToFrameOptions().time_window(1000.0)
                                          : events::ToFrameOptions().n_time_bins(time_bins));
   const int64_t n = file.size();
   auto inputs = at::zeros({n, time_bins, channels});
@@ -225,10 +219,15 @@ Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins,
   events::Rng rng(0);
   for (int64_t i = 0; i < n; ++i) {
     auto e = down.apply(file.events(i), rng);
-    if (bin_ms > 0) e = crop.apply(e, rng);
-    const auto f = frame.apply(e);  // [bins, 1, channels]
-    const int64_t bins = std::min<int64_t>(time_bins, f.size(0));
-    inputs[i].slice(0, 0, bins).copy_(f.slice(0, 0, bins).reshape({bins, channels}));
+    if (bin_ms > 0) {
+      const auto f = frame.apply(crop.apply(e, rng)).reshape({-1, channels});  // [frames, C]
+      const int64_t k = std::min<int64_t>(f.size(0), ms_frames);
+      auto padded = at::zeros({ms_frames, channels}, f.options());
+      padded.slice(0, 0, k).copy_(f.slice(0, 0, k));
+      inputs[i].copy_(padded.reshape({time_bins, bin_ms, channels}).sum(1));
+    } else {
+      inputs[i].copy_(frame.apply(e).reshape({time_bins, channels}));  // [time_bins, 1, C]
+    }
     labels[i] = file.label(i);
   }
   return {inputs, at::tensor(labels, at::kLong)};

@@ -139,6 +139,7 @@ def test_compare_prints_the_table(cli, small, tmp_path):
     ('[model]\ntau_syn = "short"\n', 'model.tau_syn must be a number or "none"'),
     ("[model]\nbias = 1\n", "model.bias must be true or false"),
     ("[data]\nbin_ms = -10\n", "data.bin_ms must be >= 0; got -10"),
+    ("[data]\nbin_ms = 2.5\n", "data.bin_ms must be an integer"),
     ("[model]\ndelays = [0, 40]\n", "model.delays must be in [0, data.time_bins - 1] = [0, 34]; got 40"),
     ('[model]\nhidden_delays = "0 4"\n', "model.hidden_delays must be an array of integers"),
     ('[train]\nlr_schedule = "step"\n', 'train.lr_schedule must be one of constant, cosine; got "step"'),

@@ -34,10 +34,9 @@ struct DataOptions {
   /// Time bins per sample. Default: 35.
   TORCH_ARG(int64_t, time_bins) = 35;
   /// Audio: 0 stretches time_bins bins over each sample (Tonic's ToFrame(n_time_bins));
-  /// > 0: bins of this many ms from the sample's first event, the sample cropped to
-  /// time_bins·bin_ms ms and the missing bins left empty (the SHD tutorial's
-  /// CropTime + ToFrame(time_window) + PadTensors). Default: 0.
-  TORCH_ARG(double, bin_ms) = 0.0;
+  /// > 0: bins of this many ms from the sample's first event over time_bins·bin_ms ms,
+  /// the SHD tutorial's pipeline (see snn::train::hsd_frames). Default: 0.
+  TORCH_ARG(int64_t, bin_ms) = 0;
   /// Camera: Downsample factor in (0, 1]; 0: the source's own (DVS Gesture 0.25, else 1).
   TORCH_ARG(double, spatial_factor) = 0.0;
   /// spoken-digits: voices (2 .. 64) and renditions per voice, digit and language.

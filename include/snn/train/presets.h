@@ -106,13 +106,16 @@ torch::nn::Sequential dvs_conv(const ConvOptions& options);
 Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins,
                      double spatial_factor = 1.0);
 
-/// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames:
-/// Downsample(spatial_factor = channels / 700) and ToFrame, float counts
-/// [N, time_bins, channels], and the labels [N]. `bin_ms` 0: ToFrame(n_time_bins =
-/// time_bins), the bins stretched over each sample; > 0: bins of bin_ms ms from the
-/// sample's first event (ToFrame(time_window)), events after time_bins bins dropped and
-/// the bins after a short sample's end left empty (CropTime + PadTensors).
+/// Every sample of an SHD-layout file (SHD, SSC, the embedded spoken digits) as frames,
+/// float counts [N, time_bins, channels], and the labels [N]. The channels are summed by
+/// Downsample(spatial_factor = channels / 700) (channels dividing 700: neighbours summed).
+///   bin_ms = 0: ToFrame(n_time_bins = time_bins), the bins stretched over each sample.
+///   bin_ms > 0: the SHD tutorial's (AMLD) pipeline: CropTime(max = time_bins·bin_ms ms),
+///     ToFrame(time_window = 1 ms) from the sample's first event (Tonic drops the last,
+///     incomplete millisecond, and so does this), zero-padded to time_bins·bin_ms frames,
+///     then summed in groups of bin_ms frames. Example: bin_ms 10, time_bins 70: 700 ms in
+///     10-ms bins.
 Dataset hsd_frames(const std::string& path, int64_t channels = 140, int64_t time_bins = 70,
-                   double bin_ms = 0.0);
+                   int64_t bin_ms = 0);
 
 }  // namespace snn::train
