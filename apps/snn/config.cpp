@@ -380,6 +380,17 @@ std::string toml_value(const Field& f, const RunConfig& c) {
       f.member);
 }
 
+// What a flag's value looks like in --help.
+const char* flag_type(const Field& f) {
+  const std::string t = type_of(f);
+  if (t == "integer") return "INT";
+  if (t == "number") return "NUMBER";
+  if (t == "boolean") return "true|false";
+  if (t == "array of integers") return "INT,INT,...";
+  if (t == "string") return "TEXT";
+  return "NUMBER|none";
+}
+
 }  // namespace
 
 const std::string& default_preset() {
@@ -487,6 +498,7 @@ void add_flags(CLI::App* command, FlagValues& values, bool with_train_only) {
     if (f.flag == nullptr || (f.train_only && !with_train_only)) continue;
     values.options[i] = command->add_option(f.flag, values.text[i],
                                             std::string(f.help) + " [" + name_of(f) + "]");
+    values.options[i]->type_name(flag_type(f));
   }
 }
 

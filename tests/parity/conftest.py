@@ -71,3 +71,16 @@ def nmnist(fixtures):
         missing_fixture(f"{path} not found")
     s = tonic.io.read_mnist_file(str(path), dtype=tonic.datasets.NMNIST.dtype)
     return from_tonic(s), (34, 34, 2)
+
+
+@pytest.fixture(scope="session")
+def small_digits(cli, tmp_path_factory):
+    """A small embedded spoken-digits set (4 voices, 1 rendition) made by `snn data
+    synth-digits`: the folder of spoken_digits_train.h5 and spoken_digits_test.h5."""
+    import subprocess
+    out = tmp_path_factory.mktemp("digits")
+    proc = subprocess.run([str(cli), "data", "synth-digits", "--out", str(out), "--voices", "4",
+                           "--renditions", "1"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "(held-out voices)" in proc.stdout
+    return out

@@ -40,12 +40,8 @@ def tutorial_set(path):
 
 
 @pytest.fixture(scope="module")
-def digits(cli, tmp_path_factory):
-    out = tmp_path_factory.mktemp("amld")
-    proc = subprocess.run([str(cli), "data", "synth-digits", "--out", str(out), "--voices", "4",
-                           "--renditions", "1"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return out
+def digits(small_digits):
+    return small_digits
 
 
 def test_frames_are_the_tutorials(snn_ops, digits):

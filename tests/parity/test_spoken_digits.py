@@ -14,13 +14,8 @@ from test_events_io import tonic_hsd_sample
 
 
 @pytest.fixture(scope="module")
-def digits(cli, tmp_path_factory):
-    out = tmp_path_factory.mktemp("digits")
-    proc = subprocess.run([str(cli), "data", "synth-digits", "--out", str(out), "--voices", "4",
-                           "--renditions", "1"], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert "(held-out voices)" in proc.stdout
-    return out / "spoken_digits_train.h5", out / "spoken_digits_test.h5"
+def digits(small_digits):
+    return small_digits / "spoken_digits_train.h5", small_digits / "spoken_digits_test.h5"
 
 
 def test_layout_is_shds(digits):
