@@ -273,6 +273,8 @@ RunConfig resolve(const std::string& config_file, const FlagValues& flags) {
   if (!config_file.empty()) read_config(config_file, c);
   apply_flags(flags, c);
   validate(c);
+  // config.toml says what the run used: the source's own factor in place of "0".
+  if (c.spatial_factor == 0) c.spatial_factor = snn::train::data_source(c.source).spatial_factor;
   return c;
 }
 

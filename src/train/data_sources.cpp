@@ -76,10 +76,11 @@ DataSource hsd_source(const std::string& name, const std::string& title) {
 }
 
 // Camera recordings → frames [P, H, W] per step (uint8 counts).
-TrainingData camera_data(const DataOptions& o, double default_factor,
-                         const data::EventDataset& train, const data::EventDataset& test) {
+TrainingData camera_data(const DataOptions& o, const data::EventDataset& train,
+                         const data::EventDataset& test) {
   log(o, train.repr() + " and " + test.repr() + " into frames");
-  const double factor = o.spatial_factor() == 0 ? default_factor : o.spatial_factor();
+  const double factor =
+      o.spatial_factor() == 0 ? data_source(o.source()).spatial_factor : o.spatial_factor();
   TrainingData d;
   d.train = event_frames(train, o.time_bins(), factor);
   d.test = event_frames(test, o.time_bins(), factor);
@@ -103,8 +104,9 @@ std::vector<DataSource> builtin_sources() {
        [](const DataOptions& o) {
          require(o, {"Train", "Test"}, "place N-MNIST's Train and Test folders there (one folder "
                  "of .bin recordings per digit, as Tonic unpacks them)");
-         return camera_data(o, 1.0, data::NMNIST(o.path(), true), data::NMNIST(o.path(), false));
-       }},
+         return camera_data(o, data::NMNIST(o.path(), true), data::NMNIST(o.path(), false));
+       },
+       1.0},
       // DVS Gesture's 128×128 pixels become 32×32, as in Sinabs' and Tonic's tutorials.
       {"dvs-gesture",
        "DVS Gesture: user*.aedat, their _labels.csv files and the two trial lists in the folder",
@@ -113,9 +115,10 @@ std::vector<DataSource> builtin_sources() {
          require(o, {"trials_to_train.txt", "trials_to_test.txt"},
                  "place DVS Gesture's recordings there (user*.aedat, their _labels.csv files and "
                  "the two trial lists, as DvsGesture.tar.gz unpacks)");
-         return camera_data(o, 0.25, data::DVSGesture(o.path(), true),
+         return camera_data(o, data::DVSGesture(o.path(), true),
                             data::DVSGesture(o.path(), false));
-       }},
+       },
+       0.25},
   };
 }
 

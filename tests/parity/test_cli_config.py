@@ -72,14 +72,19 @@ def test_defaults_and_presets_are_the_tables(cli):
     _, rows = table(cli)
     base = flat(show(cli))
     assert set(base) == set(rows), "config.toml must hold every key of the table, nothing else"
+    # spatial_factor 0 ("the source's own") is written as the factor the source uses.
+    assert parse_value(rows["data.spatial_factor"]["default"]) == 0
+    assert base["data.spatial_factor"] == 1
+    assert flat(show(cli, "--data", "dvs-gesture", "--data-path", "x"))["data.spatial_factor"] == 0.25
     for key, row in rows.items():
-        assert base[key] == parse_value(row["default"]), key
+        if key != "data.spatial_factor":
+            assert base[key] == parse_value(row["default"]), key
     for preset in ["shd-mlp", "amld-tutorial", "dvs-conv"]:
         extra = ["--data", "nmnist", "--data-path", "x"] if preset == "dvs-conv" else []
         got = flat(show(cli, "--preset", preset, *extra))
         for key, row in rows.items():
             changed = dict(re.findall(r"([a-z-]+): `([^`]*)`", row["presets"]))
-            if key in ("model.preset", "data.source", "data.path"):
+            if key in ("model.preset", "data.source", "data.path", "data.spatial_factor"):
                 continue
             expected = parse_value(changed[preset]) if preset in changed else parse_value(row["default"])
             assert got[key] == expected, (preset, key)

@@ -66,6 +66,8 @@ struct DataSource {
   /// Camera events (frames [P, H, W]) rather than audio (frames [channels]).
   bool camera = false;
   std::function<TrainingData(const DataOptions&)> load;
+  /// Camera: the Downsample factor used when DataOptions::spatial_factor is 0.
+  double spatial_factor = 1.0;
 };
 
 /// Adds a source (its name must be new); later lookups find it. Thread-safe.
