@@ -29,10 +29,10 @@ at::Tensor op_param(const at::Tensor& param, at::IntArrayRef features, const cha
 }  // namespace
 
 void NeuronCore::set_spec(std::string spec, const std::optional<std::vector<int64_t>>& shape) {
-  ops::neuron_spec(spec);  // validates
+  parsed_ = &ops::neuron_spec(spec);  // validates; parsed once, held for every call
   spec_ = std::move(spec);
   recordings_.clear();
-  define_states(ops::neuron_spec(spec_).state_names());
+  define_states(parsed_->state_names());
   if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
 }
 
@@ -44,20 +44,20 @@ std::vector<at::Tensor> NeuronCore::run_op(const char* layer, const at::Tensor& 
               input.sizes());
   TORCH_CHECK(at::isFloatingType(input.scalar_type()), "snn::", layer,
               ": expected a floating-point input, got ", input.scalar_type());
-  const ops::NeuronSpec& spec = ops::neuron_spec(spec_);
+  const ops::NeuronSpec& spec = *parsed_;
   const int64_t B = input.size(0), T = input.size(1);
   const auto features = input.sizes().slice(2);
   std::vector<int64_t> state_shape{B};
   state_shape.insert(state_shape.end(), features.begin(), features.end());
   ensure_state_shape(state_shape, input.options());
 
-  const auto names = spec.param_names();
+  const auto& names = spec.param_names();
   TORCH_INTERNAL_ASSERT(names.size() == params.size());
   std::vector<at::Tensor> p;
   for (size_t k = 0; k < params.size(); ++k) {
     p.push_back(op_param(params[k], features, layer, names[k], input.scalar_type()));
   }
-  const auto state_names = spec.state_names();
+  const auto& state_names = spec.state_names();
   std::vector<at::Tensor> s;
   for (const auto& name : state_names) s.push_back(state(name).reshape({B, -1}));
   auto out = ops::neuron(input.reshape({B, T, -1}), s, p, spec_);

@@ -22,8 +22,8 @@ inline void check_neuron_args(const at::Tensor& input, at::TensorList state, at:
     for (const auto& n : names) out += (out.size() > 1 ? ", " : "") + n;
     return out + "]";
   };
-  const auto state_names = spec.state_names();
-  const auto param_names = spec.param_names();
+  const auto& state_names = spec.state_names();
+  const auto& param_names = spec.param_names();
   TORCH_CHECK(state.size() == state_names.size(), "snn::neuron: ", spec.str(), " takes ",
               state_names.size(), " states ", list(state_names), ", got ", state.size());
   TORCH_CHECK(params.size() == param_names.size(), "snn::neuron: ", spec.str(), " takes ",

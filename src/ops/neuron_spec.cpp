@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 #include "snn/ops/neuron.h"
@@ -18,18 +20,20 @@ struct SurrogateInfo {
   const char* name;
   std::vector<std::string> arg_names;
   std::vector<double> defaults;
+  std::vector<size_t> positive;  // the arguments that must be > 0
 };
 
 // Adding a surrogate: one row here and one function in the kernel and the reference.
 const std::vector<SurrogateInfo>& surrogates() {
   static const std::vector<SurrogateInfo> table = {
-      {SurrogateKind::SingleExponential, "SingleExponential", {"grad_width", "grad_scale"}, {0.5, 1.0}},
-      {SurrogateKind::Heaviside, "Heaviside", {"window"}, {1.0}},
-      {SurrogateKind::Gaussian, "Gaussian", {"mu", "sigma", "grad_scale"}, {0.0, 0.5, 1.0}},
+      {SurrogateKind::SingleExponential, "SingleExponential", {"grad_width", "grad_scale"}, {0.5, 1.0},
+       {0}},
+      {SurrogateKind::Heaviside, "Heaviside", {"window"}, {1.0}, {}},
+      {SurrogateKind::Gaussian, "Gaussian", {"mu", "sigma", "grad_scale"}, {0.0, 0.5, 1.0}, {1}},
       {SurrogateKind::MultiGaussian, "MultiGaussian", {"mu", "sigma", "h", "s", "grad_scale"},
-       {0.0, 0.5, 0.15, 6.0, 1.0}},
+       {0.0, 0.5, 0.15, 6.0, 1.0}, {1, 3}},
       {SurrogateKind::PeriodicExponential, "PeriodicExponential", {"grad_width", "grad_scale"},
-       {0.5, 1.0}},
+       {0.5, 1.0}, {0}},
   };
   return table;
 }
@@ -47,36 +51,110 @@ std::string surrogate_choices() {
   return out;
 }
 
-const char* family_name(NeuronFamily f) {
-  switch (f) {
-    case NeuronFamily::LIF:
-      return "LIF";
-    case NeuronFamily::ALIF:
-      return "ALIF";
-    case NeuronFamily::ExpLeak:
-      return "ExpLeak";
+// A family: one row. The parser, the printer, the state and parameter names and the
+// checks read it; the dynamics live in the kernel (neuron_kernel_impl.h) and the reference.
+struct FamilyInfo {
+  NeuronFamily family;
+  const char* name;
+  bool spikes;              // output 0 is spikes (else the membrane)
+  bool spiking_options;     // takes synapse=, spike=, reset=, surrogate=
+  bool norm_input_default;  // norm_input= when left out
+  SpikeKind default_spike;
+  std::vector<std::string> states, params;  // without a synapse
+  // With a synapse: i_syn and alpha_syn appended (filled from the above).
+  std::vector<std::string> synapse_states, synapse_params;
+};
+
+FamilyInfo family_row(NeuronFamily family, const char* name, bool spikes, bool norm_input_default,
+                      SpikeKind default_spike, std::vector<std::string> states,
+                      std::vector<std::string> params) {
+  FamilyInfo f{family, name, spikes, spikes, norm_input_default, default_spike,
+               std::move(states), std::move(params), {}, {}};
+  if (f.spiking_options) {
+    f.synapse_states = f.states;
+    f.synapse_states.emplace_back("i_syn");
+    f.synapse_params = f.params;
+    f.synapse_params.emplace_back("alpha_syn");
   }
-  return "?";
+  return f;
+}
+
+// Adding a family: one row here, its dynamics in the kernel and the reference, its module.
+const std::vector<FamilyInfo>& families() {
+  static const std::vector<FamilyInfo> table = {
+      family_row(NeuronFamily::LIF, "LIF", true, true, SpikeKind::Multi, {"v_mem"},
+                 {"alpha_mem", "spike_threshold"}),
+      family_row(NeuronFamily::ALIF, "ALIF", true, true, SpikeKind::Single, {"v_mem", "b"},
+                 {"alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"}),
+      family_row(NeuronFamily::ExpLeak, "ExpLeak", false, false, SpikeKind::Multi, {"v_mem"},
+                 {"alpha_mem"}),
+  };
+  return table;
+}
+
+const FamilyInfo& family_info(NeuronFamily f) {
+  for (const auto& row : families()) {
+    if (row.family == f) return row;
+  }
+  TORCH_INTERNAL_ASSERT(false, "unknown neuron family");
+}
+
+// Spike functions and resets: one row each; `arg` is the one argument a choice takes.
+struct SpikeInfo {
+  SpikeKind kind;
+  const char* name;
+  const char* arg;  // an optional integer >= 1 (MaxSpike), or nullptr
+};
+const std::vector<SpikeInfo>& spikes() {
+  static const std::vector<SpikeInfo> table = {
+      {SpikeKind::Multi, "MultiSpike", nullptr},
+      {SpikeKind::Single, "SingleSpike", nullptr},
+      {SpikeKind::Max, "MaxSpike", "max_num_spikes_per_bin"},
+  };
+  return table;
+}
+
+struct ResetInfo {
+  ResetKind kind;
+  const char* name;
+  const char* arg;
+  std::optional<double> arg_default;  // none: the argument may be none (MembraneSubtract)
+};
+const std::vector<ResetInfo>& resets() {
+  static const std::vector<ResetInfo> table = {
+      {ResetKind::Subtract, "MembraneSubtract", "subtract_value", std::nullopt},
+      {ResetKind::ToValue, "MembraneReset", "reset_value", 0.0},
+  };
+  return table;
+}
+
+template <typename Row>
+std::string choices(const std::vector<Row>& rows) {
+  std::string out;
+  for (const auto& r : rows) {
+    out += (out.empty() ? "" : ", ") + std::string(r.name) + (r.arg ? "(" + std::string(r.arg) + "=...)" : "()");
+  }
+  return out;
+}
+
+template <typename Row>
+const Row& row_named(const std::vector<Row>& rows, const spec::Args& a, const char* key) {
+  for (const auto& r : rows) {
+    if (a.name() == r.name) return r;
+  }
+  TORCH_CHECK(false, kWhat, ": ", key, " must be one of ", choices(rows), ", got ", a.name(),
+              "(...)");
 }
 
 void parse_spike(const spec::Value* call, NeuronSpec& s) {
   if (call == nullptr) return;
   spec::Args a(*call, kWhat);
-  if (a.name() == "MultiSpike") {
-    s.spike = SpikeKind::Multi;
-  } else if (a.name() == "SingleSpike") {
-    s.spike = SpikeKind::Single;
-  } else if (a.name() == "MaxSpike") {
-    s.spike = SpikeKind::Max;
-    s.max_spikes = a.optional_integer("max_num_spikes_per_bin");
-    TORCH_CHECK(!s.max_spikes || *s.max_spikes >= 1, kWhat,
-                ": MaxSpike(max_num_spikes_per_bin=...) must be >= 1 or none, got ",
-                *s.max_spikes);
-  } else {
-    TORCH_CHECK(false, kWhat,
-                ": spike must be MultiSpike(), SingleSpike() or "
-                "MaxSpike(max_num_spikes_per_bin=n), got ",
-                a.name(), "(...)");
+  const auto& row = row_named(spikes(), a, "spike");
+  s.spike = row.kind;
+  if (row.arg != nullptr) {
+    s.max_spikes = a.optional_integer(row.arg);
+    TORCH_CHECK(!s.max_spikes || *s.max_spikes >= 1, kWhat, ": ", row.name, "(", row.arg,
+                "=...) must be >= 1 or none, got ", *s.max_spikes);
   }
   a.finish();
 }
@@ -84,18 +162,10 @@ void parse_spike(const spec::Value* call, NeuronSpec& s) {
 void parse_reset(const spec::Value* call, NeuronSpec& s) {
   if (call == nullptr) return;
   spec::Args a(*call, kWhat);
-  if (a.name() == "MembraneSubtract") {
-    s.reset = ResetKind::Subtract;
-    s.reset_value = a.optional_real("subtract_value");
-  } else if (a.name() == "MembraneReset") {
-    s.reset = ResetKind::ToValue;
-    s.reset_value = a.real("reset_value", 0.0);
-  } else {
-    TORCH_CHECK(false, kWhat,
-                ": reset must be MembraneSubtract(subtract_value=...) or "
-                "MembraneReset(reset_value=...), got ",
-                a.name(), "(...)");
-  }
+  const auto& row = row_named(resets(), a, "reset");
+  s.reset = row.kind;
+  s.reset_value = row.arg_default ? std::optional<double>(a.real(row.arg, *row.arg_default))
+                                  : a.optional_real(row.arg);
   a.finish();
 }
 
@@ -114,43 +184,34 @@ void parse_surrogate(const spec::Value* call, NeuronSpec& s) {
     s.surrogate.args.push_back(a.real(found->arg_names[k], found->defaults[k]));
   }
   a.finish();
-  auto positive = [&](const char* arg, double v) {
-    TORCH_CHECK(v > 0, kWhat, ": ", found->name, "(", arg, "=...) must be > 0, got ", v);
-  };
-  switch (found->kind) {
-    case SurrogateKind::SingleExponential:
-    case SurrogateKind::PeriodicExponential:
-      positive("grad_width", s.surrogate.args[0]);
-      break;
-    case SurrogateKind::Gaussian:
-      positive("sigma", s.surrogate.args[1]);
-      break;
-    case SurrogateKind::MultiGaussian:
-      positive("sigma", s.surrogate.args[1]);
-      positive("s", s.surrogate.args[3]);
-      break;
-    case SurrogateKind::Heaviside:
-      break;
+  for (const size_t k : found->positive) {
+    TORCH_CHECK(s.surrogate.args[k] > 0, kWhat, ": ", found->name, "(", found->arg_names[k],
+                "=...) must be > 0, got ", s.surrogate.args[k]);
   }
 }
 
 std::string spike_text(const NeuronSpec& s) {
-  switch (s.spike) {
-    case SpikeKind::Multi:
-      return "MultiSpike()";
-    case SpikeKind::Single:
-      return "SingleSpike()";
-    case SpikeKind::Max:
-      return spec::Repr("MaxSpike").arg("max_num_spikes_per_bin", s.max_spikes).str();
+  for (const auto& row : spikes()) {
+    if (row.kind != s.spike) continue;
+    spec::Repr r(row.name);
+    if (row.arg != nullptr) r.arg(row.arg, s.max_spikes);
+    return r.str();
   }
-  return "?";
+  TORCH_INTERNAL_ASSERT(false, "unknown spike kind");
 }
 
 std::string reset_text(const NeuronSpec& s) {
-  if (s.reset == ResetKind::Subtract) {
-    return spec::Repr("MembraneSubtract").arg("subtract_value", s.reset_value).str();
+  for (const auto& row : resets()) {
+    if (row.kind != s.reset) continue;
+    spec::Repr r(row.name);
+    if (row.arg_default) {
+      r.arg(row.arg, s.reset_value.value_or(*row.arg_default));
+    } else {
+      r.arg(row.arg, s.reset_value);
+    }
+    return r.str();
   }
-  return spec::Repr("MembraneReset").arg("reset_value", s.reset_value.value_or(0.0)).str();
+  TORCH_INTERNAL_ASSERT(false, "unknown reset kind");
 }
 
 std::string surrogate_text(const SurrogateSpec& sg) {
@@ -158,6 +219,14 @@ std::string surrogate_text(const SurrogateSpec& sg) {
   spec::Repr r(row.name);
   for (size_t k = 0; k < row.arg_names.size(); ++k) r.arg(row.arg_names[k].c_str(), sg.args[k]);
   return r.str();
+}
+
+std::string family_choices() {
+  std::string out;
+  for (const auto& f : families()) {
+    out += (out.empty() ? "" : ", ") + std::string(f.name) + "(...)";
+  }
+  return out;
 }
 
 }  // namespace
@@ -169,21 +238,21 @@ const std::vector<std::string>& surrogate_arg_names(SurrogateKind kind) {
 NeuronSpec NeuronSpec::parse(const std::string& text) {
   const spec::Value root = spec::parse(text, kWhat);
   spec::Args a(root, kWhat);
+  const FamilyInfo* row = nullptr;
+  for (const auto& f : families()) {
+    if (a.name() == f.name) row = &f;
+  }
+  TORCH_CHECK(row != nullptr, kWhat, ": the family must be one of ", family_choices(), ", got ",
+              a.name(), "(...) in '", text, "'");
   NeuronSpec s;
-  if (a.name() == "LIF" || a.name() == "ALIF") {
-    s.family = a.name() == "LIF" ? NeuronFamily::LIF : NeuronFamily::ALIF;
-    s.spike = s.family == NeuronFamily::ALIF ? SpikeKind::Single : SpikeKind::Multi;
-    s.synapse = a.boolean("synapse", false);
-    s.norm_input = a.boolean("norm_input", true);
+  s.family = row->family;
+  s.spike = row->default_spike;
+  if (row->spiking_options) s.synapse = a.boolean("synapse", false);
+  s.norm_input = a.boolean("norm_input", row->norm_input_default);
+  if (row->spiking_options) {
     parse_spike(a.optional_call("spike"), s);
     parse_reset(a.optional_call("reset"), s);
     parse_surrogate(a.optional_call("surrogate"), s);
-  } else if (a.name() == "ExpLeak") {
-    s.family = NeuronFamily::ExpLeak;
-    s.norm_input = a.boolean("norm_input", false);
-  } else {
-    TORCH_CHECK(false, kWhat, ": the family must be LIF(...), ALIF(...) or ExpLeak(...), got ",
-                a.name(), "(...) in '", text, "'");
   }
   s.min_v_mem = a.optional_real("min_v_mem");
   a.finish();
@@ -191,8 +260,9 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
 }
 
 std::string NeuronSpec::str() const {
-  spec::Repr r(family_name(family));
-  if (family == NeuronFamily::ExpLeak) {
+  const auto& row = family_info(family);
+  spec::Repr r(row.name);
+  if (!row.spiking_options) {
     return r.arg("norm_input", norm_input).arg("min_v_mem", min_v_mem).str();
   }
   // Calls are printed verbatim: Repr formats values, so the pieces are joined by hand.
@@ -204,46 +274,43 @@ std::string NeuronSpec::str() const {
   return out;
 }
 
-bool NeuronSpec::has_spikes() const {
-  return family != NeuronFamily::ExpLeak;
+bool NeuronSpec::has_spikes() const { return family_info(family).spikes; }
+
+const std::vector<std::string>& NeuronSpec::state_names() const {
+  const auto& row = family_info(family);
+  return synapse ? row.synapse_states : row.states;
 }
 
-std::vector<std::string> NeuronSpec::state_names() const {
-  std::vector<std::string> names{"v_mem"};
-  if (family == NeuronFamily::ALIF) names.emplace_back("b");
-  if (synapse) names.emplace_back("i_syn");
-  return names;
+const std::vector<std::string>& NeuronSpec::param_names() const {
+  const auto& row = family_info(family);
+  return synapse ? row.synapse_params : row.params;
 }
 
-std::vector<std::string> NeuronSpec::param_names() const {
-  switch (family) {
-    case NeuronFamily::LIF:
-      return synapse ? std::vector<std::string>{"alpha_mem", "spike_threshold", "alpha_syn"}
-                     : std::vector<std::string>{"alpha_mem", "spike_threshold"};
-    case NeuronFamily::ALIF: {
-      std::vector<std::string> names{"alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"};
-      if (synapse) names.emplace_back("alpha_syn");
-      return names;
-    }
-    case NeuronFamily::ExpLeak:
-      return {"alpha_mem"};
-  }
-  return {};
-}
-
-const NeuronSpec& neuron_spec(const std::string& text) {
+const NeuronSpec& neuron_spec(std::string_view text) {
   // Specifications are few (one per layer configuration) and entries are never dropped,
-  // so that the references handed out stay valid.
+  // so that the references handed out stay valid. A layer calls with the same text step
+  // after step: each thread remembers its last one, without the lock or a copy.
+  thread_local const std::string* last_text = nullptr;
+  thread_local const NeuronSpec* last_spec = nullptr;
+  if (last_text != nullptr && *last_text == text) return *last_spec;
   static std::mutex mutex;
   static std::unordered_map<std::string, std::unique_ptr<const NeuronSpec>> cache;
+  const std::string key(text);
   {
     std::lock_guard<std::mutex> lock(mutex);
-    const auto it = cache.find(text);
-    if (it != cache.end()) return *it->second;
+    const auto it = cache.find(key);
+    if (it != cache.end()) {
+      last_text = &it->first;
+      last_spec = it->second.get();
+      return *last_spec;
+    }
   }
-  auto parsed = std::make_unique<const NeuronSpec>(NeuronSpec::parse(text));
+  auto parsed = std::make_unique<const NeuronSpec>(NeuronSpec::parse(key));
   std::lock_guard<std::mutex> lock(mutex);
-  return *cache.emplace(text, std::move(parsed)).first->second;
+  const auto it = cache.emplace(key, std::move(parsed)).first;
+  last_text = &it->first;
+  last_spec = it->second.get();
+  return *last_spec;
 }
 
 }  // namespace snn::ops

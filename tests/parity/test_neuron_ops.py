@@ -182,9 +182,9 @@ def test_traces_with_export_and_compile(snn_ops):
 
 
 @pytest.mark.parametrize("args,message", [
-    (dict(spec="LIF(spike=Double())"), r"spike must be MultiSpike\(\), SingleSpike\(\) or"),
+    (dict(spec="LIF(spike=Double())"), r"spike must be one of MultiSpike\(\), SingleSpike\(\), MaxSpike"),
     (dict(spec="LIF(surrogate=Sigmoid())"), r"surrogate must be one of SingleExponential"),
-    (dict(spec="Izhikevich()"), r"the family must be LIF\(...\), ALIF\(...\) or ExpLeak"),
+    (dict(spec="Izhikevich()"), r"the family must be one of LIF\(...\), ALIF\(...\), ExpLeak"),
     (dict(state=[torch.zeros(2, 5)]), r"expected v_mem of shape \[2, 4\], got \[2, 5\]"),
     (dict(input=torch.zeros(2, 4)), r"expected input of shape \[B, T, N\], got \[2, 4\]"),
     (dict(params=[torch.full((4,), 0.9)]), r"takes 2 parameters \[alpha_mem, spike_threshold\], got 1"),

@@ -199,6 +199,20 @@ TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
   for (const auto& f : surrogates) {
     EXPECT_EQ(snn::to_string(snn::parse_surrogate(snn::to_string(f))), snn::to_string(f));
   }
+  // The options' defaults are the op's: a choice built with none of its arguments prints
+  // as the op's parser fills it in.
+  const std::vector<snn::Surrogate> defaults = {snn::SingleExponential{}, snn::Heaviside{},
+                                                snn::Gaussian{}, snn::MultiGaussian{},
+                                                snn::PeriodicExponential{}};
+  for (const auto& f : defaults) {
+    const auto text = snn::to_string(f);
+    const auto bare = text.substr(0, text.find('(')) + "()";
+    EXPECT_EQ(snn::to_string(snn::parse_surrogate(bare)), text);
+  }
+  EXPECT_EQ(snn::to_string(snn::parse_reset_fn("MembraneReset()")),
+            snn::to_string(snn::ResetFn(snn::MembraneReset{})));
+  EXPECT_EQ(snn::to_string(snn::parse_reset_fn("MembraneSubtract()")),
+            snn::to_string(snn::ResetFn(snn::MembraneSubtract{})));
   // Arguments left out take their defaults.
   EXPECT_EQ(snn::to_string(snn::parse_surrogate("Gaussian(sigma=0.3)")),
             snn::to_string(snn::Surrogate(snn::Gaussian{0.0, 0.3, 1.0})));

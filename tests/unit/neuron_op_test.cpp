@@ -46,10 +46,10 @@ TEST(NeuronSpecTest, CanonicalTextRoundTrips) {
 
 TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=DoubleSpike())"),
-                    "spike must be MultiSpike(), SingleSpike() or "
-                    "MaxSpike(max_num_spikes_per_bin=n), got DoubleSpike(...)");
+                    "spike must be one of MultiSpike(), SingleSpike(), "
+                    "MaxSpike(max_num_spikes_per_bin=...), got DoubleSpike(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(reset=Zero())"),
-                    "reset must be MembraneSubtract(subtract_value=...) or "
+                    "reset must be one of MembraneSubtract(subtract_value=...), "
                     "MembraneReset(reset_value=...), got Zero(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Sigmoid())"),
                     "surrogate must be one of SingleExponential(...), Heaviside(...), "
@@ -60,7 +60,8 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("ExpLeak(spike=MultiSpike())"),
                     "ExpLeak has no parameter 'spike'");
   EXPECT_THROW_WITH(NeuronSpec::parse("Izhikevich()"),
-                    "the family must be LIF(...), ALIF(...) or ExpLeak(...), got Izhikevich(...)");
+                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), got "
+                    "Izhikevich(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=MaxSpike(max_num_spikes_per_bin=0))"),
                     "max_num_spikes_per_bin=...) must be >= 1 or none, got 0");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(norm_input=1)"), "LIF(norm_input=...) expects");
@@ -287,7 +288,7 @@ TEST(NeuronOpTest, ErrorsNameTheProblem) {
   EXPECT_THROW_WITH(snn::ops::neuron(x, {v0}, {am.to(at::kDouble), th}, "LIF()"),
                     "expected alpha_mem of dtype Float (the input's), got Double");
   EXPECT_THROW_WITH(snn::ops::neuron(x, {v0}, {am, th}, "LIF(spike=Multi())"),
-                    "spike must be MultiSpike()");
+                    "spike must be one of MultiSpike()");
 }
 
 }  // namespace

@@ -28,6 +28,10 @@
 #include "snn/nn/neuron_options.h"
 #include "snn/nn/stateful.h"
 
+namespace snn::ops {
+struct NeuronSpec;
+}  // namespace snn::ops
+
 namespace snn {
 
 /// Options of the Squeeze forms: how to split the first dimension B·T (batch-major).
@@ -119,6 +123,7 @@ class NeuronCore : public StatefulModule {
 
  private:
   std::string spec_;
+  const ops::NeuronSpec* parsed_ = nullptr;  // in neuron_spec's cache, which never drops it
   std::map<std::string, at::Tensor> recordings_;
 };
 

@@ -68,6 +68,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace snn::ops {
@@ -114,13 +115,14 @@ struct NeuronSpec {
   /// Whether the family emits spikes (output 0 is spikes) or not (output 0 is v_mem).
   bool has_spikes() const;
   /// The names of the states, in the op's order (e.g. {"v_mem", "i_syn"}).
-  std::vector<std::string> state_names() const;
+  const std::vector<std::string>& state_names() const;
   /// The names of the parameters, in the op's order (e.g. {"alpha_mem", "spike_threshold"}).
-  std::vector<std::string> param_names() const;
+  const std::vector<std::string>& param_names() const;
 };
 
-/// The parsed specification of `text`, cached by text (parsing happens once per text).
-const NeuronSpec& neuron_spec(const std::string& text);
+/// The parsed specification of `text`, cached by text (parsing happens once per text; a
+/// thread's repeated calls with the same text take no lock). The reference stays valid.
+const NeuronSpec& neuron_spec(std::string_view text);
 
 /// torch.ops.snn.neuron: see the file comment. Differentiable.
 std::vector<at::Tensor> neuron(const at::Tensor& input, at::TensorList state,
