@@ -18,7 +18,7 @@ void ALIFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
-  set_spec(spiking_spec("ALIF", options.norm_input(), options), options.shape());
+  set_spec(spiking_spec(ops::NeuronFamily::ALIF, options.norm_input(), options), options.shape());
 }
 
 at::Tensor ALIFModel::alpha_mem_calculated() const {

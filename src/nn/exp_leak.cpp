@@ -4,7 +4,6 @@
 
 #include <ostream>
 
-#include "util/text_spec.h"
 
 namespace snn {
 
@@ -12,11 +11,11 @@ void ExpLeakModel::reset_model(torch::nn::Module& self) {
   check_tau(kName, "tau_mem", options.tau_mem());
   const bool alphas = options.train_alphas();
   (alphas ? alpha_mem : tau_mem) = register_decay(self, "mem", options.tau_mem(), alphas);
-  set_spec(spec::Repr("ExpLeak")
-               .arg("norm_input", options.norm_input())
-               .arg("min_v_mem", options.min_v_mem())
-               .str(),
-           options.shape());
+  ops::NeuronSpec spec;
+  spec.family = ops::NeuronFamily::ExpLeak;
+  spec.norm_input = options.norm_input();
+  spec.min_v_mem = options.min_v_mem();
+  set_spec(spec, options.shape());
 }
 
 at::Tensor ExpLeakModel::alpha_mem_calculated() const {

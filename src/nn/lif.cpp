@@ -20,7 +20,7 @@ void LIFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     (alphas ? alpha_syn : tau_syn) = register_decay(self, "syn", *options.tau_syn(), alphas);
   }
-  set_spec(spiking_spec("LIF", options.norm_input(), options), options.shape());
+  set_spec(spiking_spec(ops::NeuronFamily::LIF, options.norm_input(), options), options.shape());
 }
 
 at::Tensor LIFModel::alpha_mem_calculated() const {
@@ -55,7 +55,7 @@ void IAFModel::reset_model(torch::nn::Module& self) {
   if (options.tau_syn()) {
     tau_syn = register_decay(self, "syn", *options.tau_syn(), false);
   }
-  set_spec(spiking_spec("LIF", /*norm_input=*/false, options), options.shape());
+  set_spec(spiking_spec(ops::NeuronFamily::LIF, /*norm_input=*/false, options), options.shape());
 }
 
 std::optional<at::Tensor> IAFModel::alpha_syn_calculated() const {

@@ -3,10 +3,8 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
-#include <sstream>
 
 #include "snn/ops/neuron.h"
-#include "util/text_spec.h"
 
 namespace snn::detail {
 namespace {
@@ -28,9 +26,11 @@ at::Tensor op_param(const at::Tensor& param, at::IntArrayRef features, const cha
 
 }  // namespace
 
-void NeuronCore::set_spec(std::string spec, const std::optional<std::vector<int64_t>>& shape) {
-  parsed_ = &ops::neuron_spec(spec);  // validates; parsed once, held for every call
-  spec_ = std::move(spec);
+void NeuronCore::set_spec(const ops::NeuronSpec& spec,
+                          const std::optional<std::vector<int64_t>>& shape) {
+  // The canonical text (what the op receives), validated and parsed once, held for every call.
+  spec_ = spec.str();
+  parsed_ = &ops::neuron_spec(spec_);
   recordings_.clear();
   define_states(parsed_->state_names());
   if (shape && !is_state_initialised()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
@@ -121,20 +121,19 @@ void NeuronCore::set_recordings(std::map<std::string, at::Tensor> recordings) {
   if (!recordings_.empty()) add_derived_recordings(recordings_);
 }
 
-std::string NeuronCore::spiking_spec(const char* family, bool synapse, bool norm_input,
-                                     const SpikeFn& spike_fn, const ResetFn& reset_fn,
-                                     const Surrogate& surrogate, std::optional<double> min_v_mem) {
-  std::ostringstream os;
-  os << family << "(synapse=" << (synapse ? "true" : "false")
-     << ", norm_input=" << (norm_input ? "true" : "false") << ", spike=" << spike_fn
-     << ", reset=" << reset_fn << ", surrogate=" << surrogate << ", min_v_mem=";
-  if (min_v_mem) {
-    os << spec::format(*min_v_mem);
-  } else {
-    os << "none";
-  }
-  os << ")";
-  return os.str();
+ops::NeuronSpec NeuronCore::spiking_spec(ops::NeuronFamily family, bool synapse,
+                                         bool norm_input, const SpikeFn& spike_fn,
+                                         const ResetFn& reset_fn, const Surrogate& surrogate,
+                                         std::optional<double> min_v_mem) {
+  ops::NeuronSpec s;
+  s.family = family;
+  s.synapse = synapse;
+  s.norm_input = norm_input;
+  set_choice(s, spike_fn);
+  set_choice(s, reset_fn);
+  set_choice(s, surrogate);
+  s.min_v_mem = min_v_mem;
+  return s;
 }
 
 void NeuronCore::print_spiking(std::ostream& os, double spike_threshold, const SpikeFn& spike_fn,

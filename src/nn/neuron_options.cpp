@@ -7,7 +7,6 @@
 #include <ostream>
 
 #include "snn/ops/neuron.h"
-#include "util/text_spec.h"
 
 namespace snn {
 
@@ -20,64 +19,66 @@ TimeConstant::TimeConstant(at::Tensor tau) : tau_(std::move(tau)) {
               "snn: a time constant must be a floating-point tensor, got ", tau_.scalar_type());
 }
 
-std::string to_string(const SpikeFn& fn) {
-  return std::visit(
-      c10::overloaded([](const MultiSpike&) { return std::string("MultiSpike()"); },
-                      [](const SingleSpike&) { return std::string("SingleSpike()"); },
-                      [](const MaxSpike& m) {
-                        return spec::Repr("MaxSpike")
-                            .arg("max_num_spikes_per_bin", m.max_num_spikes_per_bin)
-                            .str();
-                      }),
+void set_choice(ops::NeuronSpec& spec, const SpikeFn& fn) {
+  std::visit(c10::overloaded([&](const MultiSpike&) { spec.spike = ops::SpikeKind::Multi; },
+                             [&](const SingleSpike&) { spec.spike = ops::SpikeKind::Single; },
+                             [&](const MaxSpike& m) {
+                               spec.spike = ops::SpikeKind::Max;
+                               spec.max_spikes = m.max_num_spikes_per_bin;
+                             }),
+             fn);
+}
+
+void set_choice(ops::NeuronSpec& spec, const ResetFn& fn) {
+  std::visit(c10::overloaded(
+                 [&](const MembraneSubtract& r) {
+                   spec.reset = ops::ResetKind::Subtract;
+                   spec.reset_value = r.subtract_value;
+                 },
+                 [&](const MembraneReset& r) {
+                   spec.reset = ops::ResetKind::ToValue;
+                   spec.reset_value = r.reset_value;
+                 }),
+             fn);
+}
+
+void set_choice(ops::NeuronSpec& spec, const Surrogate& fn) {
+  using K = ops::SurrogateKind;
+  spec.surrogate = std::visit(
+      c10::overloaded(
+          [](const SingleExponential& f) {
+            return ops::SurrogateSpec{K::SingleExponential, {f.grad_width, f.grad_scale}};
+          },
+          [](const Heaviside& f) { return ops::SurrogateSpec{K::Heaviside, {f.window}}; },
+          [](const Gaussian& f) {
+            return ops::SurrogateSpec{K::Gaussian, {f.mu, f.sigma, f.grad_scale}};
+          },
+          [](const MultiGaussian& f) {
+            return ops::SurrogateSpec{K::MultiGaussian, {f.mu, f.sigma, f.h, f.s, f.grad_scale}};
+          },
+          [](const PeriodicExponential& f) {
+            return ops::SurrogateSpec{K::PeriodicExponential, {f.grad_width, f.grad_scale}};
+          }),
       fn);
+}
+
+// The op's printer is the only one: a choice prints as it does in a specification.
+std::string to_string(const SpikeFn& fn) {
+  ops::NeuronSpec spec;
+  set_choice(spec, fn);
+  return spec.spike_str();
 }
 
 std::string to_string(const ResetFn& fn) {
-  return std::visit(c10::overloaded(
-                        [](const MembraneSubtract& r) {
-                          return spec::Repr("MembraneSubtract")
-                              .arg("subtract_value", r.subtract_value)
-                              .str();
-                        },
-                        [](const MembraneReset& r) {
-                          return spec::Repr("MembraneReset").arg("reset_value", r.reset_value).str();
-                        }),
-                    fn);
+  ops::NeuronSpec spec;
+  set_choice(spec, fn);
+  return spec.reset_str();
 }
 
 std::string to_string(const Surrogate& fn) {
-  return std::visit(
-      c10::overloaded(
-          [](const SingleExponential& s) {
-            return spec::Repr("SingleExponential")
-                .arg("grad_width", s.grad_width)
-                .arg("grad_scale", s.grad_scale)
-                .str();
-          },
-          [](const Heaviside& s) { return spec::Repr("Heaviside").arg("window", s.window).str(); },
-          [](const Gaussian& s) {
-            return spec::Repr("Gaussian")
-                .arg("mu", s.mu)
-                .arg("sigma", s.sigma)
-                .arg("grad_scale", s.grad_scale)
-                .str();
-          },
-          [](const MultiGaussian& s) {
-            return spec::Repr("MultiGaussian")
-                .arg("mu", s.mu)
-                .arg("sigma", s.sigma)
-                .arg("h", s.h)
-                .arg("s", s.s)
-                .arg("grad_scale", s.grad_scale)
-                .str();
-          },
-          [](const PeriodicExponential& s) {
-            return spec::Repr("PeriodicExponential")
-                .arg("grad_width", s.grad_width)
-                .arg("grad_scale", s.grad_scale)
-                .str();
-          }),
-      fn);
+  ops::NeuronSpec spec;
+  set_choice(spec, fn);
+  return spec.surrogate_str();
 }
 
 namespace {

@@ -268,11 +268,14 @@ std::string NeuronSpec::str() const {
   // Calls are printed verbatim: Repr formats values, so the pieces are joined by hand.
   std::string out = r.arg("synapse", synapse).arg("norm_input", norm_input).str();
   out.pop_back();
-  out += ", spike=" + spike_text(*this) + ", reset=" + reset_text(*this) +
-         ", surrogate=" + surrogate_text(surrogate) + ", min_v_mem=" + spec::format(min_v_mem) +
-         ")";
+  out += ", spike=" + spike_str() + ", reset=" + reset_str() + ", surrogate=" + surrogate_str() +
+         ", min_v_mem=" + spec::format(min_v_mem) + ")";
   return out;
 }
+
+std::string NeuronSpec::spike_str() const { return spike_text(*this); }
+std::string NeuronSpec::reset_str() const { return reset_text(*this); }
+std::string NeuronSpec::surrogate_str() const { return surrogate_text(surrogate); }
 
 bool NeuronSpec::has_spikes() const { return family_info(family).spikes; }
 

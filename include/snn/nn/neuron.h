@@ -26,11 +26,8 @@
 #include <vector>
 
 #include "snn/nn/neuron_options.h"
+#include "snn/ops/neuron.h"
 #include "snn/nn/stateful.h"
-
-namespace snn::ops {
-struct NeuronSpec;
-}  // namespace snn::ops
 
 namespace snn {
 
@@ -57,9 +54,9 @@ class NeuronCore : public StatefulModule {
   virtual const SqueezeOptions* squeeze_options() const { return nullptr; }
 
  protected:
-  /// Validates `spec` (once per text) and declares the states it names; creates them with
-  /// `shape` ([B, *features]) if given.
-  void set_spec(std::string spec, const std::optional<std::vector<int64_t>>& shape);
+  /// Validates `spec` (parsed once per distinct specification) and declares the states it
+  /// names; creates them with `shape` ([B, *features]) if given.
+  void set_spec(const ops::NeuronSpec& spec, const std::optional<std::vector<int64_t>>& shape);
   /// Runs the neuron op over input [B, T, *features] with the given parameters (each
   /// broadcast, right-aligned, against the feature shape; names as the spec lists them),
   /// updates the states, keeps the recordings if `record`; returns the output.
@@ -78,10 +75,11 @@ class NeuronCore : public StatefulModule {
   void set_recordings(std::map<std::string, at::Tensor> recordings);
   /// Recordings of states derived from the recorded ones (e.g. ALIF's spike_threshold).
   virtual void add_derived_recordings(std::map<std::string, at::Tensor>& /*recordings*/) const {}
-  /// The specification text of a spiking family (LIF, ALIF) from the layer options.
-  static std::string spiking_spec(const char* family, bool synapse, bool norm_input,
-                                  const SpikeFn& spike_fn, const ResetFn& reset_fn,
-                                  const Surrogate& surrogate, std::optional<double> min_v_mem);
+  /// The specification of a spiking family (LIF, ALIF) from the layer options.
+  static ops::NeuronSpec spiking_spec(ops::NeuronFamily family, bool synapse, bool norm_input,
+                                      const SpikeFn& spike_fn, const ResetFn& reset_fn,
+                                      const Surrogate& surrogate,
+                                      std::optional<double> min_v_mem);
   /// Prints the options every spiking layer has: ", spike_threshold=..., ..., min_v_mem=...".
   static void print_spiking(std::ostream& os, double spike_threshold, const SpikeFn& spike_fn,
                             const ResetFn& reset_fn, const Surrogate& surrogate,
@@ -91,8 +89,8 @@ class NeuronCore : public StatefulModule {
                          bool record_states);
   /// The specification of a spiking family from the options every spiking layer has.
   template <typename D>
-  static std::string spiking_spec(const char* family, bool norm_input,
-                                  const SpikingOptions<D>& o) {
+  static ops::NeuronSpec spiking_spec(ops::NeuronFamily family, bool norm_input,
+                                      const SpikingOptions<D>& o) {
     return spiking_spec(family, o.tau_syn().has_value(), norm_input, o.spike_fn(), o.reset_fn(),
                         o.surrogate(), o.min_v_mem());
   }

@@ -12,6 +12,10 @@
 #include <string>
 #include <variant>
 
+namespace snn::ops {
+struct NeuronSpec;
+}  // namespace snn::ops
+
 namespace snn {
 
 /// Spike count per step: (v > 0)·trunc(v / θ) — several spikes per step are possible.
@@ -142,6 +146,12 @@ struct SpikingOptions : NeuronOptions<Derived> {
 std::string to_string(const SpikeFn& fn);
 std::string to_string(const ResetFn& fn);
 std::string to_string(const Surrogate& fn);
+
+/// Sets the choice's fields of a neuron specification (spike / max_spikes, reset /
+/// reset_value, surrogate and its arguments): how layers build their specification.
+void set_choice(ops::NeuronSpec& spec, const SpikeFn& fn);
+void set_choice(ops::NeuronSpec& spec, const ResetFn& fn);
+void set_choice(ops::NeuronSpec& spec, const Surrogate& fn);
 
 /// The inverse of to_string: a choice from its text, e.g. "SingleSpike()",
 /// "MaxSpike(max_num_spikes_per_bin=2)", "MembraneReset(reset_value=0)",

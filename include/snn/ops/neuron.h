@@ -112,6 +112,11 @@ struct NeuronSpec {
   static NeuronSpec parse(const std::string& text);
   /// The canonical text: every key of the family, in a fixed order.
   std::string str() const;
+  /// The canonical text of the spike function, the reset and the surrogate, e.g.
+  /// "MaxSpike(max_num_spikes_per_bin=3)" (what str() prints after spike=, reset=, ...).
+  std::string spike_str() const;
+  std::string reset_str() const;
+  std::string surrogate_str() const;
   /// Whether the family emits spikes (output 0 is spikes) or not (output 0 is v_mem).
   bool has_spikes() const;
   /// The names of the states, in the op's order (e.g. {"v_mem", "i_syn"}).
