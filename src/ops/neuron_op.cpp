@@ -129,7 +129,7 @@ std::vector<at::Tensor> neuron_autograd(const at::Tensor& input, at::TensorList 
 
 std::vector<at::Tensor> neuron_meta(const at::Tensor& input, at::TensorList state,
                                     at::TensorList params, c10::string_view spec_text) {
-  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
   std::vector<at::Tensor> out;
   for (size_t k = 0; k < 1 + state.size(); ++k) {
@@ -144,7 +144,7 @@ std::vector<at::Tensor> neuron_backward_meta(const c10::List<std::optional<at::T
                                              const at::Tensor& /*output*/,
                                              c10::string_view spec_text,
                                              const c10::List<bool>& needs_grad) {
-  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
   TORCH_CHECK(needs_grad.size() == 1 + state.size() + params.size(),
               "snn::neuron_backward: expected ", 1 + state.size() + params.size(),

@@ -96,17 +96,20 @@ NeuronPointers<scalar_t> pointers(const NeuronTensors& a, const NeuronGradTensor
 // Runs the forward (g == nullptr) or the backward kernel of this CPU on the tensors.
 void run_kernel(const NeuronSpec& spec, const NeuronTensors& a, const NeuronGradTensors* g) {
   const bool avx2 = use_avx2();
+  bool ran = false;
   AT_DISPATCH_FLOATING_TYPES(a.x.scalar_type(), "snn::neuron", [&] {
     const auto q = pointers<scalar_t>(a, g);
 #if defined(SNN_HAVE_AVX2_KERNELS)
     if (avx2) {
-      g == nullptr ? neuron_forward_avx2(spec, q) : neuron_backward_avx2(spec, q);
+      ran = g == nullptr ? neuron_forward_avx2(spec, q) : neuron_backward_avx2(spec, q);
       return;
     }
 #endif
     (void)avx2;
-    g == nullptr ? neuron_forward_default(spec, q) : neuron_backward_default(spec, q);
+    ran = g == nullptr ? neuron_forward_default(spec, q) : neuron_backward_default(spec, q);
   });
+  TORCH_INTERNAL_ASSERT(ran, "snn::neuron: no fused kernel for ", spec.str(),
+                        " (its dynamics are missing from AllDynamics, neuron_kernel_impl.h)");
 }
 
 // Contiguous input, initial states and parameters (one value, or [N]).
@@ -121,7 +124,7 @@ NeuronTensors contiguous_inputs(const at::Tensor& input, at::TensorList state,
 
 std::vector<at::Tensor> neuron_cpu(const at::Tensor& input, at::TensorList state,
                                    at::TensorList params, c10::string_view spec_text) {
-  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
   NeuronTensors a = contiguous_inputs(input, state, params);
   a.out = at::empty_like(a.x);
@@ -137,7 +140,7 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
                                             at::TensorList params, at::TensorList records,
                                             const at::Tensor& output, c10::string_view spec_text,
                                             const c10::List<bool>& needs_grad) {
-  const NeuronSpec& spec = neuron_spec(std::string(spec_text));
+  const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
   const size_t ns = state.size(), np = params.size();
   TORCH_CHECK(grads.size() == 1 + ns, "snn::neuron_backward: expected ", 1 + ns,

@@ -40,11 +40,12 @@ struct NeuronPointers {
   scalar_t* g_p[kMaxParams] = {};
 };
 
+// Each returns false when it has no dynamics for the specification's family.
 #define SNN_DECLARE_NEURON_KERNELS(suffix)                                             \
-  void neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q);  \
-  void neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q); \
-  void neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q); \
-  void neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q);
+  bool neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q);  \
+  bool neuron_forward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q); \
+  bool neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<float>& q); \
+  bool neuron_backward_##suffix(const NeuronSpec& spec, const NeuronPointers<double>& q);
 SNN_DECLARE_NEURON_KERNELS(default)
 #if defined(SNN_HAVE_AVX2_KERNELS)
 SNN_DECLARE_NEURON_KERNELS(avx2)

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <type_traits>
 
 #include "ops/cpu/neuron_kernel.h"
@@ -251,6 +252,8 @@ template <typename scalar_t, bool kSyn>
 struct LIFDynamics {
   using Vec = Vectorized<scalar_t>;
   using In = LeakyInput<scalar_t, kSyn>;
+  static constexpr NeuronFamily kFamily = NeuronFamily::LIF;
+  static constexpr bool kSynapse = kSyn, kSpikes = true;
   static constexpr int kStates = kSyn ? 2 : 1;
   static constexpr int kParams = kSyn ? 3 : 2;
   static constexpr int kI = kSyn ? 1 : 0, kAs = kSyn ? 2 : 0;  // i_syn and α_syn, if any
@@ -284,6 +287,8 @@ template <typename scalar_t, bool kSyn>
 struct ALIFDynamics {
   using Vec = Vectorized<scalar_t>;
   using In = LeakyInput<scalar_t, kSyn>;
+  static constexpr NeuronFamily kFamily = NeuronFamily::ALIF;
+  static constexpr bool kSynapse = kSyn, kSpikes = true;
   static constexpr int kStates = kSyn ? 3 : 2;
   static constexpr int kParams = kSyn ? 5 : 4;
   static constexpr int kI = kSyn ? 2 : 0, kAs = kSyn ? 4 : 0;  // i_syn and α_syn, if any
@@ -327,6 +332,8 @@ struct ExpLeakDynamics {
   static_assert(!kSyn, "ExpLeak has no synapse");
   using Vec = Vectorized<scalar_t>;
   using In = LeakyInput<scalar_t, false>;
+  static constexpr NeuronFamily kFamily = NeuronFamily::ExpLeak;
+  static constexpr bool kSynapse = false, kSpikes = false;
   static constexpr int kStates = 1;
   static constexpr int kParams = 1;
   static constexpr int kThreshold = -1;
@@ -510,14 +517,30 @@ void run_backward(const Pol& policy, const NeuronPointers<scalar_t>& q) {
   });
 }
 
+// Every dynamics the kernels are built for: one entry per family and synapse form. Adding
+// a family: its dynamics struct (kFamily, kSynapse, kSpikes, kStates, kParams, kThreshold,
+// forward, backward) and its entries here; with_kernel finds it by the specification.
+template <typename scalar_t>
+using AllDynamics =
+    std::tuple<LIFDynamics<scalar_t, false>, LIFDynamics<scalar_t, true>,
+               ALIFDynamics<scalar_t, false>, ALIFDynamics<scalar_t, true>,
+               ExpLeakDynamics<scalar_t, false>>;
+
+template <typename Dyn>
+constexpr bool fits_pointers() {
+  return Dyn::kStates <= kMaxStates && Dyn::kParams <= kMaxParams;
+}
+
 // Calls f(dynamics, policy) with the dynamics type of the specification and its policy:
-// for float LIF and ALIF, compile-time options where the specification is a common one
-// (FixedOptions), else options read at run time. ExpLeak has no spike options to fix.
+// for float spiking families, compile-time options where the specification is a common one
+// (FixedOptions), else options read at run time. Returns false when no dynamics matches the
+// specification (the caller names the error: this file has no error paths).
 template <typename scalar_t, typename F>
-void with_kernel(const NeuronSpec& spec, const F& f) {
+bool with_kernel(const NeuronSpec& spec, const F& f) {
   const auto with_policy = [&](auto dyn) {
-    if constexpr (std::is_same_v<scalar_t, float> &&
-                  !std::is_same_v<decltype(dyn), ExpLeakDynamics<scalar_t, false>>) {
+    using Dyn = decltype(dyn);
+    static_assert(fits_pointers<Dyn>(), "raise kMaxStates / kMaxParams (neuron_kernel.h)");
+    if constexpr (std::is_same_v<scalar_t, float> && Dyn::kSpikes) {
       using MultiNorm = Policy<scalar_t, FixedOptions<SpikeKind::Multi, true>>;
       using Multi = Policy<scalar_t, FixedOptions<SpikeKind::Multi, false>>;
       using SingleNorm = Policy<scalar_t, FixedOptions<SpikeKind::Single, true>>;
@@ -529,45 +552,44 @@ void with_kernel(const NeuronSpec& spec, const F& f) {
     }
     return f(dyn, Policy<scalar_t>(spec));
   };
-  switch (spec.family) {
-    case NeuronFamily::LIF:
-      return spec.synapse ? with_policy(LIFDynamics<scalar_t, true>{})
-                          : with_policy(LIFDynamics<scalar_t, false>{});
-    case NeuronFamily::ALIF:
-      return spec.synapse ? with_policy(ALIFDynamics<scalar_t, true>{})
-                          : with_policy(ALIFDynamics<scalar_t, false>{});
-    case NeuronFamily::ExpLeak:
-      return with_policy(ExpLeakDynamics<scalar_t, false>{});
-  }
+  return std::apply(
+      [&](auto... dyn) {
+        return (... || (decltype(dyn)::kFamily == spec.family &&
+                                decltype(dyn)::kSynapse == spec.synapse
+                            ? (with_policy(dyn), true)
+                            : false));
+      },
+      AllDynamics<scalar_t>{});
 }
 
 template <typename scalar_t>
-void forward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
-  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) { run_forward<decltype(dyn)>(P, q); });
+bool forward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
+  return with_kernel<scalar_t>(spec,
+                               [&](auto dyn, const auto& P) { run_forward<decltype(dyn)>(P, q); });
 }
 
 template <typename scalar_t>
-void backward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
+bool backward(const NeuronSpec& spec, const NeuronPointers<scalar_t>& q) {
   bool param_grads = false;
   for (const auto* g : q.g_p) param_grads = param_grads || g != nullptr;
-  with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) {
+  return with_kernel<scalar_t>(spec, [&](auto dyn, const auto& P) {
     param_grads ? run_backward<decltype(dyn), true>(P, q) : run_backward<decltype(dyn), false>(P, q);
   });
 }
 
 }  // namespace
 
-void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
-  forward(spec, q);
+bool SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
+  return forward(spec, q);
 }
-void SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
-  forward(spec, q);
+bool SNN_NEURON_KERNEL(forward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
+  return forward(spec, q);
 }
-void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
-  backward(spec, q);
+bool SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<float>& q) {
+  return backward(spec, q);
 }
-void SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
-  backward(spec, q);
+bool SNN_NEURON_KERNEL(backward)(const NeuronSpec& spec, const NeuronPointers<double>& q) {
+  return backward(spec, q);
 }
 
 }  // namespace snn::ops::detail

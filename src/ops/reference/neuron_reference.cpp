@@ -69,11 +69,65 @@ at::Tensor clamp(const at::Tensor& r, const NeuronSpec& s) {
   return s.min_v_mem ? at::relu(r - *s.min_v_mem) + *s.min_v_mem : r;
 }
 
+// One step of a family, written from its equations (not from the kernel): st holds the
+// states at t-1 and receives those at t; returns the output at t.
+using Step = at::Tensor (*)(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                            const std::vector<at::Tensor>& p);
+
+at::Tensor norm(const NeuronSpec& s, const std::vector<at::Tensor>& p, const at::Tensor& i) {
+  return s.norm_input ? (1 - p[0]) * i : i;
+}
+
+// states [v, i]; params [α_mem, θ, α_syn]
+at::Tensor lif_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                    const std::vector<at::Tensor>& p) {
+  const auto i = s.synapse ? p[2] * (st[1] + x) : x;
+  const auto w = p[0] * st[0] + norm(s, p, i);
+  const auto spikes = spike(w, p[1], s);
+  st[0] = clamp(reset(w, spikes, p[1], s), s);
+  if (s.synapse) st[1] = i;
+  return spikes;
+}
+
+// states [v, b, i]; params [α_mem, α_adapt, b0, adapt_scale, α_syn]
+at::Tensor alif_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                     const std::vector<at::Tensor>& p) {
+  const auto i = s.synapse ? p[4] * (st[2] + x) : x;
+  const auto w = p[0] * st[0] + norm(s, p, i);
+  const auto th = p[2] + p[3] * st[1];
+  const auto spikes = spike(w, th, s);
+  st[0] = clamp(reset(w, spikes, th, s), s);
+  st[1] = p[1] * st[1] + (1 - p[1]) * spikes;
+  if (s.synapse) st[2] = i;
+  return spikes;
+}
+
+// states [v]; params [α_mem]; output: the membrane before the clamp.
+at::Tensor exp_leak_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                         const std::vector<at::Tensor>& p) {
+  const auto w = p[0] * st[0] + norm(s, p, x);
+  st[0] = clamp(w, s);
+  return w;
+}
+
+// Adding a family: its step function and its row here.
+Step step_of(NeuronFamily family) {
+  static const std::vector<std::pair<NeuronFamily, Step>> table = {
+      {NeuronFamily::LIF, &lif_step},
+      {NeuronFamily::ALIF, &alif_step},
+      {NeuronFamily::ExpLeak, &exp_leak_step},
+  };
+  for (const auto& [f, step] : table) {
+    if (f == family) return step;
+  }
+  TORCH_INTERNAL_ASSERT(false, "snn::neuron_reference: no step for this family");
+}
+
 }  // namespace
 
 std::vector<at::Tensor> neuron_reference_impl(const at::Tensor& input, at::TensorList state,
                                               at::TensorList params, c10::string_view spec_text) {
-  const NeuronSpec& s = neuron_spec(std::string(spec_text));
+  const NeuronSpec& s = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, s);
   // Parameters of one value broadcast as 0-dim tensors, per-neuron ones as [N].
   std::vector<at::Tensor> p;
@@ -81,37 +135,9 @@ std::vector<at::Tensor> neuron_reference_impl(const at::Tensor& input, at::Tenso
   std::vector<at::Tensor> st(state.begin(), state.end());
   const size_t ns = st.size();
   std::vector<std::vector<at::Tensor>> out(1 + ns);
-  const auto norm = [&](const at::Tensor& i) { return s.norm_input ? (1 - p[0]) * i : i; };
+  const Step step = step_of(s.family);
   for (int64_t t = 0; t < input.size(1); ++t) {
-    const auto x = input.select(1, t);
-    switch (s.family) {
-      case NeuronFamily::LIF: {  // states [v, i]; params [α_mem, θ, α_syn]
-        const auto i = s.synapse ? p[2] * (st[1] + x) : x;
-        const auto w = p[0] * st[0] + norm(i);
-        const auto spikes = spike(w, p[1], s);
-        st[0] = clamp(reset(w, spikes, p[1], s), s);
-        if (s.synapse) st[1] = i;
-        out[0].push_back(spikes);
-        break;
-      }
-      case NeuronFamily::ALIF: {  // states [v, b, i]; params [α_mem, α_adapt, b0, scale, α_syn]
-        const auto i = s.synapse ? p[4] * (st[2] + x) : x;
-        const auto w = p[0] * st[0] + norm(i);
-        const auto th = p[2] + p[3] * st[1];
-        const auto spikes = spike(w, th, s);
-        st[0] = clamp(reset(w, spikes, th, s), s);
-        st[1] = p[1] * st[1] + (1 - p[1]) * spikes;
-        if (s.synapse) st[2] = i;
-        out[0].push_back(spikes);
-        break;
-      }
-      case NeuronFamily::ExpLeak: {  // states [v]; params [α_mem]
-        const auto w = p[0] * st[0] + norm(x);
-        st[0] = clamp(w, s);
-        out[0].push_back(w);
-        break;
-      }
-    }
+    out[0].push_back(step(s, input.select(1, t), st, p));
     for (size_t k = 0; k < ns; ++k) out[1 + k].push_back(st[k]);
   }
   std::vector<at::Tensor> result;
