@@ -39,13 +39,12 @@ struct Field {
   bool train_only = false;  // a flag of `snn train` only (compare sets it itself)
 };
 
+// The shortest text that reads back as the same double ("2" for 2.0: real fields accept
+// TOML integers too).
 std::string fmt(double v) {
   char buf[64];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  std::string s(buf, r.ptr);
-  // TOML needs a float to look like one when it is read back as a string of digits only;
-  // integers are accepted for real fields, so "2" stays "2".
-  return s;
+  return std::string(buf, r.ptr);
 }
 
 // Checks, each returning "" or what is wrong.
