@@ -216,7 +216,8 @@ const std::vector<Field>& table() {
       {"model", "surrogate", M(surrogate), "\"SingleExponential(grad_width=0.5, grad_scale=1)\"",
        {}, "--surrogate",
        "Surrogate gradient: SingleExponential(grad_width, grad_scale), Heaviside(window), "
-       "Gaussian(mu, sigma, grad_scale), MultiGaussian(...), PeriodicExponential(...)",
+       "Gaussian(mu, sigma, grad_scale), MultiGaussian(...), PeriodicExponential(...), "
+       "ATan(alpha), FastSigmoid(slope) (snnTorch's)",
        [](const RunConfig& c) { return spec_check([&] { snn::parse_surrogate(c.surrogate); }); }},
       {"model", "norm_input", M(norm_input), "true",
        {{"amld-tutorial", "false"}, {"dvs-conv", "false"}}, "--norm-input",

@@ -58,7 +58,9 @@ void set_choice(ops::NeuronSpec& spec, const Surrogate& fn) {
           },
           [](const PeriodicExponential& f) {
             return ops::SurrogateSpec{K::PeriodicExponential, {f.grad_width, f.grad_scale}};
-          }),
+          },
+          [](const ATan& f) { return ops::SurrogateSpec{K::ATan, {f.alpha}}; },
+          [](const FastSigmoid& f) { return ops::SurrogateSpec{K::FastSigmoid, {f.slope}}; }),
       fn);
 }
 
@@ -131,6 +133,10 @@ Surrogate parse_surrogate(const std::string& text) {
       return MultiGaussian{a.at(0), a.at(1), a.at(2), a.at(3), a.at(4)};
     case ops::SurrogateKind::PeriodicExponential:
       return PeriodicExponential{a.at(0), a.at(1)};
+    case ops::SurrogateKind::ATan:
+      return ATan{a.at(0)};
+    case ops::SurrogateKind::FastSigmoid:
+      return FastSigmoid{a.at(0)};
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate kind");
 }

@@ -34,6 +34,9 @@ const std::vector<SurrogateInfo>& surrogates() {
        {0.0, 0.5, 0.15, 6.0, 1.0}, {1, 3}},
       {SurrogateKind::PeriodicExponential, "PeriodicExponential", {"grad_width", "grad_scale"},
        {0.5, 1.0}, {0}},
+      // snnTorch's surrogate.atan(alpha) and surrogate.fast_sigmoid(slope).
+      {SurrogateKind::ATan, "ATan", {"alpha"}, {2.0}, {0}},
+      {SurrogateKind::FastSigmoid, "FastSigmoid", {"slope"}, {25.0}, {0}},
   };
   return table;
 }

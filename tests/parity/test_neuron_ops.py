@@ -15,6 +15,8 @@ SPECS = [
     "ALIF(norm_input=false, reset=MembraneSubtract(subtract_value=0.7), surrogate=Gaussian())",
     "ExpLeak()",
     "ExpLeak(norm_input=true, min_v_mem=0.05)",
+    "LIF(synapse=true, surrogate=ATan(alpha=3))",
+    "ALIF(surrogate=FastSigmoid(slope=10), min_v_mem=-0.2)",
 ]
 
 
@@ -195,3 +197,31 @@ def test_bad_arguments_are_named(snn_ops, args, message):
     call.update(args)
     with pytest.raises(RuntimeError, match=message):
         snn_ops.neuron(call["input"], call["state"], call["params"], call["spec"])
+
+
+@pytest.mark.parametrize("name,kwargs,snntorch_fn", [
+    ("ATan", {}, lambda st: st.atan()),
+    ("ATan", {"alpha": 3.5}, lambda st: st.atan(alpha=3.5)),
+    ("FastSigmoid", {}, lambda st: st.fast_sigmoid()),
+    ("FastSigmoid", {"slope": 5}, lambda st: st.fast_sigmoid(slope=5)),
+])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_snntorch_surrogates_match_snntorch(snn_ops, name, kwargs, snntorch_fn, dtype):
+    """snnTorch's atan and fast_sigmoid as surrogates: one step of a LIF without leak or
+    normalisation from v = 0 gives w = x, and the gradient of its spikes with respect to x is
+    the surrogate at x - θ, which must equal snnTorch's backward of its spike function at the
+    same point (fused kernel and reference alike)."""
+    import snntorch.surrogate as st
+    torch.manual_seed(5)
+    x = (torch.rand(4, 1, 300, dtype=dtype) * 4 - 2)
+    theta = 0.8
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    spec = f"LIF(norm_input=false, spike=SingleSpike(), surrogate={name}({args}))"
+    expected_x = (x - theta).clone().requires_grad_(True)
+    snntorch_fn(st)(expected_x).sum().backward()
+    for op in (snn_ops.neuron, snn_ops.neuron_reference):
+        xi = x.clone().requires_grad_(True)
+        out = op(xi, [torch.zeros(4, 300, dtype=dtype)],
+                 [torch.tensor(0.0, dtype=dtype), torch.tensor(theta, dtype=dtype)], spec)
+        out[0].sum().backward()
+        torch.testing.assert_close(xi.grad, expected_x.grad, atol=1e-6, rtol=1e-5)

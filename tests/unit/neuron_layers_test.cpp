@@ -195,7 +195,8 @@ TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
   }
   const std::vector<snn::Surrogate> surrogates = {
       snn::SingleExponential{0.3, 2.0}, snn::Heaviside{0.5}, snn::Gaussian{0.1, 0.2, 3.0},
-      snn::MultiGaussian{0.0, 0.4, 0.2, 5.0, 1.5}, snn::PeriodicExponential{0.7, 0.9}};
+      snn::MultiGaussian{0.0, 0.4, 0.2, 5.0, 1.5}, snn::PeriodicExponential{0.7, 0.9},
+      snn::ATan{3.0}, snn::FastSigmoid{10.0}};
   for (const auto& f : surrogates) {
     EXPECT_EQ(snn::to_string(snn::parse_surrogate(snn::to_string(f))), snn::to_string(f));
   }
@@ -203,7 +204,8 @@ TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
   // as the op's parser fills it in.
   const std::vector<snn::Surrogate> defaults = {snn::SingleExponential{}, snn::Heaviside{},
                                                 snn::Gaussian{}, snn::MultiGaussian{},
-                                                snn::PeriodicExponential{}};
+                                                snn::PeriodicExponential{}, snn::ATan{},
+                                                snn::FastSigmoid{}};
   for (const auto& f : defaults) {
     const auto text = snn::to_string(f);
     const auto bare = text.substr(0, text.find('(')) + "()";

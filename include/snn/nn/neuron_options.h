@@ -76,9 +76,17 @@ struct PeriodicExponential {
   double grad_width = 0.5;
   double grad_scale = 1.0;
 };
+/// σ(v) = alpha/2 / (1 + (π/2·alpha·(v - θ))²): snnTorch's surrogate.atan (its default).
+struct ATan {
+  double alpha = 2.0;
+};
+/// σ(v) = 1 / (slope·|v - θ| + 1)²: snnTorch's surrogate.fast_sigmoid.
+struct FastSigmoid {
+  double slope = 25.0;
+};
 /// Surrogate gradient function. Default: SingleExponential{0.5, 1.0}.
-using Surrogate =
-    std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential>;
+using Surrogate = std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian,
+                               PeriodicExponential, ATan, FastSigmoid>;
 
 /// A time constant τ in time steps (α = exp(-1/τ)): one value for every neuron, or a
 /// tensor broadcast (right-aligned, as in Sinabs) against a layer's feature shape,

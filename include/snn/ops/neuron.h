@@ -50,6 +50,8 @@
 ///       scale·[(1+h)·N(x; mu, sigma) - h·N(x; sigma, s·sigma) - h·N(x; -sigma, s·sigma)]
 ///   PeriodicExponential(grad_width=0.5, grad_scale=1) scale·exp(-|y|/width), y = w - θ
 ///       below θ, else θ·(2·frac(w/θ - 1/2) - 1)
+///   ATan(alpha=2)          snnTorch's atan: alpha/2 / (1 + (π/2·alpha·x)²)
+///   FastSigmoid(slope=25)  snnTorch's fast_sigmoid: 1 / (slope·|x| + 1)²
 /// As in Sinabs, no gradient flows into θ through the spike function or the surrogate;
 /// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
 /// adapt_scale).
@@ -79,8 +81,11 @@ enum class NeuronFamily { LIF, ALIF, ExpLeak };
 enum class SpikeKind { Multi, Single, Max };
 /// Reset mechanisms (Sinabs' MembraneSubtract, MembraneReset).
 enum class ResetKind { Subtract, ToValue };
-/// Surrogate gradients of the spike function (Sinabs' names).
-enum class SurrogateKind { SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential };
+/// Surrogate gradients of the spike function (Sinabs' names, and snnTorch's atan and
+/// fast_sigmoid).
+enum class SurrogateKind {
+  SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential, ATan, FastSigmoid
+};
 
 /// A surrogate and its arguments, in the order of surrogate_arg_names(kind).
 struct SurrogateSpec {

@@ -113,6 +113,9 @@ struct Policy {
     }
     if (!s.surrogate.args.empty()) {
       inv_arg0 = Vec(scalar_t(1) / static_cast<scalar_t>(s.surrogate.args[0]));
+      // snnTorch's atan: alpha / 2 and π / 2 · alpha, as Python computes them (in double).
+      half_arg0 = Vec(static_cast<scalar_t>(s.surrogate.args[0] / 2));
+      atan_scale = Vec(static_cast<scalar_t>(M_PI / 2 * s.surrogate.args[0]));
     }
     if (surrogate == SurrogateKind::Gaussian || surrogate == SurrogateKind::MultiGaussian) {
       // Sinabs: exp(-(x - mu)^2 / (2 sigma^2)) / (sigma * sqrt(2 pi)).
@@ -175,6 +178,14 @@ struct Policy {
         const Vec y = periodic * w.ge(th) + (w - th) * w.lt(th);
         return arg[1] * (y.abs().neg() / arg[0]).exp_u20();
       }
+      case SurrogateKind::ATan: {
+        const Vec y = atan_scale * (w - th);
+        return half_arg0 / (one + y * y);
+      }
+      case SurrogateKind::FastSigmoid: {
+        const Vec d = arg[0] * (w - th).abs() + one;
+        return one / (d * d);
+      }
     }
     return zero;
   }
@@ -197,7 +208,7 @@ struct Policy {
   SurrogateKind surrogate;
   bool norm_input, clamp, has_max, subtract_threshold;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
-  Vec arg[5], inv_arg0;
+  Vec arg[5], inv_arg0, half_arg0, atan_scale;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
 };
 

@@ -47,6 +47,10 @@ at::Tensor surrogate(const at::Tensor& w, const at::Tensor& th, const SurrogateS
       const auto y = periodic * (w >= th) + (w - th) * (w < th);
       return a[1] * at::exp(-at::abs(y) / a[0]);
     }
+    case SurrogateKind::ATan:
+      return a[0] / 2 / (1 + at::pow(M_PI / 2 * a[0] * (w - th), 2));
+    case SurrogateKind::FastSigmoid:
+      return 1 / at::pow(a[0] * at::abs(w - th) + 1, 2);
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate");
 }
