@@ -217,7 +217,8 @@ const std::vector<Field>& table() {
        {}, "--surrogate",
        "Surrogate gradient: SingleExponential(grad_width, grad_scale), Heaviside(window), "
        "Gaussian(mu, sigma, grad_scale), MultiGaussian(...), PeriodicExponential(...), "
-       "ATan(alpha), FastSigmoid(slope) (snnTorch's)",
+       "snnTorch's ATan(alpha), FastSigmoid(slope), Sigmoid(slope), SpikeRateEscape(beta, slope), "
+       "Triangular(threshold), StraightThroughEstimator()",
        [](const RunConfig& c) { return spec_check([&] { snn::parse_surrogate(c.surrogate); }); }},
       {"model", "norm_input", M(norm_input), "true",
        {{"amld-tutorial", "false"}, {"dvs-conv", "false"}}, "--norm-input",

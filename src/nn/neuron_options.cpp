@@ -60,7 +60,15 @@ void set_choice(ops::NeuronSpec& spec, const Surrogate& fn) {
             return ops::SurrogateSpec{K::PeriodicExponential, {f.grad_width, f.grad_scale}};
           },
           [](const ATan& f) { return ops::SurrogateSpec{K::ATan, {f.alpha}}; },
-          [](const FastSigmoid& f) { return ops::SurrogateSpec{K::FastSigmoid, {f.slope}}; }),
+          [](const FastSigmoid& f) { return ops::SurrogateSpec{K::FastSigmoid, {f.slope}}; },
+          [](const Sigmoid& f) { return ops::SurrogateSpec{K::Sigmoid, {f.slope}}; },
+          [](const SpikeRateEscape& f) {
+            return ops::SurrogateSpec{K::SpikeRateEscape, {f.beta, f.slope}};
+          },
+          [](const Triangular& f) { return ops::SurrogateSpec{K::Triangular, {f.threshold}}; },
+          [](const StraightThroughEstimator&) {
+            return ops::SurrogateSpec{K::StraightThroughEstimator, {}};
+          }),
       fn);
 }
 
@@ -137,6 +145,14 @@ Surrogate parse_surrogate(const std::string& text) {
       return ATan{a.at(0)};
     case ops::SurrogateKind::FastSigmoid:
       return FastSigmoid{a.at(0)};
+    case ops::SurrogateKind::Sigmoid:
+      return Sigmoid{a.at(0)};
+    case ops::SurrogateKind::SpikeRateEscape:
+      return SpikeRateEscape{a.at(0), a.at(1)};
+    case ops::SurrogateKind::Triangular:
+      return Triangular{a.at(0)};
+    case ops::SurrogateKind::StraightThroughEstimator:
+      return StraightThroughEstimator{};
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate kind");
 }

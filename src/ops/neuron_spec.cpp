@@ -37,6 +37,10 @@ const std::vector<SurrogateInfo>& surrogates() {
       // snnTorch's surrogate.atan(alpha) and surrogate.fast_sigmoid(slope).
       {SurrogateKind::ATan, "ATan", {"alpha"}, {2.0}, {0}},
       {SurrogateKind::FastSigmoid, "FastSigmoid", {"slope"}, {25.0}, {0}},
+      {SurrogateKind::Sigmoid, "Sigmoid", {"slope"}, {25.0}, {0}},
+      {SurrogateKind::SpikeRateEscape, "SpikeRateEscape", {"beta", "slope"}, {1.0, 25.0}, {}},
+      {SurrogateKind::Triangular, "Triangular", {"threshold"}, {1.0}, {}},
+      {SurrogateKind::StraightThroughEstimator, "StraightThroughEstimator", {}, {}, {}},
   };
   return table;
 }

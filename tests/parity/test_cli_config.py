@@ -113,7 +113,7 @@ def test_flags_set_their_keys_and_strings_are_escaped(cli, tmp_path):
     (["--epochs", "ten"], "--epochs: expected integer, got \"ten\""),
     (["--bias", "maybe"], "--bias: expected boolean"),
     (["--spike-fn", "SingleSpike(), min_v_mem=3"], "model.spike_fn is not valid"),
-    (["--surrogate", "Sigmoid()"], "model.surrogate is not valid"),
+    (["--surrogate", "Logistic()"], "model.surrogate is not valid"),
     (["--preset", "cnn"], "model.preset must be one of"),
     (["--tau-syn", "-1"], "model.tau_syn must be > 0"),
 ])

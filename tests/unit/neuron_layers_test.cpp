@@ -196,7 +196,8 @@ TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
   const std::vector<snn::Surrogate> surrogates = {
       snn::SingleExponential{0.3, 2.0}, snn::Heaviside{0.5}, snn::Gaussian{0.1, 0.2, 3.0},
       snn::MultiGaussian{0.0, 0.4, 0.2, 5.0, 1.5}, snn::PeriodicExponential{0.7, 0.9},
-      snn::ATan{3.0}, snn::FastSigmoid{10.0}};
+      snn::ATan{3.0}, snn::FastSigmoid{10.0}, snn::Sigmoid{4.0}, snn::SpikeRateEscape{2.0, 3.0},
+      snn::Triangular{0.5}, snn::StraightThroughEstimator{}};
   for (const auto& f : surrogates) {
     EXPECT_EQ(snn::to_string(snn::parse_surrogate(snn::to_string(f))), snn::to_string(f));
   }
@@ -205,7 +206,9 @@ TEST(NeuronLayersTest, ChoicesParseFromTheirText) {
   const std::vector<snn::Surrogate> defaults = {snn::SingleExponential{}, snn::Heaviside{},
                                                 snn::Gaussian{}, snn::MultiGaussian{},
                                                 snn::PeriodicExponential{}, snn::ATan{},
-                                                snn::FastSigmoid{}};
+                                                snn::FastSigmoid{}, snn::Sigmoid{},
+                                                snn::SpikeRateEscape{}, snn::Triangular{},
+                                                snn::StraightThroughEstimator{}};
   for (const auto& f : defaults) {
     const auto text = snn::to_string(f);
     const auto bare = text.substr(0, text.find('(')) + "()";

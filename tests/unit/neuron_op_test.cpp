@@ -51,10 +51,11 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(reset=Zero())"),
                     "reset must be one of MembraneSubtract(subtract_value=...), "
                     "MembraneReset(reset_value=...), got Zero(...)");
-  EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Sigmoid())"),
+  EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Logistic())"),
                     "surrogate must be one of SingleExponential(...), Heaviside(...), "
                     "Gaussian(...), MultiGaussian(...), PeriodicExponential(...), ATan(...), "
-                    "FastSigmoid(...), got Sigmoid(...)");
+                    "FastSigmoid(...), Sigmoid(...), SpikeRateEscape(...), Triangular(...), "
+                    "StraightThroughEstimator(...), got Logistic(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Gaussian(sigma=0))"),
                     "Gaussian(sigma=...) must be > 0, got 0");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(tau=3)"), "LIF has no parameter 'tau'");
@@ -91,8 +92,10 @@ std::vector<std::string> grid() {
       "MultiGaussian(h=0.3, s=4)",   "PeriodicExponential(grad_width=0.8, grad_scale=0.5)",
       "SingleExponential()"};
   // snnTorch's surrogates, with every spike function, reset and clamp.
-  const std::vector<std::string> snntorch_surrogates{"ATan()", "ATan(alpha=3.5)", "FastSigmoid()",
-                                                     "FastSigmoid(slope=5)"};
+  const std::vector<std::string> snntorch_surrogates{
+      "ATan()",           "ATan(alpha=3.5)",          "FastSigmoid()",
+      "FastSigmoid(slope=5)", "Sigmoid(slope=4)",     "SpikeRateEscape(beta=2, slope=3)",
+      "Triangular()",     "StraightThroughEstimator()"};
   const std::vector<std::string> clamps{"none", "-0.3", "none"};
   std::vector<std::string> specs;
   for (size_t i = 0; i < 2 * 3 * 5 * 7 * 11; i += 37) {  // 63 combinations
@@ -100,10 +103,10 @@ std::vector<std::string> grid() {
                     norm[i % 5] + ", spike=" + spikes[i % 7] + ", reset=" + resets[i % 4] +
                     ", surrogate=" + surrogates[i % 11] + ", min_v_mem=" + clamps[i % 3] + ")");
   }
-  for (size_t i = 0; i < 8; ++i) {
+  for (size_t i = 0; i < 16; ++i) {
     specs.push_back(families[i % 2] + "(synapse=" + synapse[i % 3] + ", norm_input=" +
                     norm[i % 5] + ", spike=" + spikes[i % 7] + ", reset=" + resets[i % 4] +
-                    ", surrogate=" + snntorch_surrogates[i % 4] + ", min_v_mem=" +
+                    ", surrogate=" + snntorch_surrogates[i % 8] + ", min_v_mem=" +
                     clamps[i % 3] + ")");
   }
   for (const char* s : {"ExpLeak()", "ExpLeak(norm_input=true)", "ExpLeak(min_v_mem=-0.2)",

@@ -84,9 +84,27 @@ struct ATan {
 struct FastSigmoid {
   double slope = 25.0;
 };
+/// σ(v) = slope·e / (1 + e)², e = exp(-slope·|v - θ|): snnTorch's surrogate.sigmoid
+/// (without the NaN its exp(-slope·x) gives below x = -88.7/slope in float32).
+struct Sigmoid {
+  double slope = 25.0;
+};
+/// σ(v) = slope·exp(-beta·|v - θ - 1|): snnTorch's surrogate.spike_rate_escape.
+struct SpikeRateEscape {
+  double beta = 1.0;
+  double slope = 25.0;
+};
+/// σ(v) = threshold for v < θ, -threshold from θ up: snnTorch's surrogate.triangular as it
+/// computes it.
+struct Triangular {
+  double threshold = 1.0;
+};
+/// σ(v) = 1: snnTorch's surrogate.straight_through_estimator.
+struct StraightThroughEstimator {};
 /// Surrogate gradient function. Default: SingleExponential{0.5, 1.0}.
-using Surrogate = std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian,
-                               PeriodicExponential, ATan, FastSigmoid>;
+using Surrogate =
+    std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential, ATan,
+                 FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator>;
 
 /// A time constant τ in time steps (α = exp(-1/τ)): one value for every neuron, or a
 /// tensor broadcast (right-aligned, as in Sinabs) against a layer's feature shape,

@@ -52,6 +52,14 @@
 ///       below θ, else θ·(2·frac(w/θ - 1/2) - 1)
 ///   ATan(alpha=2)          snnTorch's atan: alpha/2 / (1 + (π/2·alpha·x)²)
 ///   FastSigmoid(slope=25)  snnTorch's fast_sigmoid: 1 / (slope·|x| + 1)²
+///   Sigmoid(slope=25)      snnTorch's sigmoid: slope·e / (1 + e)², e = exp(-slope·|x|)
+///                          (snnTorch writes exp(-slope·x), which overflows to NaN below
+///                          x = -88.7/slope in float32; the same function, without the NaN)
+///   SpikeRateEscape(beta=1, slope=25)  snnTorch's spike_rate_escape:
+///                          slope·exp(-beta·|x - 1|)
+///   Triangular(threshold=1)  snnTorch's triangular, as it computes it: threshold below
+///                          x = 0, -threshold from x = 0 up
+///   StraightThroughEstimator()  snnTorch's straight_through_estimator: 1
 /// As in Sinabs, no gradient flows into θ through the spike function or the surrogate;
 /// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
 /// adapt_scale).
@@ -84,7 +92,8 @@ enum class ResetKind { Subtract, ToValue };
 /// Surrogate gradients of the spike function (Sinabs' names, and snnTorch's atan and
 /// fast_sigmoid).
 enum class SurrogateKind {
-  SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential, ATan, FastSigmoid
+  SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential,
+  ATan, FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator
 };
 
 /// A surrogate and its arguments, in the order of surrogate_arg_names(kind).

@@ -186,6 +186,17 @@ struct Policy {
         const Vec d = arg[0] * (w - th).abs() + one;
         return one / (d * d);
       }
+      case SurrogateKind::Sigmoid: {
+        const Vec e = (arg[0] * (w - th).abs()).neg().exp_u20();
+        const Vec d = one + e;
+        return arg[0] * e / (d * d);
+      }
+      case SurrogateKind::SpikeRateEscape:
+        return arg[1] * (arg[0] * (w - th - one).abs()).neg().exp_u20();
+      case SurrogateKind::Triangular:
+        return Vec::blendv(arg[0], arg[0].neg(), (w - th) >= zero);
+      case SurrogateKind::StraightThroughEstimator:
+        return one;
     }
     return zero;
   }

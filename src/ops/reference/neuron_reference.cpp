@@ -51,6 +51,16 @@ at::Tensor surrogate(const at::Tensor& w, const at::Tensor& th, const SurrogateS
       return a[0] / 2 / (1 + at::pow(M_PI / 2 * a[0] * (w - th), 2));
     case SurrogateKind::FastSigmoid:
       return 1 / at::pow(a[0] * at::abs(w - th) + 1, 2);
+    case SurrogateKind::Sigmoid: {
+      const auto e = at::exp(-a[0] * at::abs(w - th));
+      return a[0] * e / at::pow(1 + e, 2);
+    }
+    case SurrogateKind::SpikeRateEscape:
+      return a[1] * at::exp(-a[0] * at::abs(w - th - 1));
+    case SurrogateKind::Triangular:
+      return at::where(w - th >= 0, -a[0], a[0]).to(w.scalar_type());
+    case SurrogateKind::StraightThroughEstimator:
+      return at::ones_like(w);
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate");
 }
