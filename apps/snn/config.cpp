@@ -37,6 +37,9 @@ struct Field {
   const char* help;
   Check check;       // may be empty
   bool train_only = false;  // a flag of `snn train` only (compare sets it itself)
+  // The allowed values of a string, from the table that owns them (checked by validate and
+  // listed in the help); nullptr: any value the check accepts.
+  std::vector<std::string> (*choices)() = nullptr;
 };
 
 // The shortest text that reads back as the same double ("2" for 2.0: real fields accept
@@ -97,31 +100,20 @@ std::string spec_check(const std::function<void()>& parse) {
   return "";
 }
 
-const std::vector<std::pair<std::string, std::string>>& presets() {
-  static const std::vector<std::pair<std::string, std::string>> p = {
-      {"delay-mlp", "the SHD tutorial's MLP with synaptic delays (the default)"},
-      {"shd-mlp", "the SHD tutorial's MLP 140 → 64 → 64 → 20 on 70 time bins"},
-      {"amld-tutorial",
-       "the AMLD SHD tutorial's pipeline exactly: 10 ms bins over 700 ms, no biases, "
-       "neurons with tau_syn = 1, min_v_mem = 0 and SingleSpike"},
-      {"dvs-conv", "a convolutional SNN for camera events (nmnist, dvs-gesture)"},
-  };
-  return p;
+// The presets (README, "The main job"); each field row says what a preset changes.
+std::vector<std::string> preset_names() {
+  return {"delay-mlp", "shd-mlp", "amld-tutorial", "dvs-conv"};
 }
 
-std::vector<std::string> preset_names() {
-  std::vector<std::string> names;
-  for (const auto& [n, _] : presets()) names.push_back(n);
-  return names;
-}
+std::vector<std::string> lr_schedule_names() { return {"constant", "cosine"}; }
 
 #define M(name) &RunConfig::name
 const std::vector<Field>& table() {
   static const std::vector<Field> fields = {
       // [data]
       {"data", "source", M(source), "\"spoken-digits\"", {}, "--data",
-       "Data source: spoken-digits (embedded), shd, ssc, nmnist, dvs-gesture",
-       [](const RunConfig& c) { return one_of(c.source, snn::train::data_source_names()); }},
+       "Data source (spoken-digits: the embedded spoken digits)", nullptr, false,
+       &snn::train::data_source_names},
       {"data", "path", M(data_path), "\"\"", {}, "--data-path",
        "Folder of the data files (spoken-digits: where they are made; default: the cache)",
        [](const RunConfig& c) {
@@ -164,16 +156,16 @@ const std::vector<Field>& table() {
        [](const RunConfig& c) { return positive(c.renditions); }},
       // [model]
       {"model", "preset", M(preset), "\"delay-mlp\"", {}, "--preset",
-       "Network and its defaults: delay-mlp, shd-mlp, amld-tutorial, dvs-conv",
+       "Network and its defaults",
        [](const RunConfig& c) {
-         if (auto e = one_of(c.preset, preset_names()); !e.empty()) return e;
          return c.preset == "dvs-conv" && !camera(c)
                     ? "dvs-conv needs camera events (data.source nmnist or dvs-gesture); got "
                       "data.source " + c.source
                     : std::string();
-       }},
-      {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron", "Neuron model: iaf, lif, alif",
-       [](const RunConfig& c) { return one_of(c.neuron, snn::train::neuron_kind_names()); }, true},
+       },
+       false, &preset_names},
+      {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron", "Neuron model", nullptr, true,
+       &snn::train::neuron_kind_names},
       {"model", "hidden", M(hidden), "256",
        {{"shd-mlp", "64"}, {"amld-tutorial", "64"}}, "--hidden", "MLP: hidden neurons per layer",
        [](const RunConfig& c) { return positive(c.hidden); }},
@@ -232,8 +224,8 @@ const std::vector<Field>& table() {
       {"train", "lr", M(lr), "2e-3", {{"amld-tutorial", "1e-3"}, {"dvs-conv", "1e-3"}}, "--lr",
        "Learning rate (Adam)", [](const RunConfig& c) { return positive(c.lr); }},
       {"train", "lr_schedule", M(lr_schedule), "\"cosine\"", {{"amld-tutorial", "\"constant\""}},
-       "--lr-schedule", "Learning-rate schedule: constant, cosine (to 0 over the epochs)",
-       [](const RunConfig& c) { return one_of(c.lr_schedule, {"constant", "cosine"}); }},
+       "--lr-schedule", "Learning-rate schedule (cosine: to 0 over the epochs)", nullptr, false,
+       &lr_schedule_names},
       {"train", "seed", M(seed), "0", {}, "--seed", "Seed of the weights and the shuffling",
        [](const RunConfig& c) { return non_negative(c.seed); }},
       {"train", "threads", M(threads), "0", {}, "--threads", "Threads; 0: every core",
@@ -381,6 +373,14 @@ std::string toml_value(const Field& f, const RunConfig& c) {
       f.member);
 }
 
+// The help text, with the allowed values where the row names their table.
+std::string help_of(const Field& f) {
+  if (f.choices == nullptr) return f.help;
+  std::string list;
+  for (const auto& v : f.choices()) list += (list.empty() ? "" : ", ") + v;
+  return std::string(f.help) + ": " + list;
+}
+
 // What a flag's value looks like in --help.
 const char* flag_type(const Field& f) {
   const std::string t = type_of(f);
@@ -458,6 +458,10 @@ std::string preset_of(const std::string& path, const std::string& otherwise) {
 
 void validate(const RunConfig& c) {
   for (const auto& f : table()) {
+    if (f.choices != nullptr) {
+      const auto& value = c.*std::get<std::string RunConfig::*>(f.member);
+      if (const auto e = one_of(value, f.choices()); !e.empty()) bad("", name_of(f) + " " + e);
+    }
     if (!f.check) continue;
     if (const auto e = f.check(c); !e.empty()) bad("", name_of(f) + " " + e);
   }
@@ -485,7 +489,7 @@ std::string keys_markdown() {
     }
     os << "| `" << name_of(f) << "` | " << type_of(f) << " | `" << f.default_value << "` | "
        << p << " | " << (f.flag ? "`" + std::string(f.flag) + "`" : std::string()) << " | "
-       << f.help << " |\n";
+       << help_of(f) << " |\n";
   }
   return os.str();
 }
@@ -497,8 +501,8 @@ void add_flags(CLI::App* command, FlagValues& values, bool with_train_only) {
   for (size_t i = 0; i < fields.size(); ++i) {
     const auto& f = fields[i];
     if (f.flag == nullptr || (f.train_only && !with_train_only)) continue;
-    values.options[i] = command->add_option(f.flag, values.text[i],
-                                            std::string(f.help) + " [" + name_of(f) + "]");
+    values.options[i] =
+        command->add_option(f.flag, values.text[i], help_of(f) + " [" + name_of(f) + "]");
     values.options[i]->type_name(flag_type(f));
   }
 }
