@@ -25,7 +25,8 @@ void set_choice(ops::NeuronSpec& spec, const SpikeFn& fn) {
                              [&](const MaxSpike& m) {
                                spec.spike = ops::SpikeKind::Max;
                                spec.max_spikes = m.max_num_spikes_per_bin;
-                             }),
+                             },
+                             [&](const HeavisideSpike&) { spec.spike = ops::SpikeKind::Heaviside; }),
              fn);
 }
 
@@ -38,6 +39,10 @@ void set_choice(ops::NeuronSpec& spec, const ResetFn& fn) {
                  [&](const MembraneReset& r) {
                    spec.reset = ops::ResetKind::ToValue;
                    spec.reset_value = r.reset_value;
+                 },
+                 [&](const NoReset&) {
+                   spec.reset = ops::ResetKind::None;
+                   spec.reset_value.reset();
                  }),
              fn);
 }
@@ -68,7 +73,15 @@ void set_choice(ops::NeuronSpec& spec, const Surrogate& fn) {
           [](const Triangular& f) { return ops::SurrogateSpec{K::Triangular, {f.threshold}}; },
           [](const StraightThroughEstimator&) {
             return ops::SurrogateSpec{K::StraightThroughEstimator, {}};
-          }),
+          },
+          [](const HeavisideMask&) { return ops::SurrogateSpec{K::HeavisideMask, {}}; },
+          [](const SparseFastSigmoid& f) {
+            return ops::SurrogateSpec{K::SparseFastSigmoid, {f.slope, f.B}};
+          },
+          [](const LeakySpikeOperator& f) {
+            return ops::SurrogateSpec{K::LeakySpikeOperator, {f.slope}};
+          },
+          [](const NoGradient&) { return ops::SurrogateSpec{K::NoGradient, {}}; }),
       fn);
 }
 
@@ -117,6 +130,8 @@ SpikeFn parse_spike_fn(const std::string& text) {
       return SingleSpike{};
     case ops::SpikeKind::Max:
       return MaxSpike{spec.max_spikes};
+    case ops::SpikeKind::Heaviside:
+      return HeavisideSpike{};
   }
   TORCH_INTERNAL_ASSERT(false, "unknown spike kind");
 }
@@ -124,6 +139,7 @@ SpikeFn parse_spike_fn(const std::string& text) {
 ResetFn parse_reset_fn(const std::string& text) {
   const auto spec = parse_one("reset", text);
   if (spec.reset == ops::ResetKind::ToValue) return MembraneReset{spec.reset_value.value_or(0.0)};
+  if (spec.reset == ops::ResetKind::None) return NoReset{};
   return MembraneSubtract{spec.reset_value};
 }
 
@@ -153,6 +169,14 @@ Surrogate parse_surrogate(const std::string& text) {
       return Triangular{a.at(0)};
     case ops::SurrogateKind::StraightThroughEstimator:
       return StraightThroughEstimator{};
+    case ops::SurrogateKind::HeavisideMask:
+      return HeavisideMask{};
+    case ops::SurrogateKind::SparseFastSigmoid:
+      return SparseFastSigmoid{a.at(0), a.at(1)};
+    case ops::SurrogateKind::LeakySpikeOperator:
+      return LeakySpikeOperator{a.at(0)};
+    case ops::SurrogateKind::NoGradient:
+      return NoGradient{};
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate kind");
 }

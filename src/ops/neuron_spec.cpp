@@ -1,6 +1,7 @@
 // NeuronSpec: parsing, validation, canonical text and the per-text cache.
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,11 @@ const std::vector<SurrogateInfo>& surrogates() {
       {SurrogateKind::SpikeRateEscape, "SpikeRateEscape", {"beta", "slope"}, {1.0, 25.0}, {}},
       {SurrogateKind::Triangular, "Triangular", {"threshold"}, {1.0}, {}},
       {SurrogateKind::StraightThroughEstimator, "StraightThroughEstimator", {}, {}, {}},
+      // snnTorch's heaviside, SFS and LSO (as it means it); surrogate_disable.
+      {SurrogateKind::HeavisideMask, "HeavisideMask", {}, {}, {}},
+      {SurrogateKind::SparseFastSigmoid, "SparseFastSigmoid", {"slope", "B"}, {25.0, 1.0}, {0}},
+      {SurrogateKind::LeakySpikeOperator, "LeakySpikeOperator", {"slope"}, {0.1}, {}},
+      {SurrogateKind::NoGradient, "NoGradient", {}, {}, {}},
   };
   return table;
 }
@@ -60,41 +66,72 @@ std::string surrogate_choices() {
 
 // A family: one row. The parser, the printer, the state and parameter names and the
 // checks read it; the dynamics live in the kernel (neuron_kernel_impl.h) and the reference.
+// The keys a family's specification takes, in the order str() prints them.
+enum class Key { Synapse, NormInput, Spike, Reset, ResetDelay, Surrogate, MinVMem };
+
 struct FamilyInfo {
   NeuronFamily family;
   const char* name;
-  bool spikes;              // output 0 is spikes (else the membrane)
-  bool spiking_options;     // takes synapse=, spike=, reset=, surrogate=
-  bool norm_input_default;  // norm_input= when left out
+  bool spikes;                 // output 0 is spikes (else the membrane)
+  std::vector<Key> keys;       // the options it takes
+  bool norm_input_default;     // norm_input= when left out
+  bool reset_delay_default;    // reset_delay= when left out
   SpikeKind default_spike;
+  SurrogateSpec default_surrogate;
   std::vector<std::string> states, params;  // without a synapse
-  // With a synapse: i_syn and alpha_syn appended (filled from the above).
+  // With a synapse (Key::Synapse): the synapse's state and parameter appended.
   std::vector<std::string> synapse_states, synapse_params;
+  // The resets it allows (all when empty), with their only allowed value, if any.
+  std::vector<ResetKind> resets;
 };
 
-FamilyInfo family_row(NeuronFamily family, const char* name, bool spikes, bool norm_input_default,
-                      SpikeKind default_spike, std::vector<std::string> states,
-                      std::vector<std::string> params) {
-  FamilyInfo f{family, name, spikes, spikes, norm_input_default, default_spike,
-               std::move(states), std::move(params), {}, {}};
-  if (f.spiking_options) {
+struct FamilyRow {
+  NeuronFamily family;
+  const char* name;
+  bool spikes;
+  std::vector<Key> keys;
+  bool norm_input_default = false;
+  bool reset_delay_default = false;
+  SpikeKind default_spike = SpikeKind::Multi;
+  SurrogateSpec default_surrogate = SurrogateSpec{};
+  std::vector<std::string> states, params;
+  const char* synapse_state = nullptr;
+  const char* synapse_param = nullptr;
+  std::vector<ResetKind> resets = {};
+};
+
+FamilyInfo family_row(FamilyRow r) {
+  FamilyInfo f{r.family, r.name, r.spikes, std::move(r.keys), r.norm_input_default,
+               r.reset_delay_default, r.default_spike, std::move(r.default_surrogate),
+               std::move(r.states), std::move(r.params), {}, {}, std::move(r.resets)};
+  if (r.synapse_state != nullptr) {
     f.synapse_states = f.states;
-    f.synapse_states.emplace_back("i_syn");
+    f.synapse_states.emplace_back(r.synapse_state);
     f.synapse_params = f.params;
-    f.synapse_params.emplace_back("alpha_syn");
+    f.synapse_params.emplace_back(r.synapse_param);
   }
   return f;
 }
 
 // Adding a family: one row here, its dynamics in the kernel and the reference, its module.
 const std::vector<FamilyInfo>& families() {
+  using K = Key;
+  static const std::vector<Key> sinabs = {K::Synapse, K::NormInput, K::Spike, K::Reset,
+                                          K::Surrogate, K::MinVMem};
   static const std::vector<FamilyInfo> table = {
-      family_row(NeuronFamily::LIF, "LIF", true, true, SpikeKind::Multi, {"v_mem"},
-                 {"alpha_mem", "spike_threshold"}),
-      family_row(NeuronFamily::ALIF, "ALIF", true, true, SpikeKind::Single, {"v_mem", "b"},
-                 {"alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"}),
-      family_row(NeuronFamily::ExpLeak, "ExpLeak", false, false, SpikeKind::Multi, {"v_mem"},
-                 {"alpha_mem"}),
+      family_row({NeuronFamily::LIF, "LIF", true, sinabs, true, false, SpikeKind::Multi, SurrogateSpec{},
+                  {"v_mem"}, {"alpha_mem", "spike_threshold"}, "i_syn", "alpha_syn"}),
+      family_row({NeuronFamily::ALIF, "ALIF", true, sinabs, true, false, SpikeKind::Single, SurrogateSpec{},
+                  {"v_mem", "b"}, {"alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"},
+                  "i_syn", "alpha_syn"}),
+      family_row({NeuronFamily::ExpLeak, "ExpLeak", false, {K::NormInput, K::MinVMem}, false,
+                  false, SpikeKind::Multi, SurrogateSpec{}, {"v_mem"}, {"alpha_mem"}}),
+      // snnTorch's Leaky and (with a synapse) Synaptic.
+      family_row({NeuronFamily::Leaky, "Leaky", true,
+                  {K::Synapse, K::Reset, K::ResetDelay, K::Surrogate}, false, true,
+                  SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}}, {"mem"},
+                  {"beta", "threshold", "graded_spikes_factor"}, "syn", "alpha",
+                  {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
   };
   return table;
 }
@@ -117,6 +154,7 @@ const std::vector<SpikeInfo>& spikes() {
       {SpikeKind::Multi, "MultiSpike", nullptr},
       {SpikeKind::Single, "SingleSpike", nullptr},
       {SpikeKind::Max, "MaxSpike", "max_num_spikes_per_bin"},
+      {SpikeKind::Heaviside, "HeavisideSpike", nullptr},
   };
   return table;
 }
@@ -131,6 +169,7 @@ const std::vector<ResetInfo>& resets() {
   static const std::vector<ResetInfo> table = {
       {ResetKind::Subtract, "MembraneSubtract", "subtract_value", std::nullopt},
       {ResetKind::ToValue, "MembraneReset", "reset_value", 0.0},
+      {ResetKind::None, "NoReset", nullptr, std::nullopt},
   };
   return table;
 }
@@ -139,7 +178,13 @@ template <typename Row>
 std::string choices(const std::vector<Row>& rows) {
   std::string out;
   for (const auto& r : rows) {
-    out += (out.empty() ? "" : ", ") + std::string(r.name) + (r.arg ? "(" + std::string(r.arg) + "=...)" : "()");
+    if (!out.empty()) out.append(", ");
+    out.append(r.name);
+    if (r.arg != nullptr) {
+      out.append("(").append(r.arg).append("=...)");
+    } else {
+      out.append("()");
+    }
   }
   return out;
 }
@@ -171,8 +216,12 @@ void parse_reset(const spec::Value* call, NeuronSpec& s) {
   spec::Args a(*call, kWhat);
   const auto& row = row_named(resets(), a, "reset");
   s.reset = row.kind;
-  s.reset_value = row.arg_default ? std::optional<double>(a.real(row.arg, *row.arg_default))
-                                  : a.optional_real(row.arg);
+  if (row.arg == nullptr) {
+    s.reset_value.reset();
+  } else {
+    s.reset_value = row.arg_default ? std::optional<double>(a.real(row.arg, *row.arg_default))
+                                    : a.optional_real(row.arg);
+  }
   a.finish();
 }
 
@@ -211,6 +260,7 @@ std::string reset_text(const NeuronSpec& s) {
   for (const auto& row : resets()) {
     if (row.kind != s.reset) continue;
     spec::Repr r(row.name);
+    if (row.arg == nullptr) return r.str();
     if (row.arg_default) {
       r.arg(row.arg, s.reset_value.value_or(*row.arg_default));
     } else {
@@ -254,30 +304,56 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
   NeuronSpec s;
   s.family = row->family;
   s.spike = row->default_spike;
-  if (row->spiking_options) s.synapse = a.boolean("synapse", false);
-  s.norm_input = a.boolean("norm_input", row->norm_input_default);
-  if (row->spiking_options) {
-    parse_spike(a.optional_call("spike"), s);
-    parse_reset(a.optional_call("reset"), s);
-    parse_surrogate(a.optional_call("surrogate"), s);
+  s.surrogate = row->default_surrogate;
+  s.norm_input = row->norm_input_default;
+  s.reset_delay = row->reset_delay_default;
+  for (const Key k : row->keys) {
+    switch (k) {
+      case Key::Synapse: s.synapse = a.boolean("synapse", false); break;
+      case Key::NormInput: s.norm_input = a.boolean("norm_input", row->norm_input_default); break;
+      case Key::Spike: parse_spike(a.optional_call("spike"), s); break;
+      case Key::Reset: parse_reset(a.optional_call("reset"), s); break;
+      case Key::ResetDelay:
+        s.reset_delay = a.boolean("reset_delay", row->reset_delay_default);
+        break;
+      case Key::Surrogate: parse_surrogate(a.optional_call("surrogate"), s); break;
+      case Key::MinVMem: s.min_v_mem = a.optional_real("min_v_mem"); break;
+    }
   }
-  s.min_v_mem = a.optional_real("min_v_mem");
   a.finish();
+  if (!row->resets.empty()) {
+    TORCH_CHECK(std::find(row->resets.begin(), row->resets.end(), s.reset) != row->resets.end(),
+                kWhat, ": ", row->name, " does not take reset=", s.reset_str());
+    // snnTorch's resets: by the threshold, to zero, or none.
+    TORCH_CHECK(!(s.reset == ResetKind::Subtract && s.reset_value.has_value()), kWhat, ": ",
+                row->name, " subtracts the threshold: reset=MembraneSubtract(subtract_value=none), got ",
+                s.reset_str());
+    TORCH_CHECK(!(s.reset == ResetKind::ToValue && s.reset_value.value_or(0.0) != 0.0), kWhat,
+                ": ", row->name, " resets to zero: reset=MembraneReset(reset_value=0), got ",
+                s.reset_str());
+  }
   return s;
 }
 
 std::string NeuronSpec::str() const {
   const auto& row = family_info(family);
-  spec::Repr r(row.name);
-  if (!row.spiking_options) {
-    return r.arg("norm_input", norm_input).arg("min_v_mem", min_v_mem).str();
+  // Calls are printed verbatim (Repr formats values): the pieces are joined by hand.
+  std::string out = std::string(row.name) + "(";
+  const auto add = [&](const char* key, const std::string& value) {
+    out += (out.back() == '(' ? "" : ", ") + std::string(key) + "=" + value;
+  };
+  for (const Key k : row.keys) {
+    switch (k) {
+      case Key::Synapse: add("synapse", spec::format(synapse)); break;
+      case Key::NormInput: add("norm_input", spec::format(norm_input)); break;
+      case Key::Spike: add("spike", spike_str()); break;
+      case Key::Reset: add("reset", reset_str()); break;
+      case Key::ResetDelay: add("reset_delay", spec::format(reset_delay)); break;
+      case Key::Surrogate: add("surrogate", surrogate_str()); break;
+      case Key::MinVMem: add("min_v_mem", spec::format(min_v_mem)); break;
+    }
   }
-  // Calls are printed verbatim: Repr formats values, so the pieces are joined by hand.
-  std::string out = r.arg("synapse", synapse).arg("norm_input", norm_input).str();
-  out.pop_back();
-  out += ", spike=" + spike_str() + ", reset=" + reset_str() + ", surrogate=" + surrogate_str() +
-         ", min_v_mem=" + spec::format(min_v_mem) + ")";
-  return out;
+  return out + ")";
 }
 
 std::string NeuronSpec::spike_str() const { return spike_text(*this); }

@@ -21,6 +21,7 @@
 #include <torch/serialize.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <iostream>
 #include <iterator>
@@ -371,6 +372,129 @@ std::vector<at::Tensor> tensors(const c10::IValue& list) {
   return out;
 }
 
+// snnTorch's neurons (layer "snntorch"): model "Leaky" | "Synaptic", options (snnTorch's
+// names; spike_grad_text: the surrogate's text), mode "sequence" (one forward per input
+// [B, T, N], the hidden state carried), "step" (a loop of leaky(x_t, mem) with the states
+// passed in and out, starting from "mem0" / "syn0") or "hidden_step" (a loop of
+// step(x_t)). Loss = Σ_k <spk_k, grad_spikes_k> + <mem_k, grad_mem_k> (+ <syn_k, grad_syn_k>),
+// over every step's values.
+c10::impl::GenericDict run_snntorch_case(const Dict& c) {
+  const auto& model = c.at("model").toStringRef();
+  const auto o = c.at("options").toGenericDict();
+  const auto value = [&](const char* key) { return snn::snntorch::Value(o.at(key).toTensor()); };
+  const auto flag = [&](const char* key) { return o.at(key).toBool(); };
+  const auto common = [&](auto opts) {
+    opts.threshold(value("threshold"))
+        .spike_grad(snn::parse_surrogate(o.at("spike_grad_text").toStringRef()))
+        .surrogate_disable(flag("surrogate_disable"))
+        .learn_beta(flag("learn_beta"))
+        .learn_threshold(flag("learn_threshold"))
+        .reset_mechanism(o.at("reset_mechanism").toStringRef())
+        .reset_delay(flag("reset_delay"))
+        .record_states(true);
+    return opts;
+  };
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<std::vector<at::Tensor>(const at::Tensor&)> sequence;
+  std::function<std::vector<at::Tensor>(const at::Tensor&, std::vector<at::Tensor>&)> step;
+  std::function<std::vector<at::Tensor>(const at::Tensor&)> hidden_step;
+  if (model == "Leaky") {
+    auto opts = common(snn::snntorch::LeakyOptions(value("beta")));
+    opts.graded_spikes_factor(value("graded_spikes_factor"))
+        .learn_graded_spikes_factor(flag("learn_graded_spikes_factor"));
+    snn::snntorch::Leaky layer(opts);
+    module = layer.ptr();
+    sequence = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer(x);
+      return std::vector<at::Tensor>{spk, layer->recordings().at("mem")};
+    };
+    step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+      auto [spk, mem] = layer(x, st[0]);
+      st[0] = mem;
+      return std::vector<at::Tensor>{spk, mem};
+    };
+    hidden_step = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer->step(x);
+      return std::vector<at::Tensor>{spk, layer->mem()};
+    };
+  } else {
+    TORCH_CHECK(model == "Synaptic", "unknown snntorch model ", model);
+    auto opts = common(snn::snntorch::SynapticOptions(value("alpha"), value("beta")));
+    opts.learn_alpha(flag("learn_alpha"));
+    snn::snntorch::Synaptic layer(opts);
+    module = layer.ptr();
+    sequence = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer(x);
+      return std::vector<at::Tensor>{spk, layer->recordings().at("mem"),
+                                     layer->recordings().at("syn")};
+    };
+    step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+      auto [spk, syn, mem] = layer(x, st[1], st[0]);
+      st = {mem, syn};
+      return std::vector<at::Tensor>{spk, mem, syn};
+    };
+    hidden_step = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer->step(x);
+      return std::vector<at::Tensor>{spk, layer->mem(), layer->syn()};
+    };
+  }
+  const auto& mode = c.at("mode").toStringRef();
+  const auto inputs = tensors(c.at("inputs"));
+  const std::vector<std::string> names{"spikes", "mem", "syn"};
+  std::vector<at::Tensor> leaves;
+  std::vector<at::Tensor> st;
+  if (mode == "step") {
+    st.push_back(c.at("mem0").toTensor().clone().requires_grad_(true));
+    if (model == "Synaptic") st.push_back(c.at("syn0").toTensor().clone().requires_grad_(true));
+    leaves = st;
+  }
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  std::vector<c10::List<at::Tensor>> results(names.size());
+  at::Tensor loss = at::zeros({}, inputs[0].options());
+  std::vector<at::Tensor> xs;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    auto x = inputs[k].clone().requires_grad_(true);
+    xs.push_back(x);
+    std::vector<at::Tensor> got;
+    if (mode == "sequence") {
+      got = sequence(x);
+    } else {
+      std::vector<std::vector<at::Tensor>> steps;
+      for (int64_t t = 0; t < x.size(1); ++t) {
+        steps.push_back(mode == "step" ? step(x.select(1, t), st) : hidden_step(x.select(1, t)));
+      }
+      for (size_t j = 0; j < steps[0].size(); ++j) {
+        std::vector<at::Tensor> seq;
+        for (const auto& s : steps) seq.push_back(s[j]);
+        got.push_back(at::stack(seq, 1));
+      }
+    }
+    for (size_t j = 0; j < got.size(); ++j) {
+      results[j].push_back(got[j].detach());
+      loss = loss + (got[j] * tensors(c.at("grad_" + names[j]))[k]).sum();
+    }
+  }
+  loss.backward();
+  for (size_t j = 0; j < names.size(); ++j) {
+    if (!results[j].empty()) out.insert(names[j], results[j]);
+  }
+  c10::List<at::Tensor> grad_inputs;
+  for (const auto& x : xs) grad_inputs.push_back(x.grad());
+  out.insert("grad_inputs", grad_inputs);
+  c10::List<at::Tensor> grad_states;
+  for (const auto& l : leaves) grad_states.push_back(l.grad());
+  out.insert("grad_states", grad_states);
+  c10::impl::GenericDict grads(c10::StringType::get(), c10::AnyType::get());
+  for (const auto& p : module->named_parameters()) {
+    if (p.value().grad().defined()) grads.insert(p.key(), p.value().grad());
+  }
+  out.insert("grad_params", grads);
+  std::ostringstream printed;
+  module->pretty_print(printed);
+  out.insert("printed", printed.str());
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -382,6 +506,10 @@ int main(int argc, char** argv) {
     const auto c = load_case(argv[1]);
     if (c.contains("layer") && c.at("layer").toStringRef() == "loss") {
       write_result(run_loss_case(c), argv[2]);
+      return 0;
+    }
+    if (c.contains("layer") && c.at("layer").toStringRef() == "snntorch") {
+      write_result(run_snntorch_case(c), argv[2]);
       return 0;
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "analyzer") {

@@ -17,6 +17,9 @@ SPECS = [
     "ExpLeak(norm_input=true, min_v_mem=0.05)",
     "LIF(synapse=true, surrogate=ATan(alpha=3))",
     "ALIF(surrogate=FastSigmoid(slope=10), min_v_mem=-0.2)",
+    "Leaky()",
+    "Leaky(synapse=true, reset=MembraneReset(), reset_delay=false, surrogate=SparseFastSigmoid())",
+    "Leaky(reset=NoReset(), surrogate=HeavisideMask())",
 ]
 
 
@@ -25,11 +28,12 @@ def make_inputs(ops, spec, dtype, B=3, T=12, N=301, seed=0, per_neuron=True):
     g = torch.Generator().manual_seed(seed)
     rand = lambda *s: torch.rand(*s, generator=g, dtype=dtype)
     x = rand(B, T, N) * 3 - 0.7
-    if "norm_input=false" not in spec and not spec.startswith("ExpLeak()"):
+    if "norm_input=false" not in spec and spec.split("(")[0] in ("LIF", "ALIF"):
         x = x * 4
     states, params = spec_layout(spec)
     ranges = dict(alpha_mem=(0.6, 0.95), alpha_syn=(0.3, 0.9), alpha_adapt=(0.5, 0.9),
-                  spike_threshold=(0.8, 1.2), adapt_scale=(0.5, 1.8))
+                  spike_threshold=(0.8, 1.2), adapt_scale=(0.5, 1.8), beta=(0.6, 0.95),
+                  threshold=(0.8, 1.2), graded_spikes_factor=(0.5, 1.5), alpha=(0.3, 0.9))
     state = [rand(B, N) * 0.3 if name == "b" else rand(B, N) - 0.5 for name in states]
     param = []
     for name in params:
@@ -48,6 +52,9 @@ def spec_layout(spec):
     if family == "ALIF":
         return ["v_mem", "b"] + (["i_syn"] if syn else []), \
             ["alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"] + (["alpha_syn"] if syn else [])
+    if family == "Leaky":
+        return ["mem"] + (["syn"] if syn else []), \
+            ["beta", "threshold", "graded_spikes_factor"] + (["alpha"] if syn else [])
     return ["v_mem"], ["alpha_mem"]
 
 
@@ -123,6 +130,35 @@ def margins_ok(snn_ops, spec, x, state, param, margin=0.02):
         vmin = float(spec.split("min_v_mem=")[1].rstrip(")"))
         ok = ok and bool(((r - vmin).abs() > margin).all()) and bool((r < vmin).any())
     return ok
+
+
+LEAKY_GRADCHECK_SPECS = [
+    "Leaky(synapse=true, surrogate=NoGradient())",
+    "Leaky(reset=MembraneReset(), surrogate=NoGradient())",
+]
+
+
+@pytest.mark.parametrize("spec", LEAKY_GRADCHECK_SPECS)
+def test_leaky_backward_matches_finite_differences(snn_ops, spec):
+    """snnTorch's Leaky / Synaptic: every smooth path (leak, synapse, delayed reset by θ or to
+    zero, the graded spike's factor, initial states) against central differences in float64.
+    With reset_delay the recorded membrane is the one the spike and the next reset read:
+    inputs are drawn until every recorded value keeps a margin from the threshold."""
+    for seed in range(2000):
+        x, state, param = make_inputs(snn_ops, spec, torch.float64, B=2, T=5, N=3, seed=seed)
+        out = snn_ops.neuron_reference(x, state, param, spec)
+        mem = torch.cat([state[0].unsqueeze(1), out[1]], 1)
+        if bool(((mem - param[1]).abs() > 0.02).all()) and 0 < int((out[0] > 0).sum()) < out[0].numel():
+            break
+    else:
+        pytest.fail("no input with a safe margin found")
+    ns = len(state)
+
+    def fn(*tensors):
+        return tuple(snn_ops.neuron(tensors[0], list(tensors[1:1 + ns]), list(tensors[1 + ns:]), spec))
+
+    leaves = [t.clone().requires_grad_(True) for t in [x, *state, *param]]
+    assert torch.autograd.gradcheck(fn, leaves, eps=1e-6, atol=1e-7, rtol=1e-5)
 
 
 @pytest.mark.parametrize("spec", GRADCHECK_SPECS)
@@ -211,6 +247,9 @@ def test_bad_arguments_are_named(snn_ops, args, message):
     ("Triangular", {}, lambda st: st.triangular()),
     ("Triangular", {"threshold": 0.5}, lambda st: st.triangular(threshold=0.5)),
     ("StraightThroughEstimator", {}, lambda st: st.straight_through_estimator()),
+    ("HeavisideMask", {}, lambda st: st.heaviside()),
+    ("SparseFastSigmoid", {}, lambda st: st.SFS()),
+    ("SparseFastSigmoid", {"slope": 5, "B": -0.5}, lambda st: st.SFS(slope=5, B=-0.5)),
 ])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_snntorch_surrogates_match_snntorch(snn_ops, name, kwargs, snntorch_fn, dtype):
@@ -255,3 +294,19 @@ def test_snntorch_sigmoid_without_its_nan(snn_ops):
     assert torch.isfinite(xi.grad).all()
     assert (xi.grad[0, 0, :2].abs() < 1e-30).all()
     torch.testing.assert_close(xi.grad[0, 0, 2:], expected.grad[0, 0, 2:], atol=1e-6, rtol=1e-5)
+
+
+def test_leaky_spike_operator_is_what_snntorch_describes(snn_ops):
+    """snnTorch's LSO(slope) passes one argument to StochasticSpikeOperator, which takes
+    two: it cannot run (asserted). LeakySpikeOperator is the function its
+    LeakySpikeOperator class computes: 1 where the neuron spikes, slope elsewhere."""
+    import snntorch.surrogate as st
+    with pytest.raises(TypeError):
+        st.LSO(slope=0.2)(torch.zeros(3, requires_grad=True))
+    x = torch.tensor([-1.0, -0.1, 0.1, 2.0])[None, None, :] + 0.8
+    for op in (snn_ops.neuron, snn_ops.neuron_reference):
+        xi = x.clone().requires_grad_(True)
+        out = op(xi, [torch.zeros(1, 4)], [torch.tensor(0.0), torch.tensor(0.8)],
+                 "LIF(norm_input=false, spike=SingleSpike(), surrogate=LeakySpikeOperator(slope=0.2))")
+        out[0].sum().backward()
+        torch.testing.assert_close(xi.grad[0, 0], torch.tensor([0.2, 0.2, 1.0, 1.0]))

@@ -47,26 +47,48 @@ TEST(NeuronSpecTest, CanonicalTextRoundTrips) {
 TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=DoubleSpike())"),
                     "spike must be one of MultiSpike(), SingleSpike(), "
-                    "MaxSpike(max_num_spikes_per_bin=...), got DoubleSpike(...)");
+                    "MaxSpike(max_num_spikes_per_bin=...), HeavisideSpike(), got DoubleSpike(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(reset=Zero())"),
                     "reset must be one of MembraneSubtract(subtract_value=...), "
-                    "MembraneReset(reset_value=...), got Zero(...)");
+                    "MembraneReset(reset_value=...), NoReset(), got Zero(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Logistic())"),
                     "surrogate must be one of SingleExponential(...), Heaviside(...), "
                     "Gaussian(...), MultiGaussian(...), PeriodicExponential(...), ATan(...), "
                     "FastSigmoid(...), Sigmoid(...), SpikeRateEscape(...), Triangular(...), "
-                    "StraightThroughEstimator(...), got Logistic(...)");
+                    "StraightThroughEstimator(...), HeavisideMask(...), SparseFastSigmoid(...), "
+                    "LeakySpikeOperator(...), NoGradient(...), got Logistic(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Gaussian(sigma=0))"),
                     "Gaussian(sigma=...) must be > 0, got 0");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(tau=3)"), "LIF has no parameter 'tau'");
   EXPECT_THROW_WITH(NeuronSpec::parse("ExpLeak(spike=MultiSpike())"),
                     "ExpLeak has no parameter 'spike'");
   EXPECT_THROW_WITH(NeuronSpec::parse("Izhikevich()"),
-                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), got "
+                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), Leaky(...), got "
                     "Izhikevich(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=MaxSpike(max_num_spikes_per_bin=0))"),
                     "max_num_spikes_per_bin=...) must be >= 1 or none, got 0");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(norm_input=1)"), "LIF(norm_input=...) expects");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(reset=MembraneReset(reset_value=0.5))"),
+                    "Leaky resets to zero: reset=MembraneReset(reset_value=0), got "
+                    "MembraneReset(reset_value=0.5)");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(reset=MembraneSubtract(subtract_value=2))"),
+                    "Leaky subtracts the threshold");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(norm_input=true)"), "Leaky has no parameter 'norm_input'");
+}
+
+TEST(NeuronSpecTest, LeakyIsSnnTorchs) {
+  const auto s = NeuronSpec::parse("Leaky()");
+  EXPECT_EQ(s.str(),
+            "Leaky(synapse=false, reset=MembraneSubtract(subtract_value=none), reset_delay=true, "
+            "surrogate=ATan(alpha=2))");
+  EXPECT_EQ(NeuronSpec::parse(s.str()).str(), s.str());
+  EXPECT_EQ(s.spike, snn::ops::SpikeKind::Heaviside);
+  EXPECT_FALSE(s.norm_input);
+  const auto syn = NeuronSpec::parse("Leaky(synapse=true, reset=NoReset(), reset_delay=false)");
+  EXPECT_EQ(syn.state_names(), (std::vector<std::string>{"mem", "syn"}));
+  EXPECT_EQ(syn.param_names(),
+            (std::vector<std::string>{"beta", "threshold", "graded_spikes_factor", "alpha"}));
+  EXPECT_EQ(syn.reset, snn::ops::ResetKind::None);
 }
 
 // ---- fused kernel against the reference ----------------------------------------------------
@@ -109,6 +131,21 @@ std::vector<std::string> grid() {
                     ", surrogate=" + snntorch_surrogates[i % 8] + ", min_v_mem=" +
                     clamps[i % 3] + ")");
   }
+  // snnTorch's Leaky and Synaptic: every reset, both timings, every snnTorch surrogate.
+  const std::vector<std::string> leaky_resets{"MembraneSubtract()", "MembraneReset()", "NoReset()"};
+  const std::vector<std::string> leaky_surrogates{
+      "ATan()", "FastSigmoid(slope=5)", "Sigmoid(slope=4)", "SpikeRateEscape(beta=2, slope=3)",
+      "Triangular(threshold=0.5)", "StraightThroughEstimator()", "HeavisideMask()",
+      "SparseFastSigmoid(slope=10, B=0.1)", "LeakySpikeOperator(slope=0.2)", "NoGradient()",
+      "SingleExponential()"};
+  for (size_t i = 0; i < 12; ++i) {
+    specs.push_back("Leaky(synapse=" + std::string(i % 2 ? "true" : "false") + ", reset=" +
+                    leaky_resets[i % 3] + ", reset_delay=" + ((i / 6) % 2 ? "false" : "true") +
+                    ", surrogate=" + leaky_surrogates[i % 11] + ")");
+  }
+  // The strict spike and no reset in Sinabs' families too.
+  specs.emplace_back("LIF(spike=HeavisideSpike(), reset=NoReset(), surrogate=HeavisideMask())");
+  specs.emplace_back("ALIF(synapse=true, spike=HeavisideSpike(), surrogate=LeakySpikeOperator())");
   for (const char* s : {"ExpLeak()", "ExpLeak(norm_input=true)", "ExpLeak(min_v_mem=-0.2)",
                         "ExpLeak(norm_input=true, min_v_mem=0.1)"}) {
     specs.emplace_back(s);
@@ -144,6 +181,10 @@ Result run(bool fused, const NeuronSpec& spec, const std::string& text, at::Scal
     if (name == "alpha_adapt") params.push_back(param(0.5, 0.9));
     if (name == "spike_threshold") params.push_back(param(0.8, 1.2));
     if (name == "adapt_scale") params.push_back(param(0.5, 1.8));
+    if (name == "beta") params.push_back(param(0.6, 0.95));
+    if (name == "threshold") params.push_back(param(0.8, 1.2));
+    if (name == "graded_spikes_factor") params.push_back(param(0.5, 1.5));
+    if (name == "alpha") params.push_back(param(0.3, 0.9));
   }
   const auto f = fused ? &snn::ops::neuron : &snn::ops::neuron_reference;
   const auto out = f(x, state, params, text);

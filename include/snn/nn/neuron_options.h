@@ -29,7 +29,9 @@ struct MaxSpike {
 /// How the membrane potential v (before the reset) is turned into spikes.
 /// Example: `LIFOptions(10).spike_fn(snn::SingleSpike{})`. Default: MultiSpike
 /// (SingleSpike for ALIF).
-using SpikeFn = std::variant<MultiSpike, SingleSpike, MaxSpike>;
+/// One spike per step at most, strictly above the threshold: (v - θ > 0), snnTorch's spike.
+struct HeavisideSpike {};
+using SpikeFn = std::variant<MultiSpike, SingleSpike, MaxSpike, HeavisideSpike>;
 
 /// After spiking, v ← v - s·c with c = subtract_value, or the threshold θ when unset.
 /// The gradient flows through s (and so through the surrogate).
@@ -43,7 +45,9 @@ struct MembraneReset {
   double reset_value = 0.0;
 };
 /// Reset mechanism. Example: `.reset_fn(snn::MembraneReset{})`. Default: MembraneSubtract.
-using ResetFn = std::variant<MembraneSubtract, MembraneReset>;
+/// No reset: the membrane keeps integrating (snnTorch's reset_mechanism="none").
+struct NoReset {};
+using ResetFn = std::variant<MembraneSubtract, MembraneReset, NoReset>;
 
 /// σ(v) = grad_scale/(θ·grad_width) · exp(-|v - θ| / (θ·grad_width)); grad_width is
 /// relative to the threshold (> 0).
@@ -101,10 +105,26 @@ struct Triangular {
 };
 /// σ(v) = 1: snnTorch's surrogate.straight_through_estimator.
 struct StraightThroughEstimator {};
+/// σ(v) = (v - θ > 0), the spike itself: snnTorch's surrogate.heaviside.
+struct HeavisideMask {};
+/// σ(v) = (x > B) / (slope·|x| + 1)², x = v - θ: snnTorch's surrogate.SFS.
+struct SparseFastSigmoid {
+  double slope = 25.0;
+  double B = 1.0;
+};
+/// σ(v) = (x > 0) + slope·(x ≤ 0), x = v - θ: the leaky spike operator snnTorch's
+/// surrogate.LSO describes (its LSO() calls a function of two arguments with one and cannot
+/// run; this is the operator its LeakySpikeOperator class computes).
+struct LeakySpikeOperator {
+  double slope = 0.1;
+};
+/// σ = 0: no gradient through the spike (snnTorch's surrogate_disable=True).
+struct NoGradient {};
 /// Surrogate gradient function. Default: SingleExponential{0.5, 1.0}.
 using Surrogate =
     std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential, ATan,
-                 FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator>;
+                 FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator,
+                 HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient>;
 
 /// A time constant τ in time steps (α = exp(-1/τ)): one value for every neuron, or a
 /// tensor broadcast (right-aligned, as in Sinabs) against a layer's feature shape,

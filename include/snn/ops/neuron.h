@@ -37,11 +37,26 @@
 ///   ExpLeak states [v_mem]; params [alpha_mem]. Sinabs' ExpLeak (no spikes):
 ///           w_t = α_mem·v_{t-1} + (1 - α_mem)·x_t    (norm_input; else + x_t)
 ///           v_t = clamp(w_t);  output w_t (before the clamp).
+///   Leaky states [mem, syn if synapse]; params [beta, threshold, graded_spikes_factor,
+///         alpha if synapse]. snnTorch's Leaky (synapse=false) and Synaptic (synapse=true),
+///         reset_delay and reset as snnTorch's reset_delay and reset_mechanism; beta and
+///         alpha arrive clamped to [0, 1] (the layer clamps them, as snnTorch does):
+///           r_t = H(mem_{t-1} - θ)  (strict >, no gradient: snnTorch's detached reset)
+///           Leaky:    m = β·mem_{t-1} + x_t - r_t·θ                 (MembraneSubtract)
+///                     m = β·((1 - r_t)·mem_{t-1}) + x_t             (MembraneReset(0))
+///           Synaptic: syn_t = α·syn_{t-1} + x_t;  m = β·mem_{t-1} + syn_t, then
+///                     m - r_t·θ (MembraneSubtract) or m - m·r_t (MembraneReset(0))
+///           h_t = H(m - θ) (strict >);  spk_t = h_t·graded_spikes_factor
+///           mem_t = m with reset_delay; else m - (h_t - r_t)·θ (MembraneSubtract) or
+///                   m - (h_t - r_t)·m (MembraneReset(0)), snnTorch's "avoid double reset"
+///         output spk_t. Unlike Sinabs, the spike's gradient reaches θ: dh/dm = σ,
+///         dh/dθ = -σ (snnTorch's spike_grad(mem - θ)); NoReset() integrates only.
 /// Spike functions (Sinabs' names): MultiSpike (w > 0)·trunc(w/θ); SingleSpike
-/// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n.
+/// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n;
+/// HeavisideSpike (w - θ > 0), snnTorch's (the Leaky family's only one).
 /// Resets: MembraneSubtract(subtract_value=c) r = w - s·c (c = θ when none; gradient
 /// flows through s); MembraneReset(reset_value=c) r = w·(s == 0) + c (c is added to
-/// every neuron, as in Sinabs; no gradient through s).
+/// every neuron, as in Sinabs; no gradient through s); NoReset() r = w.
 /// Surrogates σ(w, θ) stand for ds/dw in the backward (x = w - θ):
 ///   SingleExponential(grad_width=0.5, grad_scale=1)  scale/(θ·width)·exp(-|x|/(θ·width))
 ///   Heaviside(window=1)                               (w ≥ θ - window)/θ
@@ -60,6 +75,12 @@
 ///   Triangular(threshold=1)  snnTorch's triangular, as it computes it: threshold below
 ///                          x = 0, -threshold from x = 0 up
 ///   StraightThroughEstimator()  snnTorch's straight_through_estimator: 1
+///   HeavisideMask()        snnTorch's heaviside: (x > 0), the spike itself
+///   SparseFastSigmoid(slope=25, B=1)  snnTorch's SFS: (x > B) / (slope·|x| + 1)²
+///   LeakySpikeOperator(slope=0.1)  (x > 0) + slope·(x ≤ 0): the operator snnTorch's LSO
+///                          means to apply (its LSO() passes one argument to a function of
+///                          two and cannot run)
+///   NoGradient()           0: snnTorch's surrogate_disable
 /// As in Sinabs, no gradient flows into θ through the spike function or the surrogate;
 /// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
 /// adapt_scale).
@@ -84,16 +105,18 @@
 namespace snn::ops {
 
 /// The neuron model: which states, parameters and update a specification describes.
-enum class NeuronFamily { LIF, ALIF, ExpLeak };
-/// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike).
-enum class SpikeKind { Multi, Single, Max };
-/// Reset mechanisms (Sinabs' MembraneSubtract, MembraneReset).
-enum class ResetKind { Subtract, ToValue };
+enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky };
+/// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike; snnTorch's strict
+/// Heaviside).
+enum class SpikeKind { Multi, Single, Max, Heaviside };
+/// Reset mechanisms (Sinabs' MembraneSubtract, MembraneReset; no reset).
+enum class ResetKind { Subtract, ToValue, None };
 /// Surrogate gradients of the spike function (Sinabs' names, and snnTorch's atan and
 /// fast_sigmoid).
 enum class SurrogateKind {
   SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential,
-  ATan, FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator
+  ATan, FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator,
+  HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient
 };
 
 /// A surrogate and its arguments, in the order of surrogate_arg_names(kind).
@@ -121,6 +144,9 @@ struct NeuronSpec {
   SurrogateSpec surrogate;
   /// Lower bound of the membrane after the reset; none: unbounded.
   std::optional<double> min_v_mem;
+  /// Leaky: the reset of a spike happens at the next step (snnTorch's reset_delay=True)
+  /// instead of in the step that spikes.
+  bool reset_delay = false;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);

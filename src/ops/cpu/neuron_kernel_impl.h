@@ -90,6 +90,7 @@ struct Policy {
     if constexpr (Opt::kFixed) return false;
     return has_max;
   }
+  bool delayed_reset() const { return reset_delay; }
   bool subtracts_threshold() const {
     if constexpr (Opt::kFixed) return true;
     return subtract_threshold;
@@ -103,6 +104,7 @@ struct Policy {
         clamp(s.min_v_mem.has_value()),
         has_max(s.max_spikes.has_value()),
         subtract_threshold(s.reset == ResetKind::Subtract && !s.reset_value.has_value()),
+        reset_delay(s.reset_delay),
         zero(scalar_t(0)),
         one(scalar_t(1)),
         max_spikes(static_cast<scalar_t>(s.max_spikes.value_or(0))),
@@ -134,12 +136,14 @@ struct Policy {
 
   Vec spike_fn(const Vec& w, const Vec& th) const {
     if (spike_kind() == SpikeKind::Single) return (w - th).ge(zero);
+    if (spike_kind() == SpikeKind::Heaviside) return (w - th).gt(zero);
     const Vec n = Vec::blendv(zero, (w / th).trunc(), w > zero);
     return limited() ? at::vec::minimum(n, max_spikes) : n;
   }
   // The membrane after the reset, before the clamp.
   Vec reset_fn(const Vec& w, const Vec& s, const Vec& th) const {
     if (reset_kind() == ResetKind::ToValue) return w * s.eq(zero) + reset_value;
+    if (reset_kind() == ResetKind::None) return w;
     return w - s * (subtracts_threshold() ? th : reset_value);
   }
   Vec clamp_fn(const Vec& r) const {
@@ -197,6 +201,19 @@ struct Policy {
         return Vec::blendv(arg[0], arg[0].neg(), (w - th) >= zero);
       case SurrogateKind::StraightThroughEstimator:
         return one;
+      case SurrogateKind::HeavisideMask:
+        return (w - th).gt(zero);
+      case SurrogateKind::SparseFastSigmoid: {
+        const Vec x = w - th;
+        const Vec d = arg[0] * x.abs() + one;
+        return x.gt(arg[1]) / (d * d);
+      }
+      case SurrogateKind::LeakySpikeOperator: {
+        const Vec above = (w - th).gt(zero);
+        return above + (one - above) * arg[0];
+      }
+      case SurrogateKind::NoGradient:
+        return zero;
     }
     return zero;
   }
@@ -209,6 +226,11 @@ struct Policy {
       g_th = zero;
       return;
     }
+    if (reset_kind() == ResetKind::None) {
+      g_w = g_r + g_s * surrogate_fn(w, th, inv_th);
+      g_th = zero;
+      return;
+    }
     const Vec c = subtracts_threshold() ? th : reset_value;
     g_w = g_r + (g_s - g_r * c) * surrogate_fn(w, th, inv_th);
     g_th = subtracts_threshold() ? (g_r * s).neg() : zero;
@@ -217,7 +239,7 @@ struct Policy {
   SpikeKind spike;
   ResetKind reset;
   SurrogateKind surrogate;
-  bool norm_input, clamp, has_max, subtract_threshold;
+  bool norm_input, clamp, has_max, subtract_threshold, reset_delay;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
   Vec arg[5], inv_arg0, half_arg0, atan_scale;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
@@ -375,6 +397,98 @@ struct ExpLeakDynamics {
     Vec unused_i, unused_as;
     return In::backward(P, g_w, x, prev[0], P.zero, x, p[0], P.zero, g[0], unused_i, gp[0],
                         unused_as);
+  }
+};
+
+// snnTorch's Leaky (kSyn = false) and Synaptic (kSyn = true), see snn/ops/neuron.h.
+// states [mem, syn]; params [β, θ, graded_spikes_factor, α]. The operations and their
+// order are snnTorch's, so that float spikes and states are bitwise the same.
+template <typename scalar_t, bool kSyn>
+struct LeakyDynamics {
+  using Vec = Vectorized<scalar_t>;
+  static constexpr NeuronFamily kFamily = NeuronFamily::Leaky;
+  static constexpr bool kSynapse = kSyn, kSpikes = true;
+  static constexpr int kStates = kSyn ? 2 : 1;
+  static constexpr int kParams = kSyn ? 4 : 3;
+  static constexpr int kThreshold = 1;
+
+  // The membrane before the spike, m, from the previous states; r = the delayed reset,
+  // m0 = Leaky's membrane after a zero reset (what β multiplies), syn = the new synapse.
+  template <typename Pol>
+  static Vec integrate(const Pol& P, const Vec& x, const Vec* prev, const Vec* p, Vec& r,
+                       Vec& m0, Vec& syn) {
+    r = (prev[0] - p[1]).gt(P.zero);
+    const ResetKind reset = P.reset_kind();
+    if constexpr (kSyn) {
+      syn = p[3] * prev[1] + x;
+      m0 = prev[0];
+      const Vec m = p[0] * prev[0] + syn;
+      if (reset == ResetKind::Subtract) return m - r * p[1];
+      if (reset == ResetKind::ToValue) return m - m * r;
+      return m;
+    } else {
+      syn = x;
+      m0 = reset == ResetKind::ToValue ? (P.one - r) * prev[0] : prev[0];
+      const Vec m = p[0] * m0 + x;
+      return reset == ResetKind::Subtract ? m - r * p[1] : m;
+    }
+  }
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
+    Vec r, m0, syn;
+    Vec m = integrate(P, x, s, p, r, m0, syn);
+    const Vec h = (m - p[1]).gt(P.zero);
+    if (!P.delayed_reset()) {
+      const Vec d = h - r;
+      if (P.reset_kind() == ResetKind::Subtract) m = m - d * p[1];
+      if (P.reset_kind() == ResetKind::ToValue) m = m - d * m;
+    }
+    s[0] = m;
+    if constexpr (kSyn) s[1] = syn;
+    return h * p[2];
+  }
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& /*out*/, const Vec* prev,
+                      const Vec* p, const Vec& inv_th, const Vec& g_out, Vec* g, Vec* gp) {
+    Vec r, m0, syn;
+    const Vec m = integrate(P, x, prev, p, r, m0, syn);
+    const Vec h = (m - p[1]).gt(P.zero);
+    const Vec sg = P.surrogate_fn(m, p[1], inv_th);
+    const ResetKind reset = P.reset_kind();
+    // Through the spike: spk = h·g, dh/dm = σ, dh/dθ = -σ.
+    Vec g_h = g_out * p[2];
+    gp[2] = gp[2] + g_out * h;
+    Vec g_m = g[0], g_th = P.zero;
+    if (!P.delayed_reset()) {
+      const Vec d = h - r;
+      if (reset == ResetKind::Subtract) {
+        g_th = (g[0] * d).neg();
+        g_h = g_h - g[0] * p[1];
+      } else if (reset == ResetKind::ToValue) {
+        g_m = g[0] * (P.one - d);
+        g_h = g_h - g[0] * m;
+      }
+    }
+    const Vec g_hs = g_h * sg;
+    g_m = g_m + g_hs;
+    g_th = g_th - g_hs;
+    // Through the integration.
+    if (reset == ResetKind::Subtract) g_th = g_th - g_m * r;
+    gp[1] = gp[1] + g_th;
+    if constexpr (kSyn) {
+      const Vec g_base = reset == ResetKind::ToValue ? g_m * (P.one - r) : g_m;
+      g[0] = g_base * p[0];
+      gp[0] = gp[0] + g_base * prev[0];
+      const Vec g_syn = g_base + g[1];
+      gp[3] = gp[3] + g_syn * prev[1];
+      g[1] = g_syn * p[3];
+      return g_syn;
+    } else {
+      gp[0] = gp[0] + g_m * m0;
+      const Vec g_m0 = g_m * p[0];
+      g[0] = reset == ResetKind::ToValue ? g_m0 * (P.one - r) : g_m0;
+      return g_m;
+    }
   }
 };
 
@@ -546,7 +660,8 @@ template <typename scalar_t>
 using AllDynamics =
     std::tuple<LIFDynamics<scalar_t, false>, LIFDynamics<scalar_t, true>,
                ALIFDynamics<scalar_t, false>, ALIFDynamics<scalar_t, true>,
-               ExpLeakDynamics<scalar_t, false>>;
+               ExpLeakDynamics<scalar_t, false>, LeakyDynamics<scalar_t, false>,
+               LeakyDynamics<scalar_t, true>>;
 
 template <typename Dyn>
 constexpr bool fits_pointers() {

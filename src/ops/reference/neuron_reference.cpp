@@ -14,6 +14,7 @@ namespace {
 
 at::Tensor spike_values(const at::Tensor& w, const at::Tensor& th, const NeuronSpec& s) {
   if (s.spike == SpikeKind::Single) return (w - th >= 0).to(w.scalar_type());
+  if (s.spike == SpikeKind::Heaviside) return (w - th > 0).to(w.scalar_type());
   auto n = (w > 0) * at::div(w, th, "trunc");
   if (s.spike == SpikeKind::Max && s.max_spikes) n = at::clamp_max(n, *s.max_spikes);
   return n;
@@ -61,6 +62,18 @@ at::Tensor surrogate(const at::Tensor& w, const at::Tensor& th, const SurrogateS
       return at::where(w - th >= 0, -a[0], a[0]).to(w.scalar_type());
     case SurrogateKind::StraightThroughEstimator:
       return at::ones_like(w);
+    case SurrogateKind::HeavisideMask:
+      return (w - th > 0).to(w.scalar_type());
+    case SurrogateKind::SparseFastSigmoid: {
+      const auto x = w - th;
+      return (x > a[1]).to(w.scalar_type()) / at::pow(a[0] * at::abs(x) + 1, 2);
+    }
+    case SurrogateKind::LeakySpikeOperator: {
+      const auto above = (w - th > 0).to(w.scalar_type());
+      return above + (1 - above) * a[0];
+    }
+    case SurrogateKind::NoGradient:
+      return at::zeros_like(w);
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate");
 }
@@ -76,6 +89,7 @@ at::Tensor spike(const at::Tensor& w, const at::Tensor& th, const NeuronSpec& s)
 at::Tensor reset(const at::Tensor& w, const at::Tensor& spikes, const at::Tensor& th,
                  const NeuronSpec& s) {
   if (s.reset == ResetKind::ToValue) return w * (spikes.detach() == 0) + *s.reset_value;
+  if (s.reset == ResetKind::None) return w;
   return s.reset_value ? w - spikes * *s.reset_value : w - spikes * th;
 }
 
@@ -124,12 +138,45 @@ at::Tensor exp_leak_step(const NeuronSpec& s, const at::Tensor& x, std::vector<a
   return w;
 }
 
+// snnTorch's Leaky / Synaptic: states [mem, syn]; params [β, θ, graded_spikes_factor, α].
+// The spike H(m - θ) carries the surrogate's gradient to m and to θ (snnTorch's
+// spike_grad(mem - threshold)); the delayed reset r carries none (snnTorch detaches it).
+at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                      const std::vector<at::Tensor>& p) {
+  const auto& beta = p[0];
+  const auto& th = p[1];
+  const auto r = (st[0] - th > 0).to(x.scalar_type()).detach();
+  at::Tensor m;
+  if (s.synapse) {
+    st[1] = p[3] * st[1] + x;
+    m = beta * st[0] + st[1];
+    if (s.reset == ResetKind::Subtract) m = m - r * th;
+    if (s.reset == ResetKind::ToValue) m = m - m * r;
+  } else {
+    const auto m0 = s.reset == ResetKind::ToValue ? (1 - r) * st[0] : st[0];
+    m = beta * m0 + x;
+    if (s.reset == ResetKind::Subtract) m = m - r * th;
+  }
+  // h = H(m - θ) with dh/d(m - θ) = σ.
+  const auto shift = m - th;
+  const auto sg = surrogate(m.detach(), th.detach(), s.surrogate);
+  const auto h = (shift.detach() > 0).to(x.scalar_type()) + (shift * sg - (shift * sg).detach());
+  if (!s.reset_delay) {
+    const auto d = h - r;
+    if (s.reset == ResetKind::Subtract) m = m - d * th;
+    if (s.reset == ResetKind::ToValue) m = m - d * m;
+  }
+  st[0] = m;
+  return h * p[2];
+}
+
 // Adding a family: its step function and its row here.
 Step step_of(NeuronFamily family) {
   static const std::vector<std::pair<NeuronFamily, Step>> table = {
       {NeuronFamily::LIF, &lif_step},
       {NeuronFamily::ALIF, &alif_step},
       {NeuronFamily::ExpLeak, &exp_leak_step},
+      {NeuronFamily::Leaky, &leaky_step},
   };
   for (const auto& [f, step] : table) {
     if (f == family) return step;
