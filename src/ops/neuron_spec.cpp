@@ -67,7 +67,7 @@ std::string surrogate_choices() {
 // A family: one row. The parser, the printer, the state and parameter names and the
 // checks read it; the dynamics live in the kernel (neuron_kernel_impl.h) and the reference.
 // The keys a family's specification takes, in the order str() prints them.
-enum class Key { Synapse, NormInput, Spike, Reset, ResetDelay, Surrogate, MinVMem };
+enum class Key { Synapse, NormInput, Spike, Reset, ResetDelay, ZeroKeepsInput, Surrogate, MinVMem };
 
 struct FamilyInfo {
   NeuronFamily family;
@@ -128,10 +128,15 @@ const std::vector<FamilyInfo>& families() {
                   false, SpikeKind::Multi, SurrogateSpec{}, {"v_mem"}, {"alpha_mem"}}),
       // snnTorch's Leaky and (with a synapse) Synaptic.
       family_row({NeuronFamily::Leaky, "Leaky", true,
-                  {K::Synapse, K::Reset, K::ResetDelay, K::Surrogate}, false, true,
+                  {K::Synapse, K::Reset, K::ResetDelay, K::ZeroKeepsInput, K::Surrogate}, false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}}, {"mem"},
                   {"beta", "threshold", "graded_spikes_factor"}, "syn", "alpha",
                   {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
+      // snnTorch's Alpha.
+      family_row({NeuronFamily::Alpha, "Alpha", true, {K::Reset, K::Surrogate}, false, true,
+                  SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}},
+                  {"mem", "syn_exc", "syn_inh"}, {"alpha", "beta", "threshold", "tau_alpha"},
+                  nullptr, nullptr, {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
   };
   return table;
 }
@@ -316,6 +321,7 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
       case Key::ResetDelay:
         s.reset_delay = a.boolean("reset_delay", row->reset_delay_default);
         break;
+      case Key::ZeroKeepsInput: s.zero_keeps_input = a.boolean("zero_keeps_input", true); break;
       case Key::Surrogate: parse_surrogate(a.optional_call("surrogate"), s); break;
       case Key::MinVMem: s.min_v_mem = a.optional_real("min_v_mem"); break;
     }
@@ -349,6 +355,7 @@ std::string NeuronSpec::str() const {
       case Key::Spike: add("spike", spike_str()); break;
       case Key::Reset: add("reset", reset_str()); break;
       case Key::ResetDelay: add("reset_delay", spec::format(reset_delay)); break;
+      case Key::ZeroKeepsInput: add("zero_keeps_input", spec::format(zero_keeps_input)); break;
       case Key::Surrogate: add("surrogate", surrogate_str()); break;
       case Key::MinVMem: add("min_v_mem", spec::format(min_v_mem)); break;
     }

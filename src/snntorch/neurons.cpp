@@ -35,57 +35,47 @@ ResetFn reset_of(const char* layer, const std::string& mechanism) {
   return NoReset{};
 }
 
-at::Tensor register_value(torch::nn::Module& self, const std::string& name, const Value& value,
-                          bool learn) {
+const char* boolean(bool v) { return v ? "true" : "false"; }
+
+}  // namespace
+
+ops::NeuronSpec SnnTorchNeuron::make_spec(const char* layer, ops::NeuronFamily family,
+                                          bool synapse, bool zero_keeps_input,
+                                          const std::string& reset_mechanism, bool reset_delay,
+                                          const Surrogate& spike_grad, bool surrogate_disable) {
+  ops::NeuronSpec spec;
+  spec.family = family;
+  spec.synapse = synapse;
+  spec.spike = ops::SpikeKind::Heaviside;
+  spec.norm_input = false;
+  spec.reset_delay = reset_delay;
+  spec.zero_keeps_input = zero_keeps_input;
+  set_choice(spec, reset_of(layer, reset_mechanism));
+  set_choice(spec, surrogate_disable ? Surrogate(NoGradient{}) : spike_grad);
+  return spec;
+}
+
+at::Tensor SnnTorchNeuron::register_value(torch::nn::Module& self, const std::string& name,
+                                          const Value& value, bool learn) {
   auto t = value.tensor().detach().clone();
   if (learn) return self.register_parameter(name, t);
   return self.register_buffer(name, t);
 }
 
-}  // namespace
-
-void SnnTorchNeuron::reset_neuron(torch::nn::Module& self, const Value& beta_value,
-                                  bool learn_beta, const Value& threshold_value,
-                                  bool learn_threshold, const Value& graded, bool learn_graded,
-                                  const std::optional<Value>& alpha_value, bool learn_alpha,
-                                  const Surrogate& spike_grad, bool surrogate_disable,
-                                  const std::string& reset_mechanism, bool reset_delay,
-                                  const std::optional<std::vector<int64_t>>& shape) {
-  const char* layer = alpha_value ? "snntorch::Synaptic" : "snntorch::Leaky";
-  ops::NeuronSpec spec;
-  spec.family = ops::NeuronFamily::Leaky;
-  spec.synapse = alpha_value.has_value();
-  spec.spike = ops::SpikeKind::Heaviside;
-  spec.norm_input = false;
-  spec.reset_delay = reset_delay;
-  set_choice(spec, reset_of(layer, reset_mechanism));
-  set_choice(spec, surrogate_disable ? Surrogate(NoGradient{}) : spike_grad);
-  beta = register_value(self, "beta", beta_value, learn_beta);
-  threshold = register_value(self, "threshold", threshold_value, learn_threshold);
-  graded_spikes_factor = register_value(self, "graded_spikes_factor", graded, learn_graded);
-  if (alpha_value) alpha = register_value(self, "alpha", *alpha_value, learn_alpha);
-  set_spec(spec, shape);
-}
-
-std::vector<at::Tensor> SnnTorchNeuron::neuron_params() const {
-  std::vector<at::Tensor> p{beta.clamp(0, 1), threshold, graded_spikes_factor};
-  if (alpha.defined()) p.push_back(alpha.clamp(0, 1));
-  return p;
-}
-
 std::vector<at::Tensor> SnnTorchNeuron::step_states(const char* layer, bool init_hidden,
                                                     const at::Tensor& input,
-                                                    const std::vector<at::Tensor>& states) {
+                                                    const std::vector<at::Tensor>& states,
+                                                    const std::vector<at::Tensor>& params) {
   TORCH_CHECK(states.empty() || !init_hidden, "snn::", layer,
               ": states must not be passed to a step while init_hidden=true");
   TORCH_CHECK(input.dim() >= 1, "snn::", layer, ": expected input of shape [B, ...], got ",
               input.sizes());
-  const auto names = state_names();
+  const auto& names = state_names();
   for (size_t k = 0; k < states.size(); ++k) {
     // A state of another shape is replaced by zeros (snnTorch's rule), in run_op.
     if (states[k].defined()) set_state(names[k], states[k]);
   }
-  auto out = run_op(layer, input.unsqueeze(1), neuron_params());
+  auto out = run_op(layer, input.unsqueeze(1), params);
   for (auto& o : out) o = o.squeeze(1);
   return out;
 }
@@ -96,59 +86,193 @@ void SnnTorchNeuron::print_common(std::ostream& os, const Value& threshold_value
                                   const std::string& reset_mechanism, bool reset_delay,
                                   const std::optional<std::vector<int64_t>>& shape,
                                   bool record_states) const {
-  const auto b = [](bool v) { return v ? "true" : "false"; };
   os << ", threshold=" << threshold_value << ", spike_grad=" << spike_grad
-     << ", surrogate_disable=" << b(surrogate_disable) << ", init_hidden=" << b(init_hidden)
-     << ", learn_beta=" << b(learn_beta) << ", learn_threshold=" << b(learn_threshold)
-     << ", reset_mechanism=\"" << reset_mechanism << "\", reset_delay=" << b(reset_delay);
+     << ", surrogate_disable=" << boolean(surrogate_disable)
+     << ", init_hidden=" << boolean(init_hidden) << ", learn_beta=" << boolean(learn_beta)
+     << ", learn_threshold=" << boolean(learn_threshold) << ", reset_mechanism=\""
+     << reset_mechanism << "\", reset_delay=" << boolean(reset_delay);
   print_tail(os, shape, record_states);
 }
 
 }  // namespace detail
 
+using ops::NeuronFamily;
+
 // ---- Leaky -------------------------------------------------------------------
 
 void LeakyModel::reset_model(torch::nn::Module& self) {
-  reset_neuron(self, options, options.beta(), options.graded_spikes_factor(),
-               options.learn_graded_spikes_factor(), std::nullopt, false);
+  beta = register_value(self, "beta", options.beta(), options.learn_beta());
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  graded_spikes_factor = register_value(self, "graded_spikes_factor",
+                                        options.graded_spikes_factor(),
+                                        options.learn_graded_spikes_factor());
+  set_spec(make_spec(kName, NeuronFamily::Leaky, false, true, options), options.shape());
+}
+
+std::vector<at::Tensor> LeakyModel::op_params(const at::Tensor& /*input*/) const {
+  return {beta.clamp(0, 1), threshold, graded_spikes_factor};
 }
 
 std::tuple<at::Tensor, at::Tensor> LeakyModel::step(const at::Tensor& input, const at::Tensor& mem) {
-  const auto out = step_states(kName, options.init_hidden(), input, {mem});
+  const auto out = step_states(kName, options.init_hidden(), input, {mem}, op_params(input));
   return {out[0], out[1]};
 }
 
 at::Tensor LeakyModel::step(const at::Tensor& input) {
-  return step_states(kName, false, input, {})[0];
+  return step_states(kName, false, input, {}, op_params(input))[0];
 }
 
 void LeakyModel::print_options(std::ostream& os) const {
   os << "beta=" << options.beta() << ", graded_spikes_factor=" << options.graded_spikes_factor()
-     << ", learn_graded_spikes_factor=" << (options.learn_graded_spikes_factor() ? "true" : "false");
+     << ", learn_graded_spikes_factor=" << detail::boolean(options.learn_graded_spikes_factor());
   print_common(os, options);
 }
 
 // ---- Synaptic ----------------------------------------------------------------
 
 void SynapticModel::reset_model(torch::nn::Module& self) {
-  reset_neuron(self, options, options.beta(), Value(1.0), false, options.alpha(),
-               options.learn_alpha());
+  alpha = register_value(self, "alpha", options.alpha(), options.learn_alpha());
+  beta = register_value(self, "beta", options.beta(), options.learn_beta());
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  // Synaptic's zero reset zeroes the whole new membrane (input included).
+  set_spec(make_spec(kName, NeuronFamily::Leaky, true, false, options), options.shape());
+}
+
+std::vector<at::Tensor> SynapticModel::op_params(const at::Tensor& input) const {
+  return {beta.clamp(0, 1), threshold, at::ones({}, input.options()), alpha.clamp(0, 1)};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> SynapticModel::step(const at::Tensor& input,
                                                                    const at::Tensor& syn,
                                                                    const at::Tensor& mem) {
-  const auto out = step_states(kName, options.init_hidden(), input, {mem, syn});
+  const auto out = step_states(kName, options.init_hidden(), input, {mem, syn}, op_params(input));
   return {out[0], out[2], out[1]};
 }
 
 at::Tensor SynapticModel::step(const at::Tensor& input) {
-  return step_states(kName, false, input, {})[0];
+  return step_states(kName, false, input, {}, op_params(input))[0];
 }
 
 void SynapticModel::print_options(std::ostream& os) const {
   os << "alpha=" << options.alpha() << ", beta=" << options.beta()
-     << ", learn_alpha=" << (options.learn_alpha() ? "true" : "false");
+     << ", learn_alpha=" << detail::boolean(options.learn_alpha());
+  print_common(os, options);
+}
+
+// ---- Lapicque ----------------------------------------------------------------
+
+void LapicqueModel::reset_model(torch::nn::Module& self) {
+  // snnTorch's rules, computed in float32 as snnTorch computes them.
+  const auto f = at::TensorOptions().dtype(at::kFloat);
+  const auto o = options;
+  TORCH_CHECK(o.beta() || (o.R() && o.C()), "snn::", kName,
+              ": give beta, or two of beta, R and C (got ", o.beta() ? "beta" : "",
+              o.R() ? " R" : "", o.C() ? " C" : "", ")");
+  TORCH_CHECK(!o.beta() || (*o.beta() > 0 && *o.beta() < 1), "snn::", kName,
+              ": beta must be in (0, 1), got ", o.beta().value_or(0));
+  TORCH_CHECK(!o.R() || *o.R() > 0, "snn::", kName, ": R must be > 0, got ", o.R().value_or(0));
+  TORCH_CHECK(!o.C() || *o.C() > 0, "snn::", kName, ": C must be > 0, got ", o.C().value_or(0));
+  TORCH_CHECK(o.time_step() > 0, "snn::", kName, ": time_step must be > 0, got ", o.time_step());
+  const auto dt = at::scalar_tensor(o.time_step(), f);
+  at::Tensor b, r, c;
+  if (!o.beta()) {
+    r = at::scalar_tensor(*o.R(), f);
+    c = at::scalar_tensor(*o.C(), f);
+    b = at::exp(at::ones({1}, f) * (-dt / (r * c)));
+  } else {
+    b = at::scalar_tensor(*o.beta(), f);
+    const auto log_inv = at::log(1 / b);
+    if (o.C() && !o.R()) {
+      c = at::scalar_tensor(*o.C(), f);
+      r = dt / (c * log_inv);
+    } else {
+      r = at::scalar_tensor(o.R().value_or(1.0), f);
+      c = dt / (r * log_inv);
+    }
+  }
+  beta = register_value(self, "beta", Value(b), options.learn_beta());
+  R = self.register_buffer("R", r);
+  C = self.register_buffer("C", c);
+  time_step = self.register_buffer("time_step", dt);
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  TORCH_CHECK(options.reset_delay(), "snn::", kName,
+              ": the reset is always delayed (snnTorch's Lapicque has no reset_delay)");
+  set_spec(make_spec(kName, NeuronFamily::Leaky, false, false, options), options.shape());
+}
+
+std::pair<at::Tensor, at::Tensor> LapicqueModel::constants() const {
+  if (!options.beta()) return {R, C};
+  const auto log_inv = at::log(1 / beta);
+  if (options.C() && !options.R()) return {time_step / (C * log_inv), C};
+  return {R, time_step / (R * log_inv)};
+}
+
+at::Tensor LapicqueModel::model_input(const at::Tensor& input) const {
+  const auto [r, c] = constants();
+  return input * r * (1 / (r * c)) * time_step;
+}
+
+std::vector<at::Tensor> LapicqueModel::op_params(const at::Tensor& input) const {
+  const auto [r, c] = constants();
+  return {1 - time_step / (r * c), threshold, at::ones({}, input.options())};
+}
+
+std::tuple<at::Tensor, at::Tensor> LapicqueModel::step(const at::Tensor& input,
+                                                       const at::Tensor& mem) {
+  const auto out = step_states(kName, options.init_hidden(), model_input(input), {mem},
+                               op_params(input));
+  return {out[0], out[1]};
+}
+
+at::Tensor LapicqueModel::step(const at::Tensor& input) {
+  return step_states(kName, false, model_input(input), {}, op_params(input))[0];
+}
+
+void LapicqueModel::print_options(std::ostream& os) const {
+  os << "beta=" << beta.item<double>() << ", R=" << R.item<double>() << ", C=" << C.item<double>()
+     << ", time_step=" << options.time_step();
+  print_common(os, options);
+}
+
+// ---- Alpha -------------------------------------------------------------------
+
+void AlphaModel::reset_model(torch::nn::Module& self) {
+  const auto& a = options.alpha().tensor();
+  const auto& b = options.beta().tensor();
+  TORCH_CHECK(!(a.clamp(0, 1) <= b.clamp(0, 1)).any().item<bool>(), "snn::", kName,
+              ": alpha must be greater than beta (snnTorch's rule), got alpha ", options.alpha(),
+              ", beta ", options.beta());
+  TORCH_CHECK(!(b == 1).any().item<bool>(), "snn::", kName,
+              ": beta must not be 1 (tau_alpha would divide by zero)");
+  alpha = register_value(self, "alpha", Value(a.clamp(0, 1)), options.learn_alpha());
+  beta = register_value(self, "beta", options.beta(), options.learn_beta());
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  TORCH_CHECK(options.reset_delay(), "snn::", kName,
+              ": the reset is always delayed (snnTorch's Alpha has no reset_delay)");
+  set_spec(make_spec(kName, NeuronFamily::Alpha, false, false, options), options.shape());
+}
+
+std::vector<at::Tensor> AlphaModel::op_params(const at::Tensor& /*input*/) const {
+  const auto a = alpha.clamp(0, 1), b = beta.clamp(0, 1);
+  const auto tau_alpha = at::log(a) / (at::log(b) - at::log(a)) + 1;
+  return {a, b, threshold, tau_alpha};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> AlphaModel::step(
+    const at::Tensor& input, const at::Tensor& syn_exc, const at::Tensor& syn_inh,
+    const at::Tensor& mem) {
+  const auto out = step_states(kName, options.init_hidden(), input, {mem, syn_exc, syn_inh},
+                               op_params(input));
+  return {out[0], out[2], out[3], out[1]};
+}
+
+at::Tensor AlphaModel::step(const at::Tensor& input) {
+  return step_states(kName, false, input, {}, op_params(input))[0];
+}
+
+void AlphaModel::print_options(std::ostream& os) const {
+  os << "alpha=" << options.alpha() << ", beta=" << options.beta()
+     << ", learn_alpha=" << detail::boolean(options.learn_alpha());
   print_common(os, options);
 }
 
@@ -157,4 +281,6 @@ void SynapticModel::print_options(std::ostream& os) const {
 namespace snn {
 template class NeuronLayer<snntorch::LeakyModel>;
 template class NeuronLayer<snntorch::SynapticModel>;
+template class NeuronLayer<snntorch::LapicqueModel>;
+template class NeuronLayer<snntorch::AlphaModel>;
 }  // namespace snn

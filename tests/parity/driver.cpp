@@ -372,12 +372,13 @@ std::vector<at::Tensor> tensors(const c10::IValue& list) {
   return out;
 }
 
-// snnTorch's neurons (layer "snntorch"): model "Leaky" | "Synaptic", options (snnTorch's
+// snnTorch's neurons (layer "snntorch"): model "Leaky" | "Synaptic" | "Lapicque" |
+// "Alpha", options (snnTorch's
 // names; spike_grad_text: the surrogate's text), mode "sequence" (one forward per input
 // [B, T, N], the hidden state carried), "step" (a loop of leaky(x_t, mem) with the states
 // passed in and out, starting from "mem0" / "syn0") or "hidden_step" (a loop of
 // step(x_t)). Loss = Σ_k <spk_k, grad_spikes_k> + <mem_k, grad_mem_k> (+ <syn_k, grad_syn_k>),
-// over every step's values.
+// over every step's values (Alpha: syn_exc and syn_inh instead of syn).
 c10::impl::GenericDict run_snntorch_case(const Dict& c) {
   const auto& model = c.at("model").toStringRef();
   const auto o = c.at("options").toGenericDict();
@@ -417,6 +418,48 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
       const auto spk = layer->step(x);
       return std::vector<at::Tensor>{spk, layer->mem()};
     };
+  } else if (model == "Lapicque") {
+    auto opts = common(snn::snntorch::LapicqueOptions());
+    const auto optional = [&](const char* key) {
+      return has(o, key) ? std::optional<double>(o.at(key).toDouble()) : std::nullopt;
+    };
+    opts.beta(optional("beta")).R(optional("R")).C(optional("C"));
+    opts.time_step(o.at("time_step").toDouble());
+    snn::snntorch::Lapicque layer(opts);
+    module = layer.ptr();
+    sequence = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer(x);
+      return std::vector<at::Tensor>{spk, layer->recordings().at("mem")};
+    };
+    step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+      auto [spk, mem] = layer(x, st[0]);
+      st[0] = mem;
+      return std::vector<at::Tensor>{spk, mem};
+    };
+    hidden_step = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer->step(x);
+      return std::vector<at::Tensor>{spk, layer->mem()};
+    };
+  } else if (model == "Alpha") {
+    auto opts = common(snn::snntorch::AlphaOptions(value("alpha"), value("beta")));
+    opts.learn_alpha(flag("learn_alpha"));
+    snn::snntorch::Alpha layer(opts);
+    module = layer.ptr();
+    sequence = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer(x);
+      const auto& r = layer->recordings();
+      return std::vector<at::Tensor>{spk, r.at("mem"), r.at("syn_exc"), r.at("syn_inh")};
+    };
+    step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+      auto [spk, exc, inh, mem] = layer(x, st[1], st[2], st[0]);
+      st = {mem, exc, inh};
+      return std::vector<at::Tensor>{spk, mem, exc, inh};
+    };
+    hidden_step = [layer](const at::Tensor& x) mutable {
+      const auto spk = layer->step(x);
+      return std::vector<at::Tensor>{spk, layer->mem(), layer->state("syn_exc"),
+                                     layer->state("syn_inh")};
+    };
   } else {
     TORCH_CHECK(model == "Synaptic", "unknown snntorch model ", model);
     auto opts = common(snn::snntorch::SynapticOptions(value("alpha"), value("beta")));
@@ -440,12 +483,18 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
   }
   const auto& mode = c.at("mode").toStringRef();
   const auto inputs = tensors(c.at("inputs"));
-  const std::vector<std::string> names{"spikes", "mem", "syn"};
+  const std::vector<std::string> names =
+      model == "Alpha" ? std::vector<std::string>{"spikes", "mem", "syn_exc", "syn_inh"}
+                       : std::vector<std::string>{"spikes", "mem", "syn"};
   std::vector<at::Tensor> leaves;
   std::vector<at::Tensor> st;
   if (mode == "step") {
     st.push_back(c.at("mem0").toTensor().clone().requires_grad_(true));
     if (model == "Synaptic") st.push_back(c.at("syn0").toTensor().clone().requires_grad_(true));
+    if (model == "Alpha") {
+      st.push_back(c.at("exc0").toTensor().clone().requires_grad_(true));
+      st.push_back(c.at("inh0").toTensor().clone().requires_grad_(true));
+    }
     leaves = st;
   }
   c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());

@@ -20,6 +20,7 @@ SPECS = [
     "Leaky()",
     "Leaky(synapse=true, reset=MembraneReset(), reset_delay=false, surrogate=SparseFastSigmoid())",
     "Leaky(reset=NoReset(), surrogate=HeavisideMask())",
+    "Alpha(reset=MembraneReset())",
 ]
 
 
@@ -33,9 +34,11 @@ def make_inputs(ops, spec, dtype, B=3, T=12, N=301, seed=0, per_neuron=True):
     states, params = spec_layout(spec)
     ranges = dict(alpha_mem=(0.6, 0.95), alpha_syn=(0.3, 0.9), alpha_adapt=(0.5, 0.9),
                   spike_threshold=(0.8, 1.2), adapt_scale=(0.5, 1.8), beta=(0.6, 0.95),
-                  threshold=(0.8, 1.2), graded_spikes_factor=(0.5, 1.5), alpha=(0.3, 0.9))
+                  threshold=(0.8, 1.2), graded_spikes_factor=(0.5, 1.5), alpha=(0.3, 0.9), tau_alpha=(1.0, 1.6))
     state = [rand(B, N) * 0.3 if name == "b" else rand(B, N) - 0.5 for name in states]
     param = []
+    if spec.startswith("Alpha"):  # alpha > beta
+        ranges.update(alpha=(0.85, 0.95), beta=(0.3, 0.6))
     for name in params:
         lo, hi = ranges[name]
         param.append(lo + (hi - lo) * rand(N) if per_neuron else torch.tensor((lo + hi) / 2, dtype=dtype))
@@ -52,6 +55,8 @@ def spec_layout(spec):
     if family == "ALIF":
         return ["v_mem", "b"] + (["i_syn"] if syn else []), \
             ["alpha_mem", "alpha_adapt", "spike_threshold", "adapt_scale"] + (["alpha_syn"] if syn else [])
+    if family == "Alpha":
+        return ["mem", "syn_exc", "syn_inh"], ["alpha", "beta", "threshold", "tau_alpha"]
     if family == "Leaky":
         return ["mem"] + (["syn"] if syn else []), \
             ["beta", "threshold", "graded_spikes_factor"] + (["alpha"] if syn else [])
@@ -135,6 +140,8 @@ def margins_ok(snn_ops, spec, x, state, param, margin=0.02):
 LEAKY_GRADCHECK_SPECS = [
     "Leaky(synapse=true, surrogate=NoGradient())",
     "Leaky(reset=MembraneReset(), surrogate=NoGradient())",
+    "Alpha(surrogate=NoGradient())",
+    "Alpha(reset=MembraneReset(), surrogate=NoGradient())",
 ]
 
 

@@ -63,7 +63,7 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("ExpLeak(spike=MultiSpike())"),
                     "ExpLeak has no parameter 'spike'");
   EXPECT_THROW_WITH(NeuronSpec::parse("Izhikevich()"),
-                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), Leaky(...), got "
+                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), Leaky(...), Alpha(...), got "
                     "Izhikevich(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=MaxSpike(max_num_spikes_per_bin=0))"),
                     "max_num_spikes_per_bin=...) must be >= 1 or none, got 0");
@@ -80,7 +80,7 @@ TEST(NeuronSpecTest, LeakyIsSnnTorchs) {
   const auto s = NeuronSpec::parse("Leaky()");
   EXPECT_EQ(s.str(),
             "Leaky(synapse=false, reset=MembraneSubtract(subtract_value=none), reset_delay=true, "
-            "surrogate=ATan(alpha=2))");
+            "zero_keeps_input=true, surrogate=ATan(alpha=2))");
   EXPECT_EQ(NeuronSpec::parse(s.str()).str(), s.str());
   EXPECT_EQ(s.spike, snn::ops::SpikeKind::Heaviside);
   EXPECT_FALSE(s.norm_input);
@@ -143,6 +143,10 @@ std::vector<std::string> grid() {
                     leaky_resets[i % 3] + ", reset_delay=" + ((i / 6) % 2 ? "false" : "true") +
                     ", surrogate=" + leaky_surrogates[i % 11] + ")");
   }
+  // snnTorch's Alpha with every reset.
+  specs.emplace_back("Alpha()");
+  specs.emplace_back("Alpha(reset=MembraneReset(), surrogate=FastSigmoid(slope=5))");
+  specs.emplace_back("Alpha(reset=NoReset(), surrogate=Sigmoid(slope=4))");
   // The strict spike and no reset in Sinabs' families too.
   specs.emplace_back("LIF(spike=HeavisideSpike(), reset=NoReset(), surrogate=HeavisideMask())");
   specs.emplace_back("ALIF(synapse=true, spike=HeavisideSpike(), surrogate=LeakySpikeOperator())");
@@ -181,10 +185,12 @@ Result run(bool fused, const NeuronSpec& spec, const std::string& text, at::Scal
     if (name == "alpha_adapt") params.push_back(param(0.5, 0.9));
     if (name == "spike_threshold") params.push_back(param(0.8, 1.2));
     if (name == "adapt_scale") params.push_back(param(0.5, 1.8));
-    if (name == "beta") params.push_back(param(0.6, 0.95));
+    const bool alpha_family = spec.family == snn::ops::NeuronFamily::Alpha;  // alpha > beta
+    if (name == "beta") params.push_back(alpha_family ? param(0.3, 0.6) : param(0.6, 0.95));
     if (name == "threshold") params.push_back(param(0.8, 1.2));
     if (name == "graded_spikes_factor") params.push_back(param(0.5, 1.5));
-    if (name == "alpha") params.push_back(param(0.3, 0.9));
+    if (name == "alpha") params.push_back(alpha_family ? param(0.85, 0.95) : param(0.3, 0.9));
+    if (name == "tau_alpha") params.push_back(param(1.0, 1.6));
   }
   const auto f = fused ? &snn::ops::neuron : &snn::ops::neuron_reference;
   const auto out = f(x, state, params, text);

@@ -52,6 +52,9 @@ class NeuronCore : public StatefulModule {
   const std::string& spec() const { return spec_; }
   /// How a Squeeze form splits its input's first dimension; null for the other forms.
   virtual const SqueezeOptions* squeeze_options() const { return nullptr; }
+  /// The input as the neuron op receives it (a model may transform it, e.g. snnTorch's
+  /// Lapicque scales it by R/(R·C)·Δt); the identity by default.
+  at::Tensor model_input(const at::Tensor& input) const { return input; }
 
  protected:
   /// Validates `spec` (parsed once per distinct specification) and declares the states it
@@ -170,7 +173,8 @@ class NeuronLayer : public detail::NeuronModule<NeuronLayer<Model>, Model> {
   }
   /// input [B, T, *features] → output of the same shape (spikes, or the membrane).
   at::Tensor forward(const at::Tensor& input) {
-    return this->run(Model::kName, input, this->op_params(input), this->options.record_states());
+    return this->run(Model::kName, this->model_input(input), this->op_params(input),
+                     this->options.record_states());
   }
   void pretty_print(std::ostream& os) const override {
     os << "snn::" << Model::kName << "(";

@@ -42,15 +42,26 @@
 ///         reset_delay and reset as snnTorch's reset_delay and reset_mechanism; beta and
 ///         alpha arrive clamped to [0, 1] (the layer clamps them, as snnTorch does):
 ///           r_t = H(mem_{t-1} - θ)  (strict >, no gradient: snnTorch's detached reset)
-///           Leaky:    m = β·mem_{t-1} + x_t - r_t·θ                 (MembraneSubtract)
-///                     m = β·((1 - r_t)·mem_{t-1}) + x_t             (MembraneReset(0))
-///           Synaptic: syn_t = α·syn_{t-1} + x_t;  m = β·mem_{t-1} + syn_t, then
-///                     m - r_t·θ (MembraneSubtract) or m - m·r_t (MembraneReset(0))
+///           in_t = x_t, or with a synapse syn_t = α·syn_{t-1} + x_t (Synaptic)
+///           m = β·mem_{t-1} + in_t - r_t·θ                   (MembraneSubtract)
+///           m = β·((1 - r_t)·mem_{t-1}) + in_t               (MembraneReset(0),
+///                                                             zero_keeps_input=true)
+///           m = (β·mem_{t-1} + in_t), then m - m·r_t         (zero_keeps_input=false)
 ///           h_t = H(m - θ) (strict >);  spk_t = h_t·graded_spikes_factor
 ///           mem_t = m with reset_delay; else m - (h_t - r_t)·θ (MembraneSubtract) or
 ///                   m - (h_t - r_t)·m (MembraneReset(0)), snnTorch's "avoid double reset"
 ///         output spk_t. Unlike Sinabs, the spike's gradient reaches θ: dh/dm = σ,
 ///         dh/dθ = -σ (snnTorch's spike_grad(mem - θ)); NoReset() integrates only.
+///   Alpha states [mem, syn_exc, syn_inh]; params [alpha, beta, threshold, tau_alpha].
+///         snnTorch's Alpha (alpha, beta clamped to [0, 1] and tau_alpha =
+///         log(α)/(log(β) - log(α)) + 1 computed by the layer, as snnTorch computes them);
+///         the reset is always delayed, r_t = H(mem_{t-1} - θ), no gradient:
+///           e = α·exc_{t-1} + x_t;  i = β·inh_{t-1} - x_t;  m = tau_alpha·(e + i)
+///           MembraneSubtract: e - θ·r_t, i - i·r_t, m + inh_{t-1}·r_t (snnTorch's terms)
+///           MembraneReset(0): e, i and m each times (1 - r_t)
+///           spk_t = H(m - θ), its gradient σ into m and -σ into θ; output spk_t.
+///         The membrane does not carry over from step to step (snnTorch's update has no
+///         mem_{t-1} term beside the reset).
 /// Spike functions (Sinabs' names): MultiSpike (w > 0)·trunc(w/θ); SingleSpike
 /// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n;
 /// HeavisideSpike (w - θ > 0), snnTorch's (the Leaky family's only one).
@@ -105,7 +116,7 @@
 namespace snn::ops {
 
 /// The neuron model: which states, parameters and update a specification describes.
-enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky };
+enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky, Alpha };
 /// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike; snnTorch's strict
 /// Heaviside).
 enum class SpikeKind { Multi, Single, Max, Heaviside };
@@ -147,6 +158,10 @@ struct NeuronSpec {
   /// Leaky: the reset of a spike happens at the next step (snnTorch's reset_delay=True)
   /// instead of in the step that spikes.
   bool reset_delay = false;
+  /// Leaky: a reset to zero zeroes the previous membrane before the leak and the input
+  /// (snnTorch's Leaky: mem = β·(1 - r)·mem + x), or the whole new membrane after them
+  /// (false: Synaptic, Lapicque, RLeaky: mem = (β·mem + x)·(1 - r)).
+  bool zero_keeps_input = true;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);

@@ -1,9 +1,9 @@
 #pragma once
 /// \file
-/// snnTorch's neurons (snntorch 1.0.0) as torch::nn layers: snn::snntorch::Leaky
-/// (snntorch.Leaky) and snn::snntorch::Synaptic (snntorch.Synaptic), on the neuron op's
-/// Leaky family (snn/ops/neuron.h), numerically snnTorch's: the same spikes, states and
-/// gradients (the parity suite holds them to snnTorch).
+/// snnTorch's neurons (snntorch 1.0.0) as torch::nn layers: snn::snntorch::Leaky,
+/// Synaptic, Lapicque (the neuron op's Leaky family) and Alpha (its Alpha family), see
+/// snn/ops/neuron.h; numerically snnTorch's: the same spikes, states and gradients (the
+/// parity suite holds them to snnTorch).
 ///
 /// Per step t (θ = threshold, β = clamp(beta, 0, 1), α = clamp(alpha, 0, 1), H(x) = x > 0):
 ///   r_t = H(mem_{t-1} - θ)                       the reset, delayed one step, no gradient
@@ -15,6 +15,9 @@
 ///   mem - θ, with respect to mem and (negated) θ
 ///   reset_delay = false: mem_t = mem - (H(mem - θ) - r_t)·θ ("subtract") or
 ///   mem - (H(mem - θ) - r_t)·mem ("zero") — the reset in the step that spikes.
+///   Lapicque: Leaky with β = 1 - Δt/(R·C) and input x_t·R·(1/(R·C))·Δt, the zero reset
+///   after the input ("zero": mem·(1 - r_t)), the reset always delayed.
+///   Alpha: see snn/ops/neuron.h (family Alpha); default reset_mechanism "zero".
 ///
 /// Calls, as snnTorch users write them:
 ///   auto [spk, mem] = leaky(cur, mem);         one step, [B, *features]; the state passed
@@ -39,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "snn/nn/neuron.h"
@@ -114,9 +118,40 @@ struct SynapticOptions : SpikingNeuronOptions<SynapticOptions> {
   TORCH_ARG(bool, learn_alpha) = false;
 };
 
+/// Options of snn::snntorch::Lapicque: give beta, or two of beta, R and C (snnTorch's
+/// rules: beta alone: R = 1, C = Δt/(R·ln(1/β)); beta and R: C from them; beta and C: R
+/// from them; R and C: β = exp(-Δt/(R·C))). Example:
+/// `snn::snntorch::Lapicque lap(snn::snntorch::LapicqueOptions().R(5.1).C(5e-3).time_step(1e-3));`
+struct LapicqueOptions : SpikingNeuronOptions<LapicqueOptions> {
+  /// Membrane decay β (one value). Default: none.
+  TORCH_ARG(std::optional<double>, beta) = std::nullopt;
+  /// Resistance R. Default: none.
+  TORCH_ARG(std::optional<double>, R) = std::nullopt;
+  /// Capacitance C. Default: none.
+  TORCH_ARG(std::optional<double>, C) = std::nullopt;
+  /// Time step Δt. Default: 1.
+  TORCH_ARG(double, time_step) = 1.0;
+};
+
+/// Options of snn::snntorch::Alpha: alpha > beta, beta < 1 (snnTorch's checks). Default
+/// reset_mechanism: "zero" (snnTorch's). Example:
+/// `snn::snntorch::Alpha a(snn::snntorch::AlphaOptions(0.9, 0.8));`
+struct AlphaOptions : SpikingNeuronOptions<AlphaOptions> {
+  AlphaOptions(Value alpha, Value beta) : alpha_(std::move(alpha)), beta_(std::move(beta)) {
+    this->reset_mechanism("zero");
+  }
+  /// Decay of the excitatory current. Required.
+  TORCH_ARG(Value, alpha);
+  /// Decay of the inhibitory current. Required.
+  TORCH_ARG(Value, beta);
+  /// Train alpha (snnTorch's Alpha fails with learn_alpha=True: it assigns a tensor to its
+  /// alpha Parameter; here alpha trains). Default: false.
+  TORCH_ARG(bool, learn_alpha) = false;
+};
+
 namespace detail {
 
-/// What Leaky and Synaptic share: their parameters, specification and step calls.
+/// What snnTorch's neurons share: the threshold, the specification, the step calls.
 class SnnTorchNeuron : public snn::detail::NeuronCore {
  public:
   /// Zeroes the states (snnTorch's reset_mem; detached).
@@ -124,31 +159,30 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
   /// The membrane after the last step (undefined before the first call).
   const at::Tensor& mem() const { return state("mem"); }
 
-  /// Parameters (registered as parameters when learned, else as buffers), snnTorch's names.
-  at::Tensor beta, threshold, graded_spikes_factor, alpha;
+  /// The threshold (a parameter with learn_threshold, else a buffer).
+  at::Tensor threshold;
 
  protected:
-  /// Registers the parameters and sets the specification; `alpha_value` for Synaptic.
+  /// The specification of `family` from the options every snnTorch neuron has.
   template <typename D>
-  void reset_neuron(torch::nn::Module& self, const SpikingNeuronOptions<D>& o, const Value& beta_value,
-                    const Value& graded, bool learn_graded, const std::optional<Value>& alpha_value,
-                    bool learn_alpha) {
-    reset_neuron(self, beta_value, o.learn_beta(), o.threshold(), o.learn_threshold(), graded,
-                 learn_graded, alpha_value, learn_alpha, o.spike_grad(), o.surrogate_disable(),
-                 o.reset_mechanism(), o.reset_delay(), o.shape());
+  static ops::NeuronSpec make_spec(const char* layer, ops::NeuronFamily family, bool synapse,
+                                   bool zero_keeps_input, const SpikingNeuronOptions<D>& o) {
+    return make_spec(layer, family, synapse, zero_keeps_input, o.reset_mechanism(),
+                     o.reset_delay(), o.spike_grad(), o.surrogate_disable());
   }
-  void reset_neuron(torch::nn::Module& self, const Value& beta_value, bool learn_beta,
-                    const Value& threshold_value, bool learn_threshold, const Value& graded,
-                    bool learn_graded, const std::optional<Value>& alpha_value, bool learn_alpha,
-                    const Surrogate& spike_grad, bool surrogate_disable,
-                    const std::string& reset_mechanism, bool reset_delay,
-                    const std::optional<std::vector<int64_t>>& shape);
-  /// The op's parameters: [β, θ, graded_spikes_factor (, α)], decays clamped to [0, 1].
-  std::vector<at::Tensor> neuron_params() const;
-  /// One step [B, *features] from the given states (op order: mem, syn), or from the
-  /// hidden ones where none are given; returns [spk, mem (, syn)].
+  static ops::NeuronSpec make_spec(const char* layer, ops::NeuronFamily family, bool synapse,
+                                   bool zero_keeps_input, const std::string& reset_mechanism,
+                                   bool reset_delay, const Surrogate& spike_grad,
+                                   bool surrogate_disable);
+  /// Registers `value` as the parameter `name` (with `learn`) or as a buffer.
+  static at::Tensor register_value(torch::nn::Module& self, const std::string& name,
+                                   const Value& value, bool learn);
+  /// One step [B, *features] from the given states (the op's order; undefined: the hidden
+  /// one), or from the hidden ones where none are given; returns [spk, states...] in the
+  /// op's order.
   std::vector<at::Tensor> step_states(const char* layer, bool init_hidden, const at::Tensor& input,
-                                      const std::vector<at::Tensor>& states);
+                                      const std::vector<at::Tensor>& states,
+                                      const std::vector<at::Tensor>& params);
   template <typename D>
   void print_common(std::ostream& os, const SpikingNeuronOptions<D>& o) const {
     print_common(os, o.threshold(), o.spike_grad(), o.surrogate_disable(), o.init_hidden(),
@@ -176,10 +210,12 @@ class LeakyModel : public detail::SnnTorchNeuron {
   at::Tensor step(const at::Tensor& input);
 
   LeakyOptions options;
+  /// beta, graded_spikes_factor: parameters when learned, else buffers.
+  at::Tensor beta, graded_spikes_factor;
 
  protected:
   void reset_model(torch::nn::Module& self);
-  std::vector<at::Tensor> op_params(const at::Tensor& /*input*/) const { return neuron_params(); }
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
   void print_options(std::ostream& os) const;
 };
 
@@ -199,10 +235,63 @@ class SynapticModel : public detail::SnnTorchNeuron {
   const at::Tensor& syn() const { return state("syn"); }
 
   SynapticOptions options;
+  at::Tensor alpha, beta;
 
  protected:
   void reset_model(torch::nn::Module& self);
-  std::vector<at::Tensor> op_params(const at::Tensor& /*input*/) const { return neuron_params(); }
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
+  void print_options(std::ostream& os) const;
+};
+
+/// snnTorch's Lapicque neuron model (see the file comment). States: mem. Buffers R, C,
+/// time_step and beta (a parameter with learn_beta: it reaches the update through the
+/// constant derived from it; snnTorch's learn_beta fails at construction unless beta is
+/// given alone).
+class LapicqueModel : public detail::SnnTorchNeuron {
+ public:
+  using Options = LapicqueOptions;
+  static constexpr const char* kName = "snntorch::Lapicque";
+  explicit LapicqueModel(LapicqueOptions options) : options(std::move(options)) {}
+
+  std::tuple<at::Tensor, at::Tensor> step(const at::Tensor& input, const at::Tensor& mem);
+  at::Tensor step(const at::Tensor& input);
+  /// The input current as the membrane receives it: x·R·(1/(R·C))·Δt.
+  at::Tensor model_input(const at::Tensor& input) const;
+  /// R and C as the update uses them. With beta given, the constant derived from it is
+  /// derived again at every call, so that a learned beta trains (snnTorch derives it once,
+  /// at construction, and only its first backward reaches beta).
+  std::pair<at::Tensor, at::Tensor> constants() const;
+
+  LapicqueOptions options;
+  at::Tensor beta, R, C, time_step;
+
+ protected:
+  void reset_model(torch::nn::Module& self);
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
+  void print_options(std::ostream& os) const;
+};
+
+/// snnTorch's Alpha neuron model (see snn/ops/neuron.h, family Alpha). States: mem,
+/// syn_exc, syn_inh.
+class AlphaModel : public detail::SnnTorchNeuron {
+ public:
+  using Options = AlphaOptions;
+  static constexpr const char* kName = "snntorch::Alpha";
+  explicit AlphaModel(AlphaOptions options) : options(std::move(options)) {}
+
+  /// One step → (spk, syn_exc, syn_inh, mem), snnTorch's order.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> step(const at::Tensor& input,
+                                                                  const at::Tensor& syn_exc,
+                                                                  const at::Tensor& syn_inh,
+                                                                  const at::Tensor& mem);
+  at::Tensor step(const at::Tensor& input);
+
+  AlphaOptions options;
+  at::Tensor alpha, beta;
+
+ protected:
+  void reset_model(torch::nn::Module& self);
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const;
   void print_options(std::ostream& os) const;
 };
 
@@ -211,37 +300,35 @@ class SynapticModel : public detail::SnnTorchNeuron {
 namespace snn {
 extern template class NeuronLayer<snntorch::LeakyModel>;
 extern template class NeuronLayer<snntorch::SynapticModel>;
+extern template class NeuronLayer<snntorch::LapicqueModel>;
+extern template class NeuronLayer<snntorch::AlphaModel>;
 }  // namespace snn
 
 namespace snn::snntorch {
 
-using LeakyImpl = NeuronLayer<LeakyModel>;
-using SynapticImpl = NeuronLayer<SynapticModel>;
-
-/// snntorch.Leaky. `leaky(x)`: a sequence [B, T, *features]; `leaky(cur, mem)`: one step
-/// returning (spk, mem).
-class Leaky : public torch::nn::ModuleHolder<LeakyImpl> {
- public:
-  using torch::nn::ModuleHolder<LeakyImpl>::ModuleHolder;
-  using torch::nn::ModuleHolder<LeakyImpl>::get;
-  at::Tensor operator()(const at::Tensor& input) { return get()->forward(input); }
-  std::tuple<at::Tensor, at::Tensor> operator()(const at::Tensor& input, const at::Tensor& mem) {
-    return get()->step(input, mem);
+/// The module holder of a snnTorch neuron: `layer(x)` runs a sequence [B, T, *features];
+/// `layer(x_t, states...)` one step with the states passed in (snnTorch's order), returning
+/// (spk, states...).
+#define SNN_SNNTORCH_MODULE(Name)                                                  \
+  using Name##Impl = NeuronLayer<Name##Model>;                                     \
+  class Name : public torch::nn::ModuleHolder<Name##Impl> {                        \
+   public:                                                                         \
+    using torch::nn::ModuleHolder<Name##Impl>::ModuleHolder;                       \
+    using torch::nn::ModuleHolder<Name##Impl>::get;                                \
+    at::Tensor operator()(const at::Tensor& input) { return get()->forward(input); } \
+    template <typename... States>                                                  \
+    auto operator()(const at::Tensor& input, const States&... states) {            \
+      return get()->step(input, states...);                                        \
+    }                                                                              \
   }
-};
 
-/// snntorch.Synaptic. `syn(x)`: a sequence; `syn(cur, syn_state, mem)`: one step returning
-/// (spk, syn, mem).
-class Synaptic : public torch::nn::ModuleHolder<SynapticImpl> {
- public:
-  using torch::nn::ModuleHolder<SynapticImpl>::ModuleHolder;
-  using torch::nn::ModuleHolder<SynapticImpl>::get;
-  at::Tensor operator()(const at::Tensor& input) { return get()->forward(input); }
-  std::tuple<at::Tensor, at::Tensor, at::Tensor> operator()(const at::Tensor& input,
-                                                            const at::Tensor& syn,
-                                                            const at::Tensor& mem) {
-    return get()->step(input, syn, mem);
-  }
-};
+/// snntorch.Leaky: `leaky(x)`, `auto [spk, mem] = leaky(cur, mem)`.
+SNN_SNNTORCH_MODULE(Leaky);
+/// snntorch.Synaptic: `syn(x)`, `auto [spk, syn, mem] = layer(cur, syn, mem)`.
+SNN_SNNTORCH_MODULE(Synaptic);
+/// snntorch.Lapicque: `lapicque(x)`, `auto [spk, mem] = lapicque(cur, mem)`.
+SNN_SNNTORCH_MODULE(Lapicque);
+/// snntorch.Alpha: `alpha(x)`, `auto [spk, syn_exc, syn_inh, mem] = alpha(cur, syn_exc, syn_inh, mem)`.
+SNN_SNNTORCH_MODULE(Alpha);
 
 }  // namespace snn::snntorch

@@ -105,6 +105,7 @@ struct Policy {
         has_max(s.max_spikes.has_value()),
         subtract_threshold(s.reset == ResetKind::Subtract && !s.reset_value.has_value()),
         reset_delay(s.reset_delay),
+        zero_keeps_input(s.zero_keeps_input),
         zero(scalar_t(0)),
         one(scalar_t(1)),
         max_spikes(static_cast<scalar_t>(s.max_spikes.value_or(0))),
@@ -239,7 +240,7 @@ struct Policy {
   SpikeKind spike;
   ResetKind reset;
   SurrogateKind surrogate;
-  bool norm_input, clamp, has_max, subtract_threshold, reset_delay;
+  bool norm_input, clamp, has_max, subtract_threshold, reset_delay, zero_keeps_input;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
   Vec arg[5], inv_arg0, half_arg0, atan_scale;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
@@ -421,17 +422,15 @@ struct LeakyDynamics {
     const ResetKind reset = P.reset_kind();
     if constexpr (kSyn) {
       syn = p[3] * prev[1] + x;
-      m0 = prev[0];
-      const Vec m = p[0] * prev[0] + syn;
-      if (reset == ResetKind::Subtract) return m - r * p[1];
-      if (reset == ResetKind::ToValue) return m - m * r;
-      return m;
     } else {
       syn = x;
-      m0 = reset == ResetKind::ToValue ? (P.one - r) * prev[0] : prev[0];
-      const Vec m = p[0] * m0 + x;
-      return reset == ResetKind::Subtract ? m - r * p[1] : m;
     }
+    const bool zero_before = reset == ResetKind::ToValue && P.zero_keeps_input;
+    m0 = zero_before ? (P.one - r) * prev[0] : prev[0];
+    const Vec m = p[0] * m0 + syn;
+    if (reset == ResetKind::Subtract) return m - r * p[1];
+    if (reset == ResetKind::ToValue && !zero_before) return m - m * r;
+    return m;
   }
   template <typename Pol>
   static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
@@ -475,20 +474,87 @@ struct LeakyDynamics {
     // Through the integration.
     if (reset == ResetKind::Subtract) g_th = g_th - g_m * r;
     gp[1] = gp[1] + g_th;
+    const bool zero_before = reset == ResetKind::ToValue && P.zero_keeps_input;
+    const Vec g_base = reset == ResetKind::ToValue && !zero_before ? g_m * (P.one - r) : g_m;
+    gp[0] = gp[0] + g_base * m0;
+    const Vec g_m0 = g_base * p[0];
+    g[0] = zero_before ? g_m0 * (P.one - r) : g_m0;
     if constexpr (kSyn) {
-      const Vec g_base = reset == ResetKind::ToValue ? g_m * (P.one - r) : g_m;
-      g[0] = g_base * p[0];
-      gp[0] = gp[0] + g_base * prev[0];
       const Vec g_syn = g_base + g[1];
       gp[3] = gp[3] + g_syn * prev[1];
       g[1] = g_syn * p[3];
       return g_syn;
     } else {
-      gp[0] = gp[0] + g_m * m0;
-      const Vec g_m0 = g_m * p[0];
-      g[0] = reset == ResetKind::ToValue ? g_m0 * (P.one - r) : g_m0;
-      return g_m;
+      return g_base;
     }
+  }
+};
+
+// snnTorch's Alpha, see snn/ops/neuron.h. states [mem, exc, inh]; params [α, β, θ, τ_α].
+template <typename scalar_t, bool kSyn>
+struct AlphaDynamics {
+  static_assert(!kSyn, "Alpha has no optional synapse");
+  using Vec = Vectorized<scalar_t>;
+  static constexpr NeuronFamily kFamily = NeuronFamily::Alpha;
+  static constexpr bool kSynapse = false, kSpikes = true;
+  static constexpr int kStates = 3;
+  static constexpr int kParams = 4;
+  static constexpr int kThreshold = 2;
+
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
+    const Vec r = (s[0] - p[2]).gt(P.zero);
+    Vec e = p[0] * s[1] + x;
+    Vec i = p[1] * s[2] - x;
+    Vec m = p[3] * (e + i);
+    if (P.reset_kind() == ResetKind::Subtract) {
+      e = e - p[2] * r;
+      m = m - s[2].neg() * r;
+      i = i - i * r;
+    } else if (P.reset_kind() == ResetKind::ToValue) {
+      e = e - e * r;
+      i = i - i * r;
+      m = m - m * r;
+    }
+    s[0] = m;
+    s[1] = e;
+    s[2] = i;
+    return (m - p[2]).gt(P.zero);
+  }
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& /*out*/, const Vec* prev,
+                      const Vec* p, const Vec& inv_th, const Vec& g_out, Vec* g, Vec* gp) {
+    const Vec r = (prev[0] - p[2]).gt(P.zero);
+    const Vec e0 = p[0] * prev[1] + x;
+    const Vec i0 = p[1] * prev[2] - x;
+    Vec m = p[3] * (e0 + i0);
+    const ResetKind reset = P.reset_kind();
+    if (reset == ResetKind::Subtract) m = m - prev[2].neg() * r;
+    if (reset == ResetKind::ToValue) m = m - m * r;
+    const Vec sg = P.surrogate_fn(m, p[2], inv_th);
+    const Vec g_m = g[0] + g_out * sg;
+    Vec g_th = (g_out * sg).neg();
+    Vec g_m0 = g_m, g_e0 = g[1], g_i0 = g[2], g_inh = P.zero;
+    if (reset == ResetKind::Subtract) {
+      g_th = g_th - g[1] * r;
+      g_i0 = g[2] * (P.one - r);
+      g_inh = g_m * r;
+    } else if (reset == ResetKind::ToValue) {
+      const Vec keep = P.one - r;
+      g_m0 = g_m * keep;
+      g_e0 = g[1] * keep;
+      g_i0 = g[2] * keep;
+    }
+    gp[2] = gp[2] + g_th;
+    gp[3] = gp[3] + g_m0 * (e0 + i0);
+    g_e0 = g_e0 + g_m0 * p[3];
+    g_i0 = g_i0 + g_m0 * p[3];
+    gp[0] = gp[0] + g_e0 * prev[1];
+    gp[1] = gp[1] + g_i0 * prev[2];
+    g[0] = P.zero;  // mem_{t-1} reaches mem_t only through the detached reset
+    g[1] = g_e0 * p[0];
+    g[2] = g_i0 * p[1] + g_inh;
+    return g_e0 - g_i0;
   }
 };
 
@@ -661,7 +727,7 @@ using AllDynamics =
     std::tuple<LIFDynamics<scalar_t, false>, LIFDynamics<scalar_t, true>,
                ALIFDynamics<scalar_t, false>, ALIFDynamics<scalar_t, true>,
                ExpLeakDynamics<scalar_t, false>, LeakyDynamics<scalar_t, false>,
-               LeakyDynamics<scalar_t, true>>;
+               LeakyDynamics<scalar_t, true>, AlphaDynamics<scalar_t, false>>;
 
 template <typename Dyn>
 constexpr bool fits_pointers() {

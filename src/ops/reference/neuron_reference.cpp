@@ -146,17 +146,15 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   const auto& beta = p[0];
   const auto& th = p[1];
   const auto r = (st[0] - th > 0).to(x.scalar_type()).detach();
-  at::Tensor m;
+  at::Tensor in = x;
   if (s.synapse) {
     st[1] = p[3] * st[1] + x;
-    m = beta * st[0] + st[1];
-    if (s.reset == ResetKind::Subtract) m = m - r * th;
-    if (s.reset == ResetKind::ToValue) m = m - m * r;
-  } else {
-    const auto m0 = s.reset == ResetKind::ToValue ? (1 - r) * st[0] : st[0];
-    m = beta * m0 + x;
-    if (s.reset == ResetKind::Subtract) m = m - r * th;
+    in = st[1];
   }
+  const bool zero_before = s.reset == ResetKind::ToValue && s.zero_keeps_input;
+  at::Tensor m = beta * (zero_before ? (1 - r) * st[0] : st[0]) + in;
+  if (s.reset == ResetKind::Subtract) m = m - r * th;
+  if (s.reset == ResetKind::ToValue && !zero_before) m = m - m * r;
   // h = H(m - θ) with dh/d(m - θ) = σ.
   const auto shift = m - th;
   const auto sg = surrogate(m.detach(), th.detach(), s.surrogate);
@@ -170,6 +168,30 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   return h * p[2];
 }
 
+// snnTorch's Alpha: states [mem, exc, inh]; params [α, β, θ, τ_α].
+at::Tensor alpha_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                      const std::vector<at::Tensor>& p) {
+  const auto& th = p[2];
+  const auto r = (st[0] - th > 0).to(x.scalar_type()).detach();
+  auto e = p[0] * st[1] + x;
+  auto i = p[1] * st[2] - x;
+  auto m = p[3] * (e + i);
+  if (s.reset == ResetKind::Subtract) {
+    e = e - th * r;
+    m = m + st[2] * r;
+    i = i - i * r;
+  } else if (s.reset == ResetKind::ToValue) {
+    e = e - e * r;
+    i = i - i * r;
+    m = m - m * r;
+  }
+  const auto shift = m - th;
+  const auto sg = surrogate(m.detach(), th.detach(), s.surrogate);
+  const auto h = (shift.detach() > 0).to(x.scalar_type()) + (shift * sg - (shift * sg).detach());
+  st = {m, e, i};
+  return h;
+}
+
 // Adding a family: its step function and its row here.
 Step step_of(NeuronFamily family) {
   static const std::vector<std::pair<NeuronFamily, Step>> table = {
@@ -177,6 +199,7 @@ Step step_of(NeuronFamily family) {
       {NeuronFamily::ALIF, &alif_step},
       {NeuronFamily::ExpLeak, &exp_leak_step},
       {NeuronFamily::Leaky, &leaky_step},
+      {NeuronFamily::Alpha, &alpha_step},
   };
   for (const auto& [f, step] : table) {
     if (f == family) return step;
