@@ -164,8 +164,13 @@ const std::vector<Field>& table() {
                     : std::string();
        },
        false, &preset_names},
-      {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron", "Neuron model", nullptr, true,
-       &snn::train::neuron_kind_names},
+      {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron",
+       "Neuron model: Sinabs' iaf, lif, alif; snnTorch's leaky, synaptic, lapicque, alpha, "
+       "rleaky, rsynaptic (decays exp(-1/tau), see snn::train::PresetNeurons)",
+       [](const RunConfig& c) {
+         return spec_check([&] { snn::train::check_neurons(preset_neurons(c)); });
+       },
+       true, &snn::train::neuron_kind_names},
       {"model", "hidden", M(hidden), "256",
        {{"shd-mlp", "64"}, {"amld-tutorial", "64"}}, "--hidden", "MLP: hidden neurons per layer",
        [](const RunConfig& c) { return positive(c.hidden); }},
@@ -196,8 +201,9 @@ const std::vector<Field>& table() {
        "Lower bound of the membrane; \"none\": unbounded", nullptr},
       {"model", "spike_fn", M(spike_fn), "\"auto\"", {{"amld-tutorial", "\"SingleSpike()\""}},
        "--spike-fn",
-       "Spike function: MultiSpike(), SingleSpike(), MaxSpike(max_num_spikes_per_bin=N); "
-       "\"auto\": the neuron's own (MultiSpike, ALIF SingleSpike)",
+       "Spike function: MultiSpike(), SingleSpike(), MaxSpike(max_num_spikes_per_bin=N), "
+       "HeavisideSpike(); \"auto\": the neuron's own (MultiSpike, ALIF SingleSpike, snnTorch's "
+       "HeavisideSpike)",
        [](const RunConfig& c) {
          return c.spike_fn == "auto" ? ""
                                      : spec_check([&] { snn::parse_spike_fn(c.spike_fn); });
@@ -205,13 +211,16 @@ const std::vector<Field>& table() {
       {"model", "reset_fn", M(reset_fn), "\"MembraneSubtract()\"", {}, "--reset-fn",
        "Reset: MembraneSubtract(subtract_value=X), MembraneReset(reset_value=X)",
        [](const RunConfig& c) { return spec_check([&] { snn::parse_reset_fn(c.reset_fn); }); }},
-      {"model", "surrogate", M(surrogate), "\"SingleExponential(grad_width=0.5, grad_scale=1)\"",
-       {}, "--surrogate",
-       "Surrogate gradient: SingleExponential(grad_width, grad_scale), Heaviside(window), "
+      {"model", "surrogate", M(surrogate), "\"auto\"", {}, "--surrogate",
+       "Surrogate gradient; \"auto\": the neuron's own (Sinabs' SingleExponential(grad_width=0.5, "
+       "grad_scale=1), snnTorch's ATan(alpha=2)); SingleExponential(grad_width, grad_scale), Heaviside(window), "
        "Gaussian(mu, sigma, grad_scale), MultiGaussian(...), PeriodicExponential(...), "
        "snnTorch's ATan(alpha), FastSigmoid(slope), Sigmoid(slope), SpikeRateEscape(beta, slope), "
        "Triangular(threshold), StraightThroughEstimator()",
-       [](const RunConfig& c) { return spec_check([&] { snn::parse_surrogate(c.surrogate); }); }},
+       [](const RunConfig& c) {
+         return c.surrogate == "auto" ? ""
+                                      : spec_check([&] { snn::parse_surrogate(c.surrogate); });
+       }},
       {"model", "norm_input", M(norm_input), "true",
        {{"amld-tutorial", "false"}, {"dvs-conv", "false"}}, "--norm-input",
        "LIF, ALIF: scale the input by (1 - exp(-1/tau_mem))", nullptr},
@@ -465,6 +474,22 @@ void validate(const RunConfig& c) {
     if (!f.check) continue;
     if (const auto e = f.check(c); !e.empty()) bad("", name_of(f) + " " + e);
   }
+}
+
+snn::train::PresetNeurons preset_neurons(const RunConfig& c) {
+  auto n = snn::train::PresetNeurons()
+               .kind(snn::train::parse_neuron_kind(c.neuron))
+               .tau_mem(c.tau_mem)
+               .tau_adapt(c.tau_adapt)
+               .adapt_scale(c.adapt_scale)
+               .norm_input(c.norm_input)
+               .tau_syn(c.tau_syn)
+               .spike_threshold(c.threshold)
+               .min_v_mem(c.min_v_mem)
+               .reset_fn(snn::parse_reset_fn(c.reset_fn));
+  if (c.spike_fn != "auto") n.spike_fn(snn::parse_spike_fn(c.spike_fn));
+  if (c.surrogate != "auto") n.surrogate(snn::parse_surrogate(c.surrogate));
+  return n;
 }
 
 std::string to_toml(const RunConfig& c) {

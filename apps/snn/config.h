@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "snn/train/presets.h"
+
 namespace snn_cli {
 
 // Every value of a run; config.cpp's table gives each its key, default and checks.
@@ -52,6 +54,8 @@ void read_config(const std::string& path, RunConfig& c);
 std::string preset_of(const std::string& path, const std::string& otherwise);
 // Values outside what is allowed: an error naming the key and the allowed values.
 void validate(const RunConfig& c);
+// The neurons the run's model has (model.neuron and its constants).
+snn::train::PresetNeurons preset_neurons(const RunConfig& c);
 // Every key, by section, as TOML (strings escaped): what config.toml holds.
 std::string to_toml(const RunConfig& c);
 // The keys as a Markdown table (key, type, default, presets, flag, meaning): the README's list.

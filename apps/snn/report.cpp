@@ -159,9 +159,11 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     snn::analysis::Analyzer analyzer(model);
     analyzer.forward(x);
     const auto layers = snn::recorded_states(*model);
-    TORCH_CHECK(!layers.empty() && layers.front().states.count("v_mem") == 1,
+    // The membrane: Sinabs' v_mem, snnTorch's mem.
+    const char* mem = !layers.empty() && layers.front().states.count("mem") ? "mem" : "v_mem";
+    TORCH_CHECK(!layers.empty() && layers.front().states.count(mem) == 1,
                 "snn report: the model of ", r.name, " recorded no membrane potential");
-    const auto v = layers.front().states.at("v_mem")[0].flatten(1).contiguous();  // [T, neurons]
+    const auto v = layers.front().states.at(mem)[0].flatten(1).contiguous();  // [T, neurons]
     const auto first = analyzer.spiking_layers().front();
     const auto counts_t = first.output[0].flatten(1).sum(0).to(at::kDouble).contiguous();
     const auto peaks_t = std::get<0>(v.max(0)).to(at::kDouble).contiguous();

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -74,19 +75,7 @@ snn::train::TrainingData load_for_model(RunConfig& c) {
 
 torch::nn::Sequential make_model(const RunConfig& c, const snn::train::TrainingData& data,
                                  bool record = false) {
-  auto neurons = snn::train::PresetNeurons()
-                     .kind(snn::train::parse_neuron_kind(c.neuron))
-                     .tau_mem(c.tau_mem)
-                     .tau_adapt(c.tau_adapt)
-                     .adapt_scale(c.adapt_scale)
-                     .norm_input(c.norm_input)
-                     .tau_syn(c.tau_syn)
-                     .spike_threshold(c.threshold)
-                     .min_v_mem(c.min_v_mem)
-                     .reset_fn(snn::parse_reset_fn(c.reset_fn))
-                     .surrogate(snn::parse_surrogate(c.surrogate))
-                     .record_states(record);
-  if (c.spike_fn != "auto") neurons.spike_fn(snn::parse_spike_fn(c.spike_fn));
+  auto neurons = preset_neurons(c).record_states(record);
   if (c.preset == "dvs-conv") {
     return snn::train::dvs_conv(snn::train::ConvOptions()
                                     .neurons(neurons)
@@ -222,6 +211,29 @@ RunConfig config_of_run(const fs::path& dir) {
   return c;
 }
 
+// The neuron models of a comparison, one per line in DIR/neurons (written at its start, so
+// that --resume continues with them); a comparison without the file compared the default.
+const char* const kComparisonFile = "neurons";
+
+void write_comparison(const fs::path& dir, const std::vector<std::string>& neurons) {
+  std::string text;
+  for (const auto& n : neurons) text += n + "\n";
+  snn::io::write_file_atomically((dir / kComparisonFile).string(), text);
+}
+
+std::vector<std::string> read_comparison(const fs::path& dir) {
+  std::ifstream in(dir / kComparisonFile);
+  if (!in) return snn::train::default_comparison();
+  std::vector<std::string> neurons;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) neurons.push_back(line);
+  }
+  if (neurons.empty()) {
+    throw CLI::ValidationError((dir / kComparisonFile).string() + " names no neuron model");
+  }
+  return neurons;
+}
+
 std::string stamp() {
   const auto now = std::time(nullptr);
   char buf[32];
@@ -249,9 +261,17 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
       ->required();
 
   t.compare = app.add_subcommand(
-      "compare", "Train IAF, LIF and ALIF on the same data and seed; print a table");
+      "compare", "Train several neuron models (default IAF, LIF and ALIF) on the same data and "
+                 "seed; print a table");
   add_common(t.compare, t.compare_flags, false);
-  t.compare->add_option("--run-dir", t.run_dir, "Directory of the three runs (default runs/compare-TIME)");
+  std::string kinds;
+  for (const auto& k : snn::train::neuron_kind_names()) kinds += (kinds.empty() ? "" : ", ") + k;
+  t.compare->add_option("--neurons", t.neurons,
+                        "Neuron models to compare, comma-separated (default iaf,lif,alif); of " +
+                            kinds)
+      ->delimiter(',')
+      ->check(CLI::IsMember(snn::train::neuron_kind_names(), CLI::ignore_case));
+  t.compare->add_option("--run-dir", t.run_dir, "Directory of the runs (default runs/compare-TIME)");
   t.compare->add_option("--resume", t.resume,
                         "Continue the comparison in this directory (finished runs are kept)");
 
@@ -323,16 +343,46 @@ int run_train_commands(const TrainCommands& t) {
     if (*t.compare) {
       // --resume: the runs that finished stay, the interrupted one continues, the rest start.
       const bool resume = !t.resume.empty();
-      const std::string first = snn::train::neuron_kind_names().front();
-      if (resume && !fs::exists(fs::path(t.resume) / first / "config.toml")) {
+      // The kinds compared: the command line's, or those the comparison being resumed wrote.
+      const fs::path resumed = t.resume;
+      std::vector<std::string> neurons = t.neurons;
+      if (resume) {
+        if (!t.neurons.empty()) {
+          throw CLI::ValidationError("--neurons cannot be given with --resume (the comparison "
+                                     "continues with the models it started with)");
+        }
+        neurons = read_comparison(resumed);
+      } else if (neurons.empty()) {
+        neurons = snn::train::default_comparison();
+      }
+      for (auto& n : neurons) n = snn::train::neuron_kind_name(snn::train::parse_neuron_kind(n));
+      for (size_t i = 0; i < neurons.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+          if (neurons[i] == neurons[j]) {
+            throw CLI::ValidationError("--neurons names " + neurons[i] + " twice");
+          }
+        }
+      }
+      const std::string first = neurons.front();
+      if (resume && !fs::exists(resumed / first / "config.toml")) {
         throw CLI::ValidationError(t.resume + " is not a comparison directory (it needs " +
                                    first + "/config.toml, as snn compare writes it)");
       }
-      RunConfig base = resume ? config_of_run(fs::path(t.resume) / first)
+      RunConfig base = resume ? config_of_run(resumed / first)
                               : resolve(t.config_file, t.compare_flags);
-      const fs::path dir = resume             ? fs::path(t.resume)
+      const fs::path dir = resume             ? resumed
                            : t.run_dir.empty() ? fs::path("runs") / ("compare-" + stamp())
                                                : fs::path(t.run_dir);
+      if (!resume) {
+        // Every model's constants are checked before the first one trains.
+        for (const auto& neuron : neurons) {
+          RunConfig c = base;
+          c.neuron = neuron;
+          validate(c);
+        }
+        fs::create_directories(dir);
+        write_comparison(dir, neurons);
+      }
       const auto data_start = std::chrono::steady_clock::now();
       const auto data = load_for_model(base);
       const auto training_start = std::chrono::steady_clock::now();
@@ -343,7 +393,7 @@ int run_train_commands(const TrainCommands& t) {
       };
       std::vector<Row> rows;
       std::vector<ReportRun> runs;
-      for (const std::string& neuron : snn::train::neuron_kind_names()) {
+      for (const std::string& neuron : neurons) {
         const bool continued = resume && fs::exists(dir / neuron / "checkpoint.snn");
         RunConfig c = continued ? config_of_run(dir / neuron) : base;
         c.neuron = neuron;
@@ -355,7 +405,12 @@ int run_train_commands(const TrainCommands& t) {
         rows.push_back({neuron, history.back(), seconds});
         runs.push_back(report_run(c, dir / neuron, data, std::move(history)));
       }
-      report(dir, "snn compare: IAF, LIF and ALIF on the same data", runs, data);
+      std::string title;
+      for (size_t i = 0; i < neurons.size(); ++i) {
+        title += (i == 0 ? "" : i + 1 == neurons.size() ? " and " : ", ") +
+                 snn::train::neuron_kind_title(snn::train::parse_neuron_kind(neurons[i]));
+      }
+      report(dir, "snn compare: " + title + " on the same data", runs, data);
       std::ostringstream table;
       table << "| model | test accuracy | synops per sample | mean firing rate | training time |\n"
                "|---|---|---|---|---|\n";

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 #include "config.h"
 
@@ -15,6 +16,8 @@ struct TrainCommands {
   CLI::App* config_keys = nullptr;
   CLI::App* config_show = nullptr;
   std::string config_file, run_dir, resume;
+  // snn compare --neurons: the kinds compared (empty: snn::train::default_comparison()).
+  std::vector<std::string> neurons;
   FlagValues train_flags, compare_flags, show_flags;
 };
 

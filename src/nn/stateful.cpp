@@ -46,11 +46,12 @@ void StatefulModule::init_states(at::IntArrayRef shape, const at::TensorOptions&
 }
 
 void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options) {
-  for (const auto& [name, value] : states_) {
+  // Each state that does not fit starts from zeros (snnTorch's rule per state; where all
+  // states share one shape, as a layer keeps them, this is all or none).
+  for (auto& [name, value] : states_) {
     if (!value.defined() || value.sizes() != shape || value.scalar_type() != options.dtype() ||
         value.device() != options.device()) {
-      init_states(shape, options);
-      return;
+      value = at::zeros(shape, options);
     }
   }
 }

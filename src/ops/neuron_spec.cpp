@@ -67,7 +67,9 @@ std::string surrogate_choices() {
 // A family: one row. The parser, the printer, the state and parameter names and the
 // checks read it; the dynamics live in the kernel (neuron_kernel_impl.h) and the reference.
 // The keys a family's specification takes, in the order str() prints them.
-enum class Key { Synapse, NormInput, Spike, Reset, ResetDelay, ZeroKeepsInput, Surrogate, MinVMem };
+enum class Key {
+  Synapse, Recurrent, NormInput, Spike, Reset, ResetDelay, ZeroKeepsInput, Surrogate, MinVMem
+};
 
 struct FamilyInfo {
   NeuronFamily family;
@@ -79,8 +81,10 @@ struct FamilyInfo {
   SpikeKind default_spike;
   SurrogateSpec default_surrogate;
   std::vector<std::string> states, params;  // without a synapse
-  // With a synapse (Key::Synapse): the synapse's state and parameter appended.
+  // With a synapse (Key::Synapse): the synapse's state and parameter appended; with a
+  // recurrent input (Key::Recurrent): its state "rec" appended last. [synapse][recurrent].
   std::vector<std::string> synapse_states, synapse_params;
+  std::vector<std::string> state_sets[2][2];
   // The resets it allows (all when empty), with their only allowed value, if any.
   std::vector<ResetKind> resets;
 };
@@ -103,12 +107,19 @@ struct FamilyRow {
 FamilyInfo family_row(FamilyRow r) {
   FamilyInfo f{r.family, r.name, r.spikes, std::move(r.keys), r.norm_input_default,
                r.reset_delay_default, r.default_spike, std::move(r.default_surrogate),
-               std::move(r.states), std::move(r.params), {}, {}, std::move(r.resets)};
+               std::move(r.states), std::move(r.params), {}, {}, {}, std::move(r.resets)};
   if (r.synapse_state != nullptr) {
     f.synapse_states = f.states;
     f.synapse_states.emplace_back(r.synapse_state);
     f.synapse_params = f.params;
     f.synapse_params.emplace_back(r.synapse_param);
+  }
+  for (int syn = 0; syn < 2; ++syn) {
+    for (int rec = 0; rec < 2; ++rec) {
+      auto& names = f.state_sets[syn][rec];
+      names = syn ? f.synapse_states : f.states;
+      if (rec) names.emplace_back("rec");
+    }
   }
   return f;
 }
@@ -128,7 +139,9 @@ const std::vector<FamilyInfo>& families() {
                   false, SpikeKind::Multi, SurrogateSpec{}, {"v_mem"}, {"alpha_mem"}}),
       // snnTorch's Leaky and (with a synapse) Synaptic.
       family_row({NeuronFamily::Leaky, "Leaky", true,
-                  {K::Synapse, K::Reset, K::ResetDelay, K::ZeroKeepsInput, K::Surrogate}, false, true,
+                  {K::Synapse, K::Recurrent, K::Reset, K::ResetDelay, K::ZeroKeepsInput,
+                   K::Surrogate},
+                  false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}}, {"mem"},
                   {"beta", "threshold", "graded_spikes_factor"}, "syn", "alpha",
                   {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
@@ -315,6 +328,7 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
   for (const Key k : row->keys) {
     switch (k) {
       case Key::Synapse: s.synapse = a.boolean("synapse", false); break;
+      case Key::Recurrent: s.recurrent = a.boolean("recurrent", false); break;
       case Key::NormInput: s.norm_input = a.boolean("norm_input", row->norm_input_default); break;
       case Key::Spike: parse_spike(a.optional_call("spike"), s); break;
       case Key::Reset: parse_reset(a.optional_call("reset"), s); break;
@@ -351,6 +365,7 @@ std::string NeuronSpec::str() const {
   for (const Key k : row.keys) {
     switch (k) {
       case Key::Synapse: add("synapse", spec::format(synapse)); break;
+      case Key::Recurrent: add("recurrent", spec::format(recurrent)); break;
       case Key::NormInput: add("norm_input", spec::format(norm_input)); break;
       case Key::Spike: add("spike", spike_str()); break;
       case Key::Reset: add("reset", reset_str()); break;
@@ -371,7 +386,7 @@ bool NeuronSpec::has_spikes() const { return family_info(family).spikes; }
 
 const std::vector<std::string>& NeuronSpec::state_names() const {
   const auto& row = family_info(family);
-  return synapse ? row.synapse_states : row.states;
+  return row.state_sets[synapse ? 1 : 0][recurrent ? 1 : 0];
 }
 
 const std::vector<std::string>& NeuronSpec::param_names() const {

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
+#include <map>
 #include <ostream>
 
 namespace snn::snntorch {
@@ -92,6 +93,114 @@ void SnnTorchNeuron::print_common(std::ostream& os, const Value& threshold_value
      << ", learn_threshold=" << boolean(learn_threshold) << ", reset_mechanism=\""
      << reset_mechanism << "\", reset_delay=" << boolean(reset_delay);
   print_tail(os, shape, record_states);
+}
+
+void RecurrentSnnTorchNeuron::reset_recurrent(torch::nn::Module& self, const Value& v,
+                                              bool all_to_all,
+                                              std::optional<int64_t> linear_features,
+                                              std::optional<int64_t> conv2d_channels,
+                                              std::optional<int64_t> kernel_size,
+                                              bool learn_recurrent) {
+  const char* layer = layer_name();
+  recurrent_linear = nullptr;
+  recurrent_conv = nullptr;
+  V = at::Tensor();
+  if (all_to_all) {
+    if (linear_features) {
+      TORCH_CHECK(*linear_features >= 1, "snn::", layer, ": linear_features must be >= 1, got ",
+                  *linear_features);
+      recurrent_linear = self.register_module(
+          "recurrent", torch::nn::Linear(*linear_features, *linear_features));
+    } else {
+      TORCH_CHECK(conv2d_channels && kernel_size, "snn::", layer,
+                  ": all_to_all=true needs linear_features, or conv2d_channels and kernel_size");
+      TORCH_CHECK(*conv2d_channels >= 1 && *kernel_size >= 1, "snn::", layer,
+                  ": conv2d_channels and kernel_size must be >= 1, got ", *conv2d_channels, ", ",
+                  *kernel_size);
+      recurrent_conv = self.register_module(
+          "recurrent", torch::nn::Conv2d(torch::nn::Conv2dOptions(*conv2d_channels,
+                                                                  *conv2d_channels, *kernel_size)
+                                             .padding(*kernel_size / 2)));
+    }
+    if (!learn_recurrent) {
+      for (auto& p : recurrent_linear ? recurrent_linear->parameters()
+                                      : recurrent_conv->parameters()) {
+        p.set_requires_grad(false);
+      }
+    }
+  } else {
+    V = register_value(self, "V", v, learn_recurrent);
+  }
+}
+
+void RecurrentSnnTorchNeuron::set_recurrent_spec(const ops::NeuronSpec& spec,
+                                                 const std::optional<std::vector<int64_t>>& shape) {
+  set_spec(spec, shape);
+  auto names = spec.state_names();
+  names.emplace_back("spk");
+  define_states(names);
+  if (shape && !state("spk").defined()) init_states(*shape, at::TensorOptions().dtype(at::kFloat));
+}
+
+at::Tensor RecurrentSnnTorchNeuron::recurrent(const at::Tensor& spikes) {
+  if (recurrent_linear) return recurrent_linear(spikes);
+  if (recurrent_conv) {
+    TORCH_CHECK(spikes.dim() == 4, "snn::", layer_name(),
+                ": a Conv2d connection expects input of shape [B, C, H, W] per step, got ",
+                spikes.sizes());
+    return recurrent_conv(spikes);
+  }
+  return spikes * V;
+}
+
+std::vector<at::Tensor> RecurrentSnnTorchNeuron::recurrent_step(
+    const char* layer, bool init_hidden, const at::Tensor& input,
+    const std::vector<at::Tensor>& states) {
+  TORCH_CHECK(states.empty() || !init_hidden, "snn::", layer,
+              ": states must not be passed to a step while init_hidden=true");
+  TORCH_CHECK(input.dim() >= 1, "snn::", layer, ": expected input of shape [B, ...], got ",
+              input.sizes());
+  // states: the op's (without rec) and spk, in that order.
+  const auto& names = state_names();  // op states..., rec, spk
+  for (size_t k = 0; k < states.size(); ++k) {
+    const auto& name = k + 1 == states.size() ? names.back() : names[k];
+    if (states[k].defined()) set_state(name, states[k]);
+  }
+  ensure_state_shape(input.sizes(), input.options());
+  const auto rec = recurrent(state("spk"));
+  TORCH_CHECK(rec.sizes() == input.sizes(), "snn::", layer, ": the recurrent connection maps ",
+              state("spk").sizes(), " to ", rec.sizes(), ", expected the input's shape ",
+              input.sizes());
+  set_state("rec", rec);
+  auto out = run_op(layer, input.unsqueeze(1), recurrent_params(input));
+  for (auto& o : out) o = o.squeeze(1);
+  set_state("spk", out[0]);
+  out.pop_back();  // rec
+  return out;
+}
+
+at::Tensor RecurrentSnnTorchNeuron::run_sequence(const at::Tensor& input) {
+  const char* layer = layer_name();
+  TORCH_CHECK(input.dim() >= 2, "snn::", layer, ": expected input of shape [B, T, ...], got ",
+              input.sizes());
+  std::vector<std::vector<at::Tensor>> steps;
+  for (int64_t t = 0; t < input.size(1); ++t) {
+    steps.push_back(recurrent_step(layer, false, input.select(1, t), {}));
+  }
+  std::vector<at::Tensor> spikes;
+  for (const auto& s : steps) spikes.push_back(s[0]);
+  clear_recordings();
+  if (record()) {
+    const auto& names = state_names();
+    std::map<std::string, at::Tensor> recs;
+    for (size_t k = 1; k < steps[0].size(); ++k) {
+      std::vector<at::Tensor> seq;
+      for (const auto& s : steps) seq.push_back(s[k]);
+      recs[names[k - 1]] = at::stack(seq, 1);
+    }
+    set_recordings(std::move(recs));
+  }
+  return at::stack(spikes, 1);
 }
 
 }  // namespace detail
@@ -276,6 +385,74 @@ void AlphaModel::print_options(std::ostream& os) const {
   print_common(os, options);
 }
 
+// ---- RLeaky / RSynaptic --------------------------------------------------------------
+
+void RLeakyModel::reset_model(torch::nn::Module& self) {
+  beta = register_value(self, "beta", options.beta(), options.learn_beta());
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  reset_recurrent(self, options);
+  auto spec = make_spec(kName, NeuronFamily::Leaky, false, false, options);
+  spec.recurrent = true;
+  set_recurrent_spec(spec, options.shape());
+}
+
+std::vector<at::Tensor> RLeakyModel::recurrent_params(const at::Tensor& input) const {
+  return {beta.clamp(0, 1), threshold, at::ones({}, input.options())};
+}
+
+std::tuple<at::Tensor, at::Tensor> RLeakyModel::step(const at::Tensor& input,
+                                                     const at::Tensor& spk,
+                                                     const at::Tensor& mem) {
+  const auto out = recurrent_step(kName, options.init_hidden(), input, {mem, spk});
+  return {out[0], out[1]};
+}
+
+at::Tensor RLeakyModel::step(const at::Tensor& input) {
+  return recurrent_step(kName, false, input, {})[0];
+}
+
+void RLeakyModel::print_options(std::ostream& os) const {
+  os << "beta=" << options.beta() << ", all_to_all=" << detail::boolean(options.all_to_all());
+  if (V.defined()) os << ", V=" << options.V();
+  os << ", learn_recurrent=" << detail::boolean(options.learn_recurrent());
+  print_common(os, options);
+}
+
+void RSynapticModel::reset_model(torch::nn::Module& self) {
+  alpha = register_value(self, "alpha", options.alpha(), options.learn_alpha());
+  beta = register_value(self, "beta", options.beta(), options.learn_beta());
+  threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
+  reset_recurrent(self, options);
+  auto spec = make_spec(kName, NeuronFamily::Leaky, true, false, options);
+  spec.recurrent = true;
+  set_recurrent_spec(spec, options.shape());
+}
+
+std::vector<at::Tensor> RSynapticModel::recurrent_params(const at::Tensor& input) const {
+  return {beta.clamp(0, 1), threshold, at::ones({}, input.options()), alpha.clamp(0, 1)};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> RSynapticModel::step(const at::Tensor& input,
+                                                                    const at::Tensor& spk,
+                                                                    const at::Tensor& syn,
+                                                                    const at::Tensor& mem) {
+  const auto out = recurrent_step(kName, options.init_hidden(), input, {mem, syn, spk});
+  return {out[0], out[2], out[1]};
+}
+
+at::Tensor RSynapticModel::step(const at::Tensor& input) {
+  return recurrent_step(kName, false, input, {})[0];
+}
+
+void RSynapticModel::print_options(std::ostream& os) const {
+  os << "alpha=" << options.alpha() << ", beta=" << options.beta()
+     << ", learn_alpha=" << detail::boolean(options.learn_alpha())
+     << ", all_to_all=" << detail::boolean(options.all_to_all());
+  if (V.defined()) os << ", V=" << options.V();
+  os << ", learn_recurrent=" << detail::boolean(options.learn_recurrent());
+  print_common(os, options);
+}
+
 }  // namespace snn::snntorch
 
 namespace snn {
@@ -283,4 +460,6 @@ template class NeuronLayer<snntorch::LeakyModel>;
 template class NeuronLayer<snntorch::SynapticModel>;
 template class NeuronLayer<snntorch::LapicqueModel>;
 template class NeuronLayer<snntorch::AlphaModel>;
+template class NeuronLayer<snntorch::RLeakyModel>;
+template class NeuronLayer<snntorch::RSynapticModel>;
 }  // namespace snn

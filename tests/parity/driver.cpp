@@ -460,6 +460,53 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
       return std::vector<at::Tensor>{spk, layer->mem(), layer->state("syn_exc"),
                                      layer->state("syn_inh")};
     };
+  } else if (model == "RLeaky" || model == "RSynaptic") {
+    const auto recurrent = [&](auto opts) {
+      opts.all_to_all(flag("all_to_all")).learn_recurrent(flag("learn_recurrent"));
+      if (has(o, "V")) opts.V(value("V"));
+      if (has(o, "linear_features")) opts.linear_features(o.at("linear_features").toInt());
+      if (has(o, "conv2d_channels")) opts.conv2d_channels(o.at("conv2d_channels").toInt());
+      if (has(o, "kernel_size")) opts.kernel_size(o.at("kernel_size").toInt());
+      return opts;
+    };
+    if (model == "RLeaky") {
+      snn::snntorch::RLeaky layer(recurrent(common(snn::snntorch::RLeakyOptions(value("beta")))));
+      module = layer.ptr();
+      sequence = [layer](const at::Tensor& x) mutable {
+        const auto spk = layer(x);
+        return std::vector<at::Tensor>{spk, layer->recordings().at("mem")};
+      };
+      step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+        auto [spk, mem] = layer(x, st[1], st[0]);
+        st = {mem, spk};
+        return std::vector<at::Tensor>{spk, mem};
+      };
+      hidden_step = [layer](const at::Tensor& x) mutable {
+        const auto spk = layer->step(x);
+        return std::vector<at::Tensor>{spk, layer->mem()};
+      };
+    } else {
+      auto opts = recurrent(common(snn::snntorch::RSynapticOptions(value("alpha"), value("beta"))));
+      opts.learn_alpha(flag("learn_alpha"));
+      snn::snntorch::RSynaptic layer(opts);
+      module = layer.ptr();
+      sequence = [layer](const at::Tensor& x) mutable {
+        const auto spk = layer(x);
+        return std::vector<at::Tensor>{spk, layer->recordings().at("mem"),
+                                       layer->recordings().at("syn")};
+      };
+      step = [layer](const at::Tensor& x, std::vector<at::Tensor>& st) mutable {
+        auto [spk, syn, mem] = layer(x, st[2], st[1], st[0]);
+        st = {mem, syn, spk};
+        return std::vector<at::Tensor>{spk, mem, syn};
+      };
+      hidden_step = [layer](const at::Tensor& x) mutable {
+        const auto spk = layer->step(x);
+        return std::vector<at::Tensor>{spk, layer->mem(), layer->syn()};
+      };
+    }
+    // The connection's weights, as snnTorch drew them.
+    if (has(o, "weights")) copy_weights(*module, o.at("weights").toGenericDict());
   } else {
     TORCH_CHECK(model == "Synaptic", "unknown snntorch model ", model);
     auto opts = common(snn::snntorch::SynapticOptions(value("alpha"), value("beta")));
@@ -490,11 +537,14 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
   std::vector<at::Tensor> st;
   if (mode == "step") {
     st.push_back(c.at("mem0").toTensor().clone().requires_grad_(true));
-    if (model == "Synaptic") st.push_back(c.at("syn0").toTensor().clone().requires_grad_(true));
+    if (model == "Synaptic" || model == "RSynaptic") {
+      st.push_back(c.at("syn0").toTensor().clone().requires_grad_(true));
+    }
     if (model == "Alpha") {
       st.push_back(c.at("exc0").toTensor().clone().requires_grad_(true));
       st.push_back(c.at("inh0").toTensor().clone().requires_grad_(true));
     }
+    if (model[0] == 'R') st.push_back(c.at("spk0").toTensor().clone().requires_grad_(true));
     leaves = st;
   }
   c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());

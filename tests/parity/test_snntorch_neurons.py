@@ -33,9 +33,14 @@ SURROGATES = {
 }
 
 
-MODELS = ["Leaky", "Synaptic", "Lapicque", "Alpha"]
+MODELS = ["Leaky", "Synaptic", "Lapicque", "Alpha", "RLeaky", "RSynaptic"]
 # The states besides mem, in snnTorch's order.
-STATES = {"Leaky": [], "Synaptic": ["syn"], "Lapicque": [], "Alpha": ["syn_exc", "syn_inh"]}
+STATES = {"Leaky": [], "Synaptic": ["syn"], "Lapicque": [], "Alpha": ["syn_exc", "syn_inh"],
+          "RLeaky": [], "RSynaptic": ["syn"]}
+# What a step call takes after the input, in snnTorch's order ("spk": the last spikes).
+CALL = {"Leaky": ["mem"], "Synaptic": ["syn", "mem"], "Lapicque": ["mem"],
+        "Alpha": ["syn_exc", "syn_inh", "mem"], "RLeaky": ["spk", "mem"],
+        "RSynaptic": ["spk", "syn", "mem"]}
 
 
 def random_case(seed):
@@ -59,7 +64,7 @@ def random_case(seed):
     )
     if model == "Leaky":
         opts.update(graded_spikes_factor=value(0.5, 1.5), learn_graded_spikes_factor=per())
-    elif model == "Synaptic":
+    elif model in ("Synaptic", "RSynaptic"):
         opts.update(alpha=value(0.3, 0.95), learn_alpha=per())
     elif model == "Lapicque":
         # snnTorch's four ways to give the constants (one value each).
@@ -83,17 +88,53 @@ def random_case(seed):
     else:  # Alpha: alpha > beta, no reset_delay, learn_alpha fails in snnTorch
         opts.update(alpha=value(0.8, 0.95), beta=value(0.4, 0.75), learn_alpha=False,
                     reset_delay=True, reset_mechanism=rng.choice(["subtract", "zero", "zero", "none"]))
+    if model.startswith("R"):
+        # A Linear connection, or one-to-one V (snnTorch's learn_recurrent, default on).
+        all_to_all = rng.random() < 0.6
+        opts.update(all_to_all=all_to_all, learn_recurrent=rng.random() < 0.7)
+        if all_to_all:
+            opts["linear_features"] = N
+        else:
+            opts["V"] = value(-0.5, 0.5)
     B, T = rng.choice([1, 3]), rng.choice([1, 6, 11])
     calls = rng.choice([1, 2])
-    scale = {"Leaky": 1.0, "Synaptic": 0.5, "Lapicque": opts.get("input_scale"), "Alpha": 1.0}[model]
+    scale = {"Leaky": 1.0, "Synaptic": 0.5, "Lapicque": opts.get("input_scale"), "Alpha": 1.0,
+             "RLeaky": 1.0, "RSynaptic": 0.5}[model]
     inputs = [(rand(B, T, N) * 1.1 - 0.35) * scale for _ in range(calls)]
     mode = rng.choice(["sequence", "step", "hidden_step"])
+    if model.startswith("R"):
+        # snnTorch draws the connection's weights: the driver copies them.
+        torch.manual_seed(seed)
+        opts["weights"] = {n: p.detach().clone()
+                           for n, p in make_snntorch(dict(model=model, options=opts)).named_parameters()}
     case = dict(layer="snntorch", model=model, options=opts, mode=mode, inputs=inputs,
                 mem0=rand(B, N) * 1.6 - 0.3, syn0=rand(B, N) - 0.5, exc0=rand(B, N) * 2,
-                inh0=-rand(B, N))
+                inh0=-rand(B, N), spk0=(rand(B, N) > 0.7).float())
     for name in ["spikes", "mem"] + STATES[model]:
         case["grad_" + name] = [torch.randn(x.shape, generator=g) for x in inputs]
     return case, rng.choice([1, 2])
+
+
+class SameStepReset(torch.nn.Module):
+    """snnTorch's RSynaptic with the reset moved into the spiking step, as snnTorch's
+    RLeaky does it: mem - (spk - reset)·θ ("subtract") or mem - (spk - reset)·mem ("zero")."""
+
+    def __init__(self, layer, mechanism):
+        super().__init__()
+        self.layer, self.mechanism = layer, mechanism
+
+    def forward(self, x, *states):
+        spk, syn, mem = self.layer(x, *states)
+        do_reset = spk / self.layer.graded_spikes_factor - self.layer.reset
+        if self.mechanism == "subtract":
+            mem = mem - do_reset * self.layer.threshold
+        elif self.mechanism == "zero":
+            mem = mem - do_reset * mem
+        self.layer.mem = mem
+        return spk, syn, mem
+
+    def named_parameters(self, *args, **kwargs):
+        return self.layer.named_parameters(*args, **kwargs)
 
 
 def make_snntorch(case):
@@ -106,6 +147,32 @@ def make_snntorch(case):
         return snntorch.Leaky(beta=o["beta"].clone(), reset_delay=o["reset_delay"],
                               graded_spikes_factor=o["graded_spikes_factor"].clone(),
                               learn_graded_spikes_factor=o["learn_graded_spikes_factor"], **kw)
+    if model.startswith("R"):
+        rec = dict(all_to_all=o["all_to_all"], learn_recurrent=o["learn_recurrent"],
+                   reset_delay=o["reset_delay"])
+        if o["all_to_all"]:
+            for key in ("linear_features", "conv2d_channels", "kernel_size"):
+                if o.get(key) is not None:
+                    rec[key] = o[key]
+        else:
+            rec["V"] = o["V"].clone()
+        if model == "RLeaky":
+            layer = snntorch.RLeaky(beta=o["beta"].clone(), **rec, **kw)
+        else:
+            # snnTorch's RSynaptic(reset_delay=False) resets the arguments it was called with
+            # and drops the result (a TypeError without them): the oracle is its delayed
+            # form with the same-step reset applied as its RLeaky applies it
+            # (test_rsynaptic_same_step_reset_bug asserts the bug).
+            rec["reset_delay"] = True
+            layer = snntorch.RSynaptic(alpha=o["alpha"].clone(), beta=o["beta"].clone(),
+                                       learn_alpha=o["learn_alpha"], **rec, **kw)
+            if not o["reset_delay"]:
+                layer = SameStepReset(layer, o["reset_mechanism"])
+        if "weights" in o:
+            with torch.no_grad():
+                for n, p in layer.named_parameters():
+                    p.copy_(o["weights"][n])
+        return layer
     if model == "Synaptic":
         return snntorch.Synaptic(alpha=o["alpha"].clone(), beta=o["beta"].clone(),
                                  learn_alpha=o["learn_alpha"], reset_delay=o["reset_delay"], **kw)
@@ -120,10 +187,13 @@ def run_snntorch(case):
     layer = make_snntorch(case)
     model = case["model"]
     extra = STATES[model]
-    init = {"mem": "mem0", "syn": "syn0", "syn_exc": "exc0", "syn_inh": "inh0"}
+    init = {"mem": "mem0", "syn": "syn0", "syn_exc": "exc0", "syn_inh": "inh0", "spk": "spk0"}
+    call = CALL[model]
     if case["mode"] == "step":
-        states = {n: case[init[n]].clone().requires_grad_(True) for n in extra + ["mem"]}
-        leaves = [states["mem"]] + [states[n] for n in extra]  # the driver's (op) order
+        states = {n: case[init[n]].clone().requires_grad_(True) for n in call}
+        # The driver's order: the op's states, then spk.
+        leaves = [states["mem"]] + [states[n] for n in extra] + \
+            ([states["spk"]] if "spk" in call else [])
     else:
         states, leaves = None, []  # snnTorch starts from zeros
     out = {name: [] for name in ["spikes", "mem"] + extra}
@@ -136,9 +206,9 @@ def run_snntorch(case):
             if states is None:
                 res = layer(x[:, t])
             else:
-                res = layer(x[:, t], *[states[n] for n in extra + ["mem"]])
+                res = layer(x[:, t], *[states[n] for n in call])
             spk, *new = res
-            states = dict(zip(extra + ["mem"], new))
+            states = dict(zip([n for n in call if n != "spk"], new), spk=spk)
             steps["spikes"].append(spk)
             for n in extra + ["mem"]:
                 steps[n].append(states[n])
@@ -237,3 +307,51 @@ def test_alpha_learns_alpha_where_snntorch_cannot(driver, tmp_path):
     assert "alpha" in ours["grad_params"]
     assert torch.isfinite(ours["grad_params"]["alpha"]).all()
     assert ours["grad_params"]["alpha"].abs().sum() > 0
+
+
+def test_rsynaptic_same_step_reset_bug():
+    """snnTorch's RSynaptic(reset_delay=False) computes its same-step reset from the states
+    passed to the call and discards it: without states it raises TypeError, with them its
+    states equal the delayed form's. snn.cpp's RSynaptic resets in the step (as snnTorch's
+    RLeaky and Synaptic do); test_matches_snntorch holds it to that."""
+    torch.manual_seed(0)
+    kw = dict(alpha=0.8, beta=0.9, all_to_all=False, V=0.3)
+    with pytest.raises(TypeError):
+        snntorch.RSynaptic(reset_delay=False, **kw)(torch.rand(2, 5) * 3)
+    x = torch.rand(6, 2, 5) * 3
+    runs = []
+    for delay in (False, True):
+        layer = snntorch.RSynaptic(reset_delay=delay, **kw)
+        spk, syn, mem = (torch.zeros(2, 5) for _ in range(3))
+        outs = []
+        for t in range(6):
+            spk, syn, mem = layer(x[t], spk, syn, mem)
+            outs.append(mem)
+        runs.append(torch.stack(outs))
+    assert torch.equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("model", ["RLeaky", "RSynaptic"])
+def test_recurrent_conv2d_matches_snntorch(model, driver, tmp_path):
+    """all_to_all with conv2d_channels and kernel_size: a Conv2d(C, C, k, padding k/2) on the
+    spikes [B, C, H, W] of the last step; spikes, states and every gradient (the Conv2d's
+    weight and bias included) against snnTorch over two chained calls."""
+    g = torch.Generator().manual_seed(7)
+    B, T, C, H, W = 2, 7, 3, 5, 6
+    opts = dict(beta=torch.tensor(0.85), threshold=torch.tensor(1.0), spike_grad="atan",
+                spike_grad_text=SURROGATES["atan"][1], surrogate_disable=False, learn_beta=True,
+                learn_threshold=True, reset_mechanism="subtract", reset_delay=True,
+                all_to_all=True, learn_recurrent=True, conv2d_channels=C, kernel_size=3)
+    if model == "RSynaptic":
+        opts.update(alpha=torch.tensor(0.7), learn_alpha=True)
+    torch.manual_seed(3)
+    opts["weights"] = {n: p.detach().clone() for n, p in
+                       make_snntorch(dict(model=model, options=opts)).named_parameters()}
+    inputs = [torch.rand(B, T, C, H, W, generator=g) * 1.2 - 0.3 for _ in range(2)]
+    case = dict(layer="snntorch", model=model, options=opts, mode="sequence", inputs=inputs)
+    for name in ["spikes", "mem"] + STATES[model]:
+        case["grad_" + name] = [torch.randn(x.shape, generator=g) for x in inputs]
+    theirs = run_snntorch(case)
+    assert sum(float(s.sum()) for s in theirs["spikes"]) > 0
+    assert "recurrent.weight" in theirs["grad_params"]
+    compare(run_snn(case, driver, tmp_path, 2), theirs)

@@ -173,8 +173,12 @@ class NeuronLayer : public detail::NeuronModule<NeuronLayer<Model>, Model> {
   }
   /// input [B, T, *features] → output of the same shape (spikes, or the membrane).
   at::Tensor forward(const at::Tensor& input) {
-    return this->run(Model::kName, this->model_input(input), this->op_params(input),
-                     this->options.record_states());
+    if constexpr (requires(Model& m) { m.run_sequence(input); }) {
+      return this->run_sequence(input);  // a model that steps itself (e.g. snnTorch's RLeaky)
+    } else {
+      return this->run(Model::kName, this->model_input(input), this->op_params(input),
+                       this->options.record_states());
+    }
   }
   void pretty_print(std::ostream& os) const override {
     os << "snn::" << Model::kName << "(";

@@ -50,7 +50,8 @@ class StatefulModule {
   void define_states(const std::vector<std::string>& names);
   /// Sets every state to zeros of `shape` with `options`.
   void init_states(at::IntArrayRef shape, const at::TensorOptions& options);
-  /// Makes sure the states are [B, *features] for this input; zeros them if not.
+  /// Makes sure the states are [B, *features] for this input; a state that is not (or of
+  /// another dtype or device) becomes zeros.
   void ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options);
   /// Stores a new value (with its graph) of a state.
   void set_state(const std::string& name, at::Tensor value);

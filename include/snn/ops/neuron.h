@@ -37,7 +37,7 @@
 ///   ExpLeak states [v_mem]; params [alpha_mem]. Sinabs' ExpLeak (no spikes):
 ///           w_t = α_mem·v_{t-1} + (1 - α_mem)·x_t    (norm_input; else + x_t)
 ///           v_t = clamp(w_t);  output w_t (before the clamp).
-///   Leaky states [mem, syn if synapse]; params [beta, threshold, graded_spikes_factor,
+///   Leaky states [mem, syn if synapse, rec if recurrent]; params [beta, threshold, graded_spikes_factor,
 ///         alpha if synapse]. snnTorch's Leaky (synapse=false) and Synaptic (synapse=true),
 ///         reset_delay and reset as snnTorch's reset_delay and reset_mechanism; beta and
 ///         alpha arrive clamped to [0, 1] (the layer clamps them, as snnTorch does):
@@ -162,6 +162,10 @@ struct NeuronSpec {
   /// (snnTorch's Leaky: mem = β·(1 - r)·mem + x), or the whole new membrane after them
   /// (false: Synaptic, Lapicque, RLeaky: mem = (β·mem + x)·(1 - r)).
   bool zero_keeps_input = true;
+  /// Leaky: a recurrent input, the state "rec" (appended last; carried unchanged from step
+  /// to step), added last: m = (β·mem + x) + rec, or syn = (α·syn + x) + rec with a synapse
+  /// (snnTorch's RLeaky / RSynaptic, whose layers set rec before each step).
+  bool recurrent = false;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);

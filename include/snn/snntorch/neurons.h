@@ -37,6 +37,8 @@
 /// Not available: inhibition (it couples the neurons of a layer through an arg-max) and
 /// state_quant (quantisation functions); the options are absent, not ignored.
 #include <torch/arg.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
 #include <optional>
@@ -149,6 +151,45 @@ struct AlphaOptions : SpikingNeuronOptions<AlphaOptions> {
   TORCH_ARG(bool, learn_alpha) = false;
 };
 
+/// The recurrent connection of RLeaky and RSynaptic (snnTorch's options): all_to_all with
+/// linear_features (a Linear(F, F) on the spikes [B, F]) or conv2d_channels and kernel_size
+/// (a Conv2d(C, C, k, padding k/2) on [B, C, H, W]); or one-to-one, spikes times V.
+template <typename Derived>
+struct RecurrentOptions : SpikingNeuronOptions<Derived> {
+  /// One-to-one weight V (one value, or one per neuron). Default: 1.0.
+  SNN_OPTION(Value, V) = 1.0;
+  /// A full connection (Linear or Conv2d) instead of V. Default: true.
+  SNN_OPTION(bool, all_to_all) = true;
+  /// Features F of the Linear connection. Default: none.
+  SNN_OPTION(std::optional<int64_t>, linear_features) = std::nullopt;
+  /// Channels of the Conv2d connection. Default: none.
+  SNN_OPTION(std::optional<int64_t>, conv2d_channels) = std::nullopt;
+  /// Kernel size of the Conv2d connection. Default: none.
+  SNN_OPTION(std::optional<int64_t>, kernel_size) = std::nullopt;
+  /// Train the connection (V, or the Linear / Conv2d weights). Default: true.
+  SNN_OPTION(bool, learn_recurrent) = true;
+};
+
+/// Options of snn::snntorch::RLeaky. Example:
+/// `snn::snntorch::RLeaky r(snn::snntorch::RLeakyOptions(0.9).linear_features(64));`
+struct RLeakyOptions : RecurrentOptions<RLeakyOptions> {
+  /* implicit */ RLeakyOptions(Value beta) : beta_(std::move(beta)) {}
+  /// Membrane decay β, clamped to [0, 1]. Required.
+  TORCH_ARG(Value, beta);
+};
+
+/// Options of snn::snntorch::RSynaptic. Example:
+/// `snn::snntorch::RSynaptic r(snn::snntorch::RSynapticOptions(0.8, 0.9).linear_features(64));`
+struct RSynapticOptions : RecurrentOptions<RSynapticOptions> {
+  RSynapticOptions(Value alpha, Value beta) : alpha_(std::move(alpha)), beta_(std::move(beta)) {}
+  /// Synaptic decay α, clamped to [0, 1]. Required.
+  TORCH_ARG(Value, alpha);
+  /// Membrane decay β, clamped to [0, 1]. Required.
+  TORCH_ARG(Value, beta);
+  /// Train alpha. Default: false.
+  TORCH_ARG(bool, learn_alpha) = false;
+};
+
 namespace detail {
 
 /// What snnTorch's neurons share: the threshold, the specification, the step calls.
@@ -193,6 +234,48 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
                     bool surrogate_disable, bool init_hidden, bool learn_beta,
                     bool learn_threshold, const std::string& reset_mechanism, bool reset_delay,
                     const std::optional<std::vector<int64_t>>& shape, bool record_states) const;
+};
+
+/// What RLeaky and RSynaptic share: the recurrent connection and the step loop. The
+/// neuron op runs one step at a time (family Leaky with recurrent=true: the connection's
+/// output of the previous step's spikes enters as the state "rec"); the spikes of the last
+/// step are a state too ("spk"), so that the recurrence spans calls, as in snnTorch.
+class RecurrentSnnTorchNeuron : public SnnTorchNeuron {
+ public:
+  /// The spikes of the last step (undefined before the first call).
+  const at::Tensor& spk() const { return state("spk"); }
+  /// A sequence [B, T, *features], step by step; returns the spikes.
+  at::Tensor run_sequence(const at::Tensor& input);
+
+  /// The connection: Linear or Conv2d (registered as "recurrent"), or V.
+  torch::nn::Linear recurrent_linear{nullptr};
+  torch::nn::Conv2d recurrent_conv{nullptr};
+  at::Tensor V;
+
+ protected:
+  template <typename D>
+  void reset_recurrent(torch::nn::Module& self, const RecurrentOptions<D>& o) {
+    reset_recurrent(self, o.V(), o.all_to_all(), o.linear_features(), o.conv2d_channels(),
+                    o.kernel_size(), o.learn_recurrent());
+  }
+  void reset_recurrent(torch::nn::Module& self, const Value& v, bool all_to_all,
+                       std::optional<int64_t> linear_features,
+                       std::optional<int64_t> conv2d_channels, std::optional<int64_t> kernel_size,
+                       bool learn_recurrent);
+  /// Declares the op's states and "spk".
+  void set_recurrent_spec(const ops::NeuronSpec& spec,
+                          const std::optional<std::vector<int64_t>>& shape);
+  /// The connection's output for spikes [B, *features].
+  at::Tensor recurrent(const at::Tensor& spikes);
+  /// One step from the given states (op order, then spk; undefined: the hidden one);
+  /// returns [spk, mem (, syn)].
+  std::vector<at::Tensor> recurrent_step(const char* layer, bool init_hidden,
+                                         const at::Tensor& input,
+                                         const std::vector<at::Tensor>& states);
+  /// The op's parameters (the model's).
+  virtual std::vector<at::Tensor> recurrent_params(const at::Tensor& input) const = 0;
+  virtual const char* layer_name() const = 0;
+  virtual bool record() const = 0;
 };
 
 }  // namespace detail
@@ -295,6 +378,59 @@ class AlphaModel : public detail::SnnTorchNeuron {
   void print_options(std::ostream& os) const;
 };
 
+/// snnTorch's RLeaky (see the file comment; Leaky with x_t + recurrent(spk_{t-1}) added
+/// last). States: mem, rec (the recurrent input of the last step), spk.
+class RLeakyModel : public detail::RecurrentSnnTorchNeuron {
+ public:
+  using Options = RLeakyOptions;
+  static constexpr const char* kName = "snntorch::RLeaky";
+  explicit RLeakyModel(RLeakyOptions options) : options(std::move(options)) {}
+
+  /// One step: input, spk, mem [B, *features] → (spk, mem), snnTorch's order.
+  std::tuple<at::Tensor, at::Tensor> step(const at::Tensor& input, const at::Tensor& spk,
+                                          const at::Tensor& mem);
+  at::Tensor step(const at::Tensor& input);
+
+  RLeakyOptions options;
+  at::Tensor beta;
+
+ protected:
+  void reset_model(torch::nn::Module& self);
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const { return recurrent_params(input); }
+  std::vector<at::Tensor> recurrent_params(const at::Tensor& input) const override;
+  const char* layer_name() const override { return kName; }
+  bool record() const override { return options.record_states(); }
+  void print_options(std::ostream& os) const;
+};
+
+/// snnTorch's RSynaptic (Synaptic with x_t + recurrent(spk_{t-1}) in the synaptic current).
+/// States: mem, syn, rec, spk.
+class RSynapticModel : public detail::RecurrentSnnTorchNeuron {
+ public:
+  using Options = RSynapticOptions;
+  static constexpr const char* kName = "snntorch::RSynaptic";
+  explicit RSynapticModel(RSynapticOptions options) : options(std::move(options)) {}
+
+  /// One step: input, spk, syn, mem → (spk, syn, mem), snnTorch's order.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> step(const at::Tensor& input,
+                                                      const at::Tensor& spk,
+                                                      const at::Tensor& syn,
+                                                      const at::Tensor& mem);
+  at::Tensor step(const at::Tensor& input);
+  const at::Tensor& syn() const { return state("syn"); }
+
+  RSynapticOptions options;
+  at::Tensor alpha, beta;
+
+ protected:
+  void reset_model(torch::nn::Module& self);
+  std::vector<at::Tensor> op_params(const at::Tensor& input) const { return recurrent_params(input); }
+  std::vector<at::Tensor> recurrent_params(const at::Tensor& input) const override;
+  const char* layer_name() const override { return kName; }
+  bool record() const override { return options.record_states(); }
+  void print_options(std::ostream& os) const;
+};
+
 }  // namespace snn::snntorch
 
 namespace snn {
@@ -302,6 +438,8 @@ extern template class NeuronLayer<snntorch::LeakyModel>;
 extern template class NeuronLayer<snntorch::SynapticModel>;
 extern template class NeuronLayer<snntorch::LapicqueModel>;
 extern template class NeuronLayer<snntorch::AlphaModel>;
+extern template class NeuronLayer<snntorch::RLeakyModel>;
+extern template class NeuronLayer<snntorch::RSynapticModel>;
 }  // namespace snn
 
 namespace snn::snntorch {
@@ -330,5 +468,9 @@ SNN_SNNTORCH_MODULE(Synaptic);
 SNN_SNNTORCH_MODULE(Lapicque);
 /// snntorch.Alpha: `alpha(x)`, `auto [spk, syn_exc, syn_inh, mem] = alpha(cur, syn_exc, syn_inh, mem)`.
 SNN_SNNTORCH_MODULE(Alpha);
+/// snntorch.RLeaky: `rleaky(x)` (step by step), `auto [spk, mem] = rleaky(cur, spk, mem)`.
+SNN_SNNTORCH_MODULE(RLeaky);
+/// snntorch.RSynaptic: `auto [spk, syn, mem] = rsyn(cur, spk, syn, mem)`.
+SNN_SNNTORCH_MODULE(RSynaptic);
 
 }  // namespace snn::snntorch

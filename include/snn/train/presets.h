@@ -16,17 +16,36 @@
 
 namespace snn::train {
 
-/// The neuron models of the tutorial's comparison.
-enum class NeuronKind { IAF, LIF, ALIF };
-/// "iaf", "lif" or "alif" (any case); throws naming the allowed values otherwise.
+/// The neuron models a preset network can have: Sinabs' IAF, LIF and ALIF (the tutorial's
+/// comparison) and snnTorch's Leaky, Synaptic, Lapicque, Alpha, RLeaky and RSynaptic
+/// (snn::snntorch, their constants from the same time constants, see PresetNeurons).
+enum class NeuronKind { IAF, LIF, ALIF, Leaky, Synaptic, Lapicque, Alpha, RLeaky, RSynaptic };
+/// "iaf", "lif", "alif", "leaky", "synaptic", "lapicque", "alpha", "rleaky" or "rsynaptic"
+/// (any case); throws naming the allowed values otherwise.
 NeuronKind parse_neuron_kind(const std::string& name);
-/// "iaf", "lif", "alif".
+/// The kind's name, e.g. "lif".
 std::string neuron_kind_name(NeuronKind kind);
-/// Every kind's name, in the order of the enum: {"iaf", "lif", "alif"}.
+/// The kind as its library writes it, e.g. "LIF", "RLeaky".
+std::string neuron_kind_title(NeuronKind kind);
+/// Every kind's name, in the order of the enum.
 std::vector<std::string> neuron_kind_names();
+/// The kinds of the tutorial's comparison, snn compare's default: {"iaf", "lif", "alif"}.
+std::vector<std::string> default_comparison();
+/// Whether the kind is one of snnTorch's (snn::snntorch layers).
+bool is_snntorch_kind(NeuronKind kind);
 
 /// The neurons of a preset network: every neuron layer of it is of one kind, with these
 /// constants. LIF and ALIF take tau_mem (ALIF also tau_adapt and adapt_scale), IAF neither.
+/// snnTorch's kinds take their decays from the time constants, β = exp(-1/tau_mem):
+///   leaky, rleaky: beta;  lapicque: beta (R = 1, time_step = 1: the input scaled by 1 - β);
+///   synaptic, rsynaptic: beta and alpha = exp(-1/tau_syn);
+///   alpha: alpha = exp(-1/tau_mem) and beta = exp(-1/tau_syn), tau_syn < tau_mem;
+///   tau_syn none: tau_mem / 2 for those that have a synapse (leaky, rleaky, lapicque take
+///   none: a tau_syn is an error). rleaky / rsynaptic: an all-to-all recurrent Linear (MLP)
+///   or Conv2d 3×3 (convolutional presets) over the layer's own spikes.
+/// Their spike is snnTorch's Heaviside (spike_fn must be unset or HeavisideSpike); reset
+/// MembraneSubtract() (θ), MembraneReset() (reset_value 0) or NoReset; no min_v_mem;
+/// norm_input is Sinabs' and does not apply.
 struct PresetNeurons {
   TORCH_ARG(NeuronKind, kind) = NeuronKind::IAF;
   /// Membrane time constant, in time steps (LIF, ALIF). Default: 20.
@@ -47,11 +66,17 @@ struct PresetNeurons {
   TORCH_ARG(std::optional<SpikeFn>, spike_fn) = std::nullopt;
   /// Reset mechanism. Default: MembraneSubtract.
   TORCH_ARG(ResetFn, reset_fn) = MembraneSubtract{};
-  /// Surrogate gradient. Default: SingleExponential(grad_width=0.5, grad_scale=1).
-  TORCH_ARG(Surrogate, surrogate) = SingleExponential{};
+  /// Surrogate gradient; none: the kind's own (Sinabs' kinds SingleExponential(grad_width=0.5,
+  /// grad_scale=1), snnTorch's ATan(alpha=2)). Default: none.
+  TORCH_ARG(std::optional<Surrogate>, surrogate) = std::nullopt;
   /// Every neuron layer keeps its states of every step (recordings()). Default: false.
   TORCH_ARG(bool, record_states) = false;
 };
+
+/// Throws naming the value when the constants do not fit the kind (a time constant <= 0;
+/// for snnTorch's kinds a spike function, reset, min_v_mem or tau_syn they do not take).
+/// The presets call it; a program that reads constants from a user can call it first.
+void check_neurons(const PresetNeurons& neurons);
 
 /// The SHD tutorial's MLP: Linear(inputs → hidden) → neuron → Linear(hidden → hidden) →
 /// neuron → Linear(hidden → outputs) → neuron, batch-first [B, T, inputs] → spikes

@@ -404,12 +404,14 @@ struct ExpLeakDynamics {
 // snnTorch's Leaky (kSyn = false) and Synaptic (kSyn = true), see snn/ops/neuron.h.
 // states [mem, syn]; params [β, θ, graded_spikes_factor, α]. The operations and their
 // order are snnTorch's, so that float spikes and states are bitwise the same.
-template <typename scalar_t, bool kSyn>
+// kRec: a recurrent input, the last state, carried unchanged and added last.
+template <typename scalar_t, bool kSyn, bool kRec = false>
 struct LeakyDynamics {
   using Vec = Vectorized<scalar_t>;
   static constexpr NeuronFamily kFamily = NeuronFamily::Leaky;
-  static constexpr bool kSynapse = kSyn, kSpikes = true;
-  static constexpr int kStates = kSyn ? 2 : 1;
+  static constexpr bool kSynapse = kSyn, kSpikes = true, kRecurrent = kRec;
+  static constexpr int kStates = 1 + (kSyn ? 1 : 0) + (kRec ? 1 : 0);
+  static constexpr int kR = kStates - 1;  // the recurrent input, with kRec
   static constexpr int kParams = kSyn ? 4 : 3;
   static constexpr int kThreshold = 1;
 
@@ -422,12 +424,14 @@ struct LeakyDynamics {
     const ResetKind reset = P.reset_kind();
     if constexpr (kSyn) {
       syn = p[3] * prev[1] + x;
+      if constexpr (kRec) syn = syn + prev[kR];
     } else {
       syn = x;
     }
     const bool zero_before = reset == ResetKind::ToValue && P.zero_keeps_input;
     m0 = zero_before ? (P.one - r) * prev[0] : prev[0];
-    const Vec m = p[0] * m0 + syn;
+    Vec m = p[0] * m0 + syn;
+    if constexpr (kRec && !kSyn) m = m + prev[kR];
     if (reset == ResetKind::Subtract) return m - r * p[1];
     if (reset == ResetKind::ToValue && !zero_before) return m - m * r;
     return m;
@@ -444,7 +448,7 @@ struct LeakyDynamics {
     }
     s[0] = m;
     if constexpr (kSyn) s[1] = syn;
-    return h * p[2];
+    return h * p[2];  // (s[kR] keeps the recurrent input)
   }
   template <typename Pol>
   static Vec backward(const Pol& P, const Vec& x, const Vec& /*out*/, const Vec* prev,
@@ -481,10 +485,12 @@ struct LeakyDynamics {
     g[0] = zero_before ? g_m0 * (P.one - r) : g_m0;
     if constexpr (kSyn) {
       const Vec g_syn = g_base + g[1];
+      if constexpr (kRec) g[kR] = g[kR] + g_syn;
       gp[3] = gp[3] + g_syn * prev[1];
       g[1] = g_syn * p[3];
       return g_syn;
     } else {
+      if constexpr (kRec) g[kR] = g[kR] + g_base;
       return g_base;
     }
   }
@@ -727,7 +733,18 @@ using AllDynamics =
     std::tuple<LIFDynamics<scalar_t, false>, LIFDynamics<scalar_t, true>,
                ALIFDynamics<scalar_t, false>, ALIFDynamics<scalar_t, true>,
                ExpLeakDynamics<scalar_t, false>, LeakyDynamics<scalar_t, false>,
-               LeakyDynamics<scalar_t, true>, AlphaDynamics<scalar_t, false>>;
+               LeakyDynamics<scalar_t, true>, LeakyDynamics<scalar_t, false, true>,
+               LeakyDynamics<scalar_t, true, true>, AlphaDynamics<scalar_t, false>>;
+
+// Whether a dynamics has the recurrent input (kRecurrent; false where it does not say).
+template <typename Dyn>
+constexpr bool recurrent_of() {
+  if constexpr (requires { Dyn::kRecurrent; }) {
+    return Dyn::kRecurrent;
+  } else {
+    return false;
+  }
+}
 
 template <typename Dyn>
 constexpr bool fits_pointers() {
@@ -758,7 +775,8 @@ bool with_kernel(const NeuronSpec& spec, const F& f) {
   return std::apply(
       [&](auto... dyn) {
         return (... || (decltype(dyn)::kFamily == spec.family &&
-                                decltype(dyn)::kSynapse == spec.synapse
+                                decltype(dyn)::kSynapse == spec.synapse &&
+                                recurrent_of<decltype(dyn)>() == spec.recurrent
                             ? (with_policy(dyn), true)
                             : false));
       },

@@ -149,10 +149,12 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   at::Tensor in = x;
   if (s.synapse) {
     st[1] = p[3] * st[1] + x;
+    if (s.recurrent) st[1] = st[1] + st.back();
     in = st[1];
   }
   const bool zero_before = s.reset == ResetKind::ToValue && s.zero_keeps_input;
   at::Tensor m = beta * (zero_before ? (1 - r) * st[0] : st[0]) + in;
+  if (s.recurrent && !s.synapse) m = m + st.back();
   if (s.reset == ResetKind::Subtract) m = m - r * th;
   if (s.reset == ResetKind::ToValue && !zero_before) m = m - m * r;
   // h = H(m - θ) with dh/d(m - θ) = σ.
