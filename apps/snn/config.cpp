@@ -165,10 +165,19 @@ const std::vector<Field>& table() {
        },
        false, &preset_names},
       {"model", "neuron", M(neuron), "\"iaf\"", {}, "--neuron",
-       "Neuron model: Sinabs' iaf, lif, alif; snnTorch's leaky, synaptic, lapicque, alpha, "
-       "rleaky, rsynaptic (decays exp(-1/tau), see snn::train::PresetNeurons)",
+       "Neuron model (iaf, lif, alif: Sinabs'; the others snnTorch's, their decays "
+       "exp(-1/tau): see snn::train::PresetNeurons)",
        [](const RunConfig& c) {
-         return spec_check([&] { snn::train::check_neurons(preset_neurons(c)); });
+         snn::train::PresetNeurons n;
+         try {
+           n = preset_neurons(c);
+         } catch (const c10::Error&) {
+           return std::string();  // a spike_fn, reset_fn or surrogate its own row names
+         }
+         if (c.tau_mem <= 0 || c.tau_adapt <= 0 || c.tau_syn.value_or(1) <= 0) {
+           return std::string();  // so is a time constant
+         }
+         return spec_check([&] { snn::train::check_neurons(n); });
        },
        true, &snn::train::neuron_kind_names},
       {"model", "hidden", M(hidden), "256",

@@ -66,10 +66,10 @@ def test_a_preset_sets_its_defaults_and_the_config_overrides_them(cli, small, tm
     assert proc.returncode == 0, proc.stderr
 
 
-def interrupt(cli, command, small, epochs, run_dir, after):
+def interrupt(cli, command, small, epochs, run_dir, after, extra=()):
     """Runs `snn COMMAND` and sends Ctrl-C after `after` epoch lines; returns stderr."""
     proc = subprocess.Popen([str(cli), command, "--config", str(small), "--epochs", str(epochs),
-                             "--run-dir", str(run_dir)], stdout=subprocess.PIPE,
+                             "--run-dir", str(run_dir), *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     seen = 0
     for line in proc.stdout:
@@ -126,10 +126,67 @@ def test_compare_prints_the_table(cli, small, tmp_path):
         assert len(metrics(tmp_path / "cmp" / neuron)) == 2
 
 
+def test_compare_runs_snntorch_families_and_resumes_with_them(cli, small, tmp_path):
+    """--neurons picks the models (snnTorch's among them); each trains (its training loss
+    falls), the table and the report hold every one of them, and --resume continues with
+    the list the comparison started with."""
+    neurons = ["leaky", "synaptic", "alpha", "rleaky", "rsynaptic", "lapicque"]
+    epochs = 5
+    straight = run(cli, "compare", "--config", small, "--epochs", epochs, "--neurons",
+                   ",".join(neurons), "--run-dir", tmp_path / "straight")
+    assert straight.returncode == 0, straight.stderr
+    for neuron in neurons:
+        assert f"| {neuron} |" in straight.stdout
+        rows = metrics(tmp_path / "straight" / neuron)
+        assert len(rows) == epochs
+        if neuron == "lapicque":
+            # Its input is scaled by 1 - beta (0.18 here): in five epochs the output layer
+            # does not fire yet (the loss stays at ln 20), the hidden layers learn to.
+            assert rows[-1]["firing_rate"] > 1.5 * rows[0]["firing_rate"], rows
+        else:
+            assert rows[-1]["train_loss"] < rows[0]["train_loss"], rows
+        assert f'neuron = "{neuron}"' in (tmp_path / "straight" / neuron / "config.toml").read_text()
+    page = (tmp_path / "straight" / "report.html").read_text()
+    assert page.count('<div class="fig">') == 4 + 2 * len(neurons)
+    assert "Leaky, Synaptic, Alpha, RLeaky, RSynaptic and Lapicque" in page
+    assert not (tmp_path / "straight" / "iaf").exists()
+    # Interrupted in its second model, resumed without --neurons: the same runs.
+    err = interrupt(cli, "compare", small, epochs, tmp_path / "cut", after=epochs + 2,
+                    extra=["--neurons", ",".join(neurons[:3])])
+    assert "snn compare --resume" in err
+    resumed = run(cli, "compare", "--resume", tmp_path / "cut")
+    assert resumed.returncode == 0, resumed.stderr
+    for neuron in neurons[:3]:
+        assert metrics(tmp_path / "cut" / neuron) == metrics(tmp_path / "straight" / neuron)
+    assert not (tmp_path / "cut" / "rleaky").exists()
+    proc = run(cli, "compare", "--resume", tmp_path / "cut", "--neurons", "iaf")
+    assert proc.returncode == 2 and "--neurons cannot be given with --resume" in proc.stderr
+    proc = run(cli, "compare", "--config", small, "--neurons", "lif,leaky,lif")
+    assert proc.returncode == 2 and "--neurons names lif twice" in proc.stderr
+    proc = run(cli, "compare", "--config", small, "--neurons", "lif,lstm")
+    assert proc.returncode == 2 and "lstm not in" in proc.stderr
+    # Every model's constants are checked before the first one trains.
+    proc = run(cli, "compare", "--config", small, "--neurons", "lif,leaky", "--tau-syn", 2,
+               "--run-dir", tmp_path / "bad")
+    assert proc.returncode == 2 and "leaky (snnTorch) has no synapse" in proc.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.parametrize("text,message", [
     ("[model]\nwidth = 3\n", "unknown key model.width; allowed in [model]: preset, neuron"),
     ("[trian]\nepochs = 3\n", "unknown section [trian]; allowed: data, model, train"),
-    ('[model]\nneuron = "hh"\n', 'model.neuron must be one of iaf, lif, alif; got "hh"'),
+    ('[model]\nneuron = "hh"\n', 'model.neuron must be one of iaf, lif, alif, leaky, synaptic, '
+                                 'lapicque, alpha, rleaky, rsynaptic; got "hh"'),
+    ('[model]\nneuron = "leaky"\ntau_syn = 2.0\n', "leaky (snnTorch) has no synapse; got tau_syn 2"),
+    ('[model]\nneuron = "alpha"\ntau_mem = 5.0\ntau_syn = 6.0\n',
+     "alpha needs tau_syn < tau_mem (snnTorch's alpha > beta); got tau_syn 6 and tau_mem 5"),
+    ('[model]\nneuron = "synaptic"\nspike_fn = "MultiSpike()"\n',
+     "synaptic (snnTorch) spikes with HeavisideSpike(); got spike_fn MultiSpike()"),
+    ('[model]\nneuron = "rleaky"\nmin_v_mem = -1.0\n',
+     "rleaky (snnTorch) has no lower bound of the membrane; got min_v_mem -1"),
+    ('[model]\nneuron = "leaky"\nreset_fn = "MembraneReset(reset_value=0.5)"\n',
+     "leaky (snnTorch) resets by MembraneSubtract() (the threshold), MembraneReset(reset_value=0) "
+     "or NoReset(); got MembraneReset(reset_value=0.5)"),
     ('[train]\nepochs = "ten"\n', "train.epochs must be an integer"),
     ("[train]\nlr = -1.0\n", "train.lr must be > 0"),
     ('[data]\nsource = "mnist"\n', "data.source must be one of spoken-digits, shd, ssc, nmnist, dvs-gesture"),

@@ -79,7 +79,8 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
 TEST(NeuronSpecTest, LeakyIsSnnTorchs) {
   const auto s = NeuronSpec::parse("Leaky()");
   EXPECT_EQ(s.str(),
-            "Leaky(synapse=false, reset=MembraneSubtract(subtract_value=none), reset_delay=true, "
+            "Leaky(synapse=false, recurrent=false, reset=MembraneSubtract(subtract_value=none), "
+            "reset_delay=true, "
             "zero_keeps_input=true, surrogate=ATan(alpha=2))");
   EXPECT_EQ(NeuronSpec::parse(s.str()).str(), s.str());
   EXPECT_EQ(s.spike, snn::ops::SpikeKind::Heaviside);
