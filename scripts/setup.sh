@@ -30,7 +30,21 @@ if ((${#missing[@]})); then
 fi
 
 # --- 2. Python environment ---------------------------------------------------
+# Oracles added after the environment was made (pure Python, requirements-extra.lock)
+# go into it, stamped by their own file's hash, so that adding one does not make a new
+# environment (nor a new LibTorch, nor a rebuild).
+install_extras() {
+  local stamp="$SNN_VENV/.extra-$(sha256sum "$SNN_EXTRA_LOCK" | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  echo "setup: installing scripts/requirements-extra.lock into $SNN_VENV"
+  "$SNN_VENV/bin/python" -m pip install -q --no-input --no-deps -r "$SNN_EXTRA_LOCK" \
+    || fail "pip install -r scripts/requirements-extra.lock failed (see pip's message above)"
+  "$SNN_VENV/bin/python" -c "import spikingtorch" \
+    || fail "the environment at $SNN_VENV cannot import spikingtorch"
+  touch "$stamp"
+}
 if [ -f "$SNN_VENV/.complete" ]; then
+  install_extras
   exit 0
 fi
 PYTHON="${SNN_PYTHON:-python3}"
@@ -47,4 +61,5 @@ rm -rf "$SNN_VENV"
 "$SNN_VENV/bin/python" -c "import torch, sinabs, snntorch, tonic, nir, h5py, numpy, pytest, norse.torch, spikingjelly.activation_based.neuron" \
   || fail "the new environment at $SNN_VENV cannot import its packages"
 touch "$SNN_VENV/.complete"
+install_extras
 echo "setup: environment ready at $SNN_VENV"

@@ -132,6 +132,8 @@ SpikeFn parse_spike_fn(const std::string& text) {
       return MaxSpike{spec.max_spikes};
     case ops::SpikeKind::Heaviside:
       return HeavisideSpike{};
+    case ops::SpikeKind::HalfStep:
+      break;  // the Leaky family's only (snn::spikingtorch): LIF(spike=...) rejects it
   }
   TORCH_INTERNAL_ASSERT(false, "unknown spike kind");
 }

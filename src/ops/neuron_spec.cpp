@@ -68,7 +68,8 @@ std::string surrogate_choices() {
 // checks read it; the dynamics live in the kernel (neuron_kernel_impl.h) and the reference.
 // The keys a family's specification takes, in the order str() prints them.
 enum class Key {
-  Synapse, Recurrent, NormInput, Spike, Reset, ResetDelay, ZeroKeepsInput, Surrogate, MinVMem
+  Synapse, Recurrent, NormInput, Spike, Reset, ResetDelay, ResetGrad, ZeroKeepsInput, Surrogate,
+  MinVMem
 };
 
 struct FamilyInfo {
@@ -87,6 +88,8 @@ struct FamilyInfo {
   std::vector<std::string> state_sets[2][2];
   // The resets it allows (all when empty), with their only allowed value, if any.
   std::vector<ResetKind> resets;
+  // The spike functions it allows.
+  std::vector<SpikeKind> spike_kinds;
 };
 
 struct FamilyRow {
@@ -102,12 +105,15 @@ struct FamilyRow {
   const char* synapse_state = nullptr;
   const char* synapse_param = nullptr;
   std::vector<ResetKind> resets = {};
+  std::vector<SpikeKind> spike_kinds = {SpikeKind::Multi, SpikeKind::Single, SpikeKind::Max,
+                                        SpikeKind::Heaviside};
 };
 
 FamilyInfo family_row(FamilyRow r) {
   FamilyInfo f{r.family, r.name, r.spikes, std::move(r.keys), r.norm_input_default,
                r.reset_delay_default, r.default_spike, std::move(r.default_surrogate),
-               std::move(r.states), std::move(r.params), {}, {}, {}, std::move(r.resets)};
+               std::move(r.states), std::move(r.params), {}, {}, {}, std::move(r.resets),
+               std::move(r.spike_kinds)};
   if (r.synapse_state != nullptr) {
     f.synapse_states = f.states;
     f.synapse_states.emplace_back(r.synapse_state);
@@ -139,17 +145,19 @@ const std::vector<FamilyInfo>& families() {
                   false, SpikeKind::Multi, SurrogateSpec{}, {"v_mem"}, {"alpha_mem"}}),
       // snnTorch's Leaky and (with a synapse) Synaptic.
       family_row({NeuronFamily::Leaky, "Leaky", true,
-                  {K::Synapse, K::Recurrent, K::Reset, K::ResetDelay, K::ZeroKeepsInput,
-                   K::Surrogate},
+                  {K::Synapse, K::Recurrent, K::Spike, K::Reset, K::ResetDelay, K::ResetGrad,
+                   K::ZeroKeepsInput, K::Surrogate},
                   false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}}, {"mem"},
                   {"beta", "threshold", "graded_spikes_factor"}, "syn", "alpha",
-                  {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
+                  {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None},
+                  {SpikeKind::Heaviside, SpikeKind::HalfStep}}),
       // snnTorch's Alpha.
       family_row({NeuronFamily::Alpha, "Alpha", true, {K::Reset, K::Surrogate}, false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}},
                   {"mem", "syn_exc", "syn_inh"}, {"alpha", "beta", "threshold", "tau_alpha"},
-                  nullptr, nullptr, {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None}}),
+                  nullptr, nullptr, {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None},
+                  {SpikeKind::Heaviside}}),
   };
   return table;
 }
@@ -173,6 +181,7 @@ const std::vector<SpikeInfo>& spikes() {
       {SpikeKind::Single, "SingleSpike", nullptr},
       {SpikeKind::Max, "MaxSpike", "max_num_spikes_per_bin"},
       {SpikeKind::Heaviside, "HeavisideSpike", nullptr},
+      {SpikeKind::HalfStep, "SignSpike", nullptr},
   };
   return table;
 }
@@ -335,12 +344,23 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
       case Key::ResetDelay:
         s.reset_delay = a.boolean("reset_delay", row->reset_delay_default);
         break;
+      case Key::ResetGrad: s.reset_grad = a.boolean("reset_grad", false); break;
       case Key::ZeroKeepsInput: s.zero_keeps_input = a.boolean("zero_keeps_input", true); break;
       case Key::Surrogate: parse_surrogate(a.optional_call("surrogate"), s); break;
       case Key::MinVMem: s.min_v_mem = a.optional_real("min_v_mem"); break;
     }
   }
   a.finish();
+  TORCH_CHECK(std::find(row->spike_kinds.begin(), row->spike_kinds.end(), s.spike) !=
+                  row->spike_kinds.end(),
+              kWhat, ": ", row->name, " does not take spike=", s.spike_str());
+  TORCH_CHECK(!s.reset_grad || (s.reset_delay && (s.reset == ResetKind::Subtract ||
+                                                  (s.reset == ResetKind::ToValue &&
+                                                   s.zero_keeps_input))),
+              kWhat, ": reset_grad=true needs reset_delay=true and reset=MembraneSubtract() or "
+              "MembraneReset() with zero_keeps_input=true, got reset_delay=",
+              spec::format(s.reset_delay), ", reset=", s.reset_str(), ", zero_keeps_input=",
+              spec::format(s.zero_keeps_input));
   if (!row->resets.empty()) {
     TORCH_CHECK(std::find(row->resets.begin(), row->resets.end(), s.reset) != row->resets.end(),
                 kWhat, ": ", row->name, " does not take reset=", s.reset_str());
@@ -370,6 +390,7 @@ std::string NeuronSpec::str() const {
       case Key::Spike: add("spike", spike_str()); break;
       case Key::Reset: add("reset", reset_str()); break;
       case Key::ResetDelay: add("reset_delay", spec::format(reset_delay)); break;
+      case Key::ResetGrad: add("reset_grad", spec::format(reset_grad)); break;
       case Key::ZeroKeepsInput: add("zero_keeps_input", spec::format(zero_keeps_input)); break;
       case Key::Surrogate: add("surrogate", surrogate_str()); break;
       case Key::MinVMem: add("min_v_mem", spec::format(min_v_mem)); break;

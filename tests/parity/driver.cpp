@@ -19,6 +19,7 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/pooling.h>
 #include <torch/serialize.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <fstream>
 #include <functional>
@@ -594,6 +595,134 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
   return out;
 }
 
+// spikingtorch's tutorial network (its docs' MySNN): conv → IF → conv → IF → Linear → IF,
+// each step's input [B, 1, 28, 28] (the time axis kept, as SpikingNet hands it).
+struct StTutorialNetImpl : torch::nn::Module {
+  explicit StTutorialNetImpl(int64_t nout) {
+    using torch::nn::Conv2dOptions;
+    conv1 = register_module("conv1", torch::nn::Conv2d(Conv2dOptions(1, 4, 4).stride(2)));
+    conv2 = register_module("conv2", torch::nn::Conv2d(Conv2dOptions(4, 6, 4)));
+    l1 = register_module("l1", torch::nn::Linear(torch::nn::LinearOptions(600, nout).bias(false)));
+    sl1 = register_module("sl1", snn::spikingtorch::IF());
+    sl2 = register_module("sl2", snn::spikingtorch::IF());
+    sl3 = register_module("sl3", snn::spikingtorch::IF());
+  }
+  at::Tensor forward(const at::Tensor& x, bool init) {
+    const auto s1 = sl1(conv1(x), init);
+    const auto s2 = sl2(conv2(s1), init);
+    return sl3(l1(s2.reshape({s2.size(0), -1})), init);
+  }
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::Linear l1{nullptr};
+  snn::spikingtorch::IF sl1{nullptr}, sl2{nullptr}, sl3{nullptr};
+};
+TORCH_MODULE(StTutorialNet);
+
+c10::impl::GenericDict run_spikingtorch_case(const Dict& c) {
+  namespace st = snn::spikingtorch;
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  const auto& kind = c.at("kind").toStringRef();
+  if (kind == "tutorial") {
+    StTutorialNet net(10);
+    {
+      torch::NoGradGuard no_grad;
+      const auto w = c.at("weights").toGenericDict();
+      for (auto& p : net->named_parameters()) p.value().copy_(w.at(p.key()).toTensor());
+    }
+    st::SpikingNet model(net, {10});
+    const int64_t steps = c.at("nsteps").toInt();
+    auto x = c.at("input").toTensor().clone().requires_grad_(true);
+    const auto spikes = model(x);
+    const auto logits = st::SumDecoder(steps, 1.0)(spikes);
+    const auto loss = at::cross_entropy_loss(logits, c.at("labels").toTensor());
+    loss.backward();
+    out.insert("spikes", spikes.detach());
+    out.insert("loss", loss.detach());
+    out.insert("grad_input", x.grad());
+    c10::impl::GenericDict grads(c10::StringType::get(), c10::AnyType::get());
+    for (const auto& p : model->named_parameters()) grads.insert(p.key(), p.value().grad());
+    out.insert("grad_params", grads);
+    return out;
+  }
+  if (kind == "io") {
+    const auto x = c.at("input").toTensor();
+    const int64_t n = c.at("nsteps").toInt();
+    const double scale = c.at("scale").toDouble();
+    out.insert("periodic", st::PeriodicEncoder(n, scale)(x));
+    at::Generator gen = at::detail::createCPUGenerator(c.at("seed").toInt());
+    std::vector<int64_t> reps(x.dim(), 1);
+    reps[0] = c.at("repeats").toInt();
+    out.insert("poisson", st::PoissonEncoder(n, scale)(x.repeat(reps), gen));
+    const auto spikes = c.at("spikes").toTensor();
+    out.insert("sum", st::SumDecoder(n, scale)(spikes));
+    out.insert("sum_no_offset", st::SumDecoder(n, scale, false)(spikes));
+    out.insert("rate", st::RateDecoder()(spikes));
+    return out;
+  }
+  // A neuron over chunks [B, T, ...]: "step" loops step(x_t, init at the very first step);
+  // "sequence" runs each chunk through forward (the fused op) after a reset.
+  const auto o = c.at("options").toGenericDict();
+  const auto& model = c.at("model").toStringRef();
+  std::function<at::Tensor(const at::Tensor&, bool)> step;
+  std::function<at::Tensor(const at::Tensor&)> sequence;
+  std::function<at::Tensor()> v;
+  std::shared_ptr<torch::nn::Module> module;
+  if (model == "IF") {
+    st::IF layer(st::IFOptions().v0(o.at("v0").toDouble()).beta(o.at("beta").toDouble()));
+    step = [layer](const at::Tensor& x, bool init) mutable { return layer(x, init); };
+    sequence = [layer](const at::Tensor& x) mutable { return layer(x); };
+    v = [layer] { return layer->v(); };
+  } else if (model == "LIF") {
+    auto opts = st::LIFOptions().tau(o.at("tau").toDouble()).v0(o.at("v0").toDouble())
+                    .beta(o.at("beta").toDouble());
+    if (has(o, "decay")) opts.decay(o.at("decay").toDouble());
+    st::LIF layer(opts);
+    step = [layer](const at::Tensor& x, bool init) mutable { return layer(x, init); };
+    sequence = [layer](const at::Tensor& x) mutable { return layer(x); };
+    v = [layer] { return layer->v(); };
+  } else {
+    TORCH_CHECK(model == "McPitts", "unknown spikingtorch model ", model);
+    st::McPitts layer(o.at("thr").toDouble(), o.at("beta").toDouble());
+    step = [layer](const at::Tensor& x, bool) mutable { return layer(x); };
+    sequence = [layer](const at::Tensor& x) mutable {
+      return layer(x.flatten(0, 1)).reshape(x.sizes());
+    };
+    v = [] { return at::Tensor(); };
+  }
+  const bool fused = c.at("mode").toStringRef() == "sequence";
+  const auto inputs = tensors(c.at("inputs"));
+  const auto grads = tensors(c.at("grad_spikes"));
+  c10::List<at::Tensor> spikes, vs;
+  std::vector<at::Tensor> xs;
+  at::Tensor loss = at::zeros({});
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    auto x = inputs[k].clone().requires_grad_(true);
+    xs.push_back(x);
+    at::Tensor s;
+    if (fused) {
+      s = sequence(x);
+      if (v().defined()) vs.push_back(v().detach());  // the last step's
+    } else {
+      std::vector<at::Tensor> steps;
+      for (int64_t t = 0; t < x.size(1); ++t) {
+        steps.push_back(step(x.select(1, t), k == 0 && t == 0));
+        if (v().defined()) vs.push_back(v().detach());
+      }
+      s = at::stack(steps, 1);
+    }
+    spikes.push_back(s.detach());
+    loss = loss + (s * grads[k]).sum();
+  }
+  if (v().defined()) loss = loss + (v() * c.at("grad_v").toTensor()).sum();
+  loss.backward();
+  out.insert("spikes", spikes);
+  out.insert("v", vs);
+  c10::List<at::Tensor> grad_inputs;
+  for (const auto& x : xs) grad_inputs.push_back(x.grad());
+  out.insert("grad_inputs", grad_inputs);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -605,6 +734,10 @@ int main(int argc, char** argv) {
     const auto c = load_case(argv[1]);
     if (c.contains("layer") && c.at("layer").toStringRef() == "loss") {
       write_result(run_loss_case(c), argv[2]);
+      return 0;
+    }
+    if (c.contains("layer") && c.at("layer").toStringRef() == "spikingtorch") {
+      write_result(run_spikingtorch_case(c), argv[2]);
       return 0;
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "snntorch") {

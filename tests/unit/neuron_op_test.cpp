@@ -47,7 +47,7 @@ TEST(NeuronSpecTest, CanonicalTextRoundTrips) {
 TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=DoubleSpike())"),
                     "spike must be one of MultiSpike(), SingleSpike(), "
-                    "MaxSpike(max_num_spikes_per_bin=...), HeavisideSpike(), got DoubleSpike(...)");
+                    "MaxSpike(max_num_spikes_per_bin=...), HeavisideSpike(), SignSpike(), got DoubleSpike(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(reset=Zero())"),
                     "reset must be one of MembraneSubtract(subtract_value=...), "
                     "MembraneReset(reset_value=...), NoReset(), got Zero(...)");
@@ -74,13 +74,24 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(reset=MembraneSubtract(subtract_value=2))"),
                     "Leaky subtracts the threshold");
   EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(norm_input=true)"), "Leaky has no parameter 'norm_input'");
+  EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=SignSpike())"), "LIF does not take spike=SignSpike()");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(spike=MultiSpike())"),
+                    "Leaky does not take spike=MultiSpike()");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(reset_grad=true, reset_delay=false)"),
+                    "reset_grad=true needs reset_delay=true and reset=MembraneSubtract() or "
+                    "MembraneReset() with zero_keeps_input=true, got reset_delay=false");
+  EXPECT_THROW_WITH(
+      NeuronSpec::parse("Leaky(reset_grad=true, reset=MembraneReset(), zero_keeps_input=false)"),
+      "zero_keeps_input=false");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(reset_grad=true, reset=NoReset())"),
+                    "reset=NoReset()");
 }
 
 TEST(NeuronSpecTest, LeakyIsSnnTorchs) {
   const auto s = NeuronSpec::parse("Leaky()");
   EXPECT_EQ(s.str(),
-            "Leaky(synapse=false, recurrent=false, reset=MembraneSubtract(subtract_value=none), "
-            "reset_delay=true, "
+            "Leaky(synapse=false, recurrent=false, spike=HeavisideSpike(), "
+            "reset=MembraneSubtract(subtract_value=none), reset_delay=true, reset_grad=false, "
             "zero_keeps_input=true, surrogate=ATan(alpha=2))");
   EXPECT_EQ(NeuronSpec::parse(s.str()).str(), s.str());
   EXPECT_EQ(s.spike, snn::ops::SpikeKind::Heaviside);
@@ -144,6 +155,13 @@ std::vector<std::string> grid() {
                     leaky_resets[i % 3] + ", reset_delay=" + ((i / 6) % 2 ? "false" : "true") +
                     ", surrogate=" + leaky_surrogates[i % 11] + ")");
   }
+  // spikingtorch's IF / LIF: the sign step, the reset with its gradient.
+  specs.emplace_back(
+      "Leaky(spike=SignSpike(), reset=MembraneReset(), reset_grad=true, surrogate=Sigmoid(slope=5))");
+  specs.emplace_back("Leaky(spike=SignSpike(), reset=MembraneSubtract(), reset_grad=true)");
+  specs.emplace_back(
+      "Leaky(synapse=true, spike=SignSpike(), reset=MembraneReset(), reset_grad=true, "
+      "surrogate=FastSigmoid(slope=3))");
   // snnTorch's Alpha with every reset.
   specs.emplace_back("Alpha()");
   specs.emplace_back("Alpha(reset=MembraneReset(), surrogate=FastSigmoid(slope=5))");

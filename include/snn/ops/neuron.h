@@ -64,7 +64,8 @@
 ///         mem_{t-1} term beside the reset).
 /// Spike functions (Sinabs' names): MultiSpike (w > 0)·trunc(w/θ); SingleSpike
 /// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n;
-/// HeavisideSpike (w - θ > 0), snnTorch's (the Leaky family's only one).
+/// HeavisideSpike (w - θ > 0), snnTorch's (the Leaky family's default); SignSpike
+/// (sign(w - θ) + 1)/2: 1 above θ, 1/2 at θ, 0 below, spikingtorch's (Leaky only).
 /// Resets: MembraneSubtract(subtract_value=c) r = w - s·c (c = θ when none; gradient
 /// flows through s); MembraneReset(reset_value=c) r = w·(s == 0) + c (c is added to
 /// every neuron, as in Sinabs; no gradient through s); NoReset() r = w.
@@ -118,8 +119,8 @@ namespace snn::ops {
 /// The neuron model: which states, parameters and update a specification describes.
 enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky, Alpha };
 /// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike; snnTorch's strict
-/// Heaviside).
-enum class SpikeKind { Multi, Single, Max, Heaviside };
+/// Heaviside; spikingtorch's sign step, 1/2 at the threshold).
+enum class SpikeKind { Multi, Single, Max, Heaviside, HalfStep };
 /// Reset mechanisms (Sinabs' MembraneSubtract, MembraneReset; no reset).
 enum class ResetKind { Subtract, ToValue, None };
 /// Surrogate gradients of the spike function (Sinabs' names, and snnTorch's atan and
@@ -166,6 +167,11 @@ struct NeuronSpec {
   /// to step), added last: m = (β·mem + x) + rec, or syn = (α·syn + x) + rec with a synapse
   /// (snnTorch's RLeaky / RSynaptic, whose layers set rec before each step).
   bool recurrent = false;
+  /// Leaky, with reset_delay: the delayed reset r_t is the previous step's spike with its
+  /// surrogate gradient, σ(mem_{t-1} - θ) into mem_{t-1} (and -σ into θ), as spikingtorch
+  /// computes it; false: a constant (snnTorch's). Takes MembraneSubtract or
+  /// MembraneReset with zero_keeps_input.
+  bool reset_grad = false;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);

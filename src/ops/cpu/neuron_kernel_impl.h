@@ -106,6 +106,7 @@ struct Policy {
         subtract_threshold(s.reset == ResetKind::Subtract && !s.reset_value.has_value()),
         reset_delay(s.reset_delay),
         zero_keeps_input(s.zero_keeps_input),
+        reset_grad(s.reset_grad),
         zero(scalar_t(0)),
         one(scalar_t(1)),
         max_spikes(static_cast<scalar_t>(s.max_spikes.value_or(0))),
@@ -240,7 +241,7 @@ struct Policy {
   SpikeKind spike;
   ResetKind reset;
   SurrogateKind surrogate;
-  bool norm_input, clamp, has_max, subtract_threshold, reset_delay, zero_keeps_input;
+  bool norm_input, clamp, has_max, subtract_threshold, reset_delay, zero_keeps_input, reset_grad;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
   Vec arg[5], inv_arg0, half_arg0, atan_scale;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
@@ -417,10 +418,17 @@ struct LeakyDynamics {
 
   // The membrane before the spike, m, from the previous states; r = the delayed reset,
   // m0 = Leaky's membrane after a zero reset (what β multiplies), syn = the new synapse.
+  // H(v): the strict Heaviside, or with SignSpike 1/2 at v = 0.
+  template <typename Pol>
+  static Vec step(const Pol& P, const Vec& v) {
+    const Vec h = v.gt(P.zero);
+    if (P.spike_kind() != SpikeKind::HalfStep) return h;
+    return (h + v.ge(P.zero)) * Vec(scalar_t(0.5));
+  }
   template <typename Pol>
   static Vec integrate(const Pol& P, const Vec& x, const Vec* prev, const Vec* p, Vec& r,
                        Vec& m0, Vec& syn) {
-    r = (prev[0] - p[1]).gt(P.zero);
+    r = step(P, prev[0] - p[1]);
     const ResetKind reset = P.reset_kind();
     if constexpr (kSyn) {
       syn = p[3] * prev[1] + x;
@@ -440,7 +448,7 @@ struct LeakyDynamics {
   static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
     Vec r, m0, syn;
     Vec m = integrate(P, x, s, p, r, m0, syn);
-    const Vec h = (m - p[1]).gt(P.zero);
+    const Vec h = step(P, m - p[1]);
     if (!P.delayed_reset()) {
       const Vec d = h - r;
       if (P.reset_kind() == ResetKind::Subtract) m = m - d * p[1];
@@ -455,7 +463,7 @@ struct LeakyDynamics {
                       const Vec* p, const Vec& inv_th, const Vec& g_out, Vec* g, Vec* gp) {
     Vec r, m0, syn;
     const Vec m = integrate(P, x, prev, p, r, m0, syn);
-    const Vec h = (m - p[1]).gt(P.zero);
+    const Vec h = step(P, m - p[1]);
     const Vec sg = P.surrogate_fn(m, p[1], inv_th);
     const ResetKind reset = P.reset_kind();
     // Through the spike: spk = h·g, dh/dm = σ, dh/dθ = -σ.
@@ -483,6 +491,13 @@ struct LeakyDynamics {
     gp[0] = gp[0] + g_base * m0;
     const Vec g_m0 = g_base * p[0];
     g[0] = zero_before ? g_m0 * (P.one - r) : g_m0;
+    if (P.reset_grad) {
+      // r = H(mem_{t-1} - θ) with its surrogate: subtract m - r·θ, zero (1 - r)·mem_{t-1}.
+      const Vec g_r = reset == ResetKind::Subtract ? (g_m * p[1]).neg() : (g_m0 * prev[0]).neg();
+      const Vec g_rs = g_r * P.surrogate_fn(prev[0], p[1], inv_th);
+      g[0] = g[0] + g_rs;
+      gp[1] = gp[1] - g_rs;
+    }
     if constexpr (kSyn) {
       const Vec g_syn = g_base + g[1];
       if constexpr (kRec) g[kR] = g[kR] + g_syn;

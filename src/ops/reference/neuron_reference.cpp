@@ -145,7 +145,15 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
                       const std::vector<at::Tensor>& p) {
   const auto& beta = p[0];
   const auto& th = p[1];
-  const auto r = (st[0] - th > 0).to(x.scalar_type()).detach();
+  // H(v) (SignSpike: 1/2 at 0) with dH/dv = σ.
+  const auto spike = [&](const at::Tensor& w) {
+    const auto v = w - th;
+    auto h = (v.detach() > 0).to(x.scalar_type());
+    if (s.spike == SpikeKind::HalfStep) h = (h + (v.detach() >= 0).to(x.scalar_type())) * 0.5;
+    const auto sg = surrogate(w.detach(), th.detach(), s.surrogate);
+    return h + (v * sg - (v * sg).detach());
+  };
+  const auto r = s.reset_grad ? spike(st[0]) : spike(st[0]).detach();
   at::Tensor in = x;
   if (s.synapse) {
     st[1] = p[3] * st[1] + x;
@@ -157,10 +165,7 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   if (s.recurrent && !s.synapse) m = m + st.back();
   if (s.reset == ResetKind::Subtract) m = m - r * th;
   if (s.reset == ResetKind::ToValue && !zero_before) m = m - m * r;
-  // h = H(m - θ) with dh/d(m - θ) = σ.
-  const auto shift = m - th;
-  const auto sg = surrogate(m.detach(), th.detach(), s.surrogate);
-  const auto h = (shift.detach() > 0).to(x.scalar_type()) + (shift * sg - (shift * sg).detach());
+  const auto h = spike(m);
   if (!s.reset_delay) {
     const auto d = h - r;
     if (s.reset == ResetKind::Subtract) m = m - d * th;
