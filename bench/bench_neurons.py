@@ -301,6 +301,107 @@ def neuron_cases(rep, shapes_by_kind, repeats, peers=PEERS):
         rep.table(header, rows)
 
 
+# ---- snnTorch's models --------------------------------------------------------------------
+# snn.cpp's C++ layers (torch.ops.snn_bench.snntorch_layer_seconds: the sequence forward, one
+# fused op; RLeaky steps itself) against snnTorch's layers stepped in Python and
+# SpikingJelly's nearest multi-step nodes (LIFNode without input decay: Leaky; CUBALIFNode:
+# Synaptic; no Alpha or recurrent node).
+
+def make_snntorch_model(model, B, T, N):
+    import snntorch as snt
+    torch.manual_seed(0)
+    layers = {
+        "Leaky": lambda: snt.Leaky(beta=0.905),
+        "Synaptic": lambda: snt.Synaptic(alpha=0.819, beta=0.905),
+        "Alpha": lambda: snt.Alpha(alpha=0.905, beta=0.819, reset_mechanism="subtract"),
+        "RLeaky": lambda: snt.RLeaky(beta=0.905, linear_features=N),
+    }
+    layer = layers[model]()
+
+    def make_run():
+        def run(x):
+            states = layer.reset_mem()
+            states = list(states) if isinstance(states, tuple) else [states]
+            out = []
+            for t in range(x.shape[0]):
+                if model == "RLeaky":
+                    spk, mem = layer(x[t], states[0], states[1])
+                    states = [spk, mem]
+                else:
+                    res = layer(x[t], *states)
+                    spk, states = res[0], list(res[1:])
+                out.append(spk)
+            return torch.stack(out)
+        return run
+    return "TBN", make_run
+
+
+def make_spikingjelly_model(model, B, T, N):
+    from spikingjelly.activation_based import functional, neuron
+    nodes = {
+        "Leaky": lambda: neuron.LIFNode(tau=1 / (1 - 0.905), decay_input=False, v_reset=None,
+                                        step_mode="m"),
+        "Synaptic": lambda: neuron.CUBALIFNode(c_decay=1 - 0.819, v_decay=1 - 0.905,
+                                               v_threshold=1.0, v_reset=None),
+    }
+    if model not in nodes:
+        return None
+    node = nodes[model]()
+    node.step_mode = "m"
+
+    def make_run():
+        def run(x):
+            functional.reset_net(node)
+            return node(x)
+        return run
+    return "TBN", make_run
+
+
+def snntorch_cases(rep, shapes, repeats):
+    rep.print("### snnTorch's models: forward + backward, ms, median (min–max); snn.cpp: its "
+              "C++ layers (the sequence forward)")
+    rep.print()
+    rows = []
+    for model in ("Leaky", "Synaptic", "Alpha", "RLeaky"):
+        for (B, T, N) in shapes[model]:
+            torch.manual_seed(0)
+            x = torch.rand(B, T, N) * 1.5
+            x_tbn = x.transpose(0, 1).contiguous()
+            fwd, bwd = torch.ops.snn_bench.snntorch_layer_seconds(x, model, False, repeats)
+            ours = fwd + bwd
+            peers = {}
+            for name, make in (("snnTorch", make_snntorch_model),
+                               ("SpikingJelly", make_spikingjelly_model)):
+                made = make(model, B, T, N)
+                peers[name] = None if made is None else \
+                    med(time_phases(made[1], x_tbn, repeats)["total"])
+            best = min((v, k) for k, v in peers.items() if v is not None)
+            rows.append([model, f"{B}·{T}·{N}", f"{ours * 1e3:.2f}",
+                         f"{peers['snnTorch'] * 1e3:.2f}",
+                         f"{peers['SpikingJelly'] * 1e3:.2f}" if peers["SpikingJelly"] else "—",
+                         f"{best[0] / ours:.1f}× ({best[1]})"])
+    rep.table(["model", "B·T·N", "snn.cpp", "snnTorch", "SpikingJelly",
+               "fastest peer / snn.cpp"], rows)
+    rep.print("### The single-step call: `auto [spk, mem] = leaky(x_t, mem)` in a C++ loop "
+              "against snnTorch's `spk, mem = leaky(x_t, mem)` in a Python loop, µs per step "
+              "(forward + backward over T steps, divided by T)")
+    rep.print()
+    rows = []
+    for model in ("Leaky", "Synaptic"):
+        for (B, T, N) in [(1, 100, 64), (16, 100, 512)]:
+            torch.manual_seed(0)
+            x = torch.rand(B, T, N) * 1.5
+            fwd, bwd = torch.ops.snn_bench.snntorch_layer_seconds(x, model, True, repeats)
+            seq = sum(torch.ops.snn_bench.snntorch_layer_seconds(x, model, False, repeats))
+            theirs = med(time_phases(make_snntorch_model(model, B, T, N)[1],
+                                     x.transpose(0, 1).contiguous(), repeats)["total"])
+            rows.append([model, f"{B}·{T}·{N}", f"{(fwd + bwd) / T * 1e6:.1f}",
+                         f"{seq / T * 1e6:.1f}", f"{theirs / T * 1e6:.1f}",
+                         f"{theirs / (fwd + bwd):.1f}×"])
+    rep.table(["model", "B·T·N", "snn.cpp step call", "snn.cpp sequence (per step)",
+               "snnTorch step call", "snnTorch / snn.cpp step"], rows)
+
+
 def lif_total(make, x, x_tbn, repeats):
     """Median fwd+bwd seconds of the library's LIF on x (in its layout)."""
     B, T, N = x.shape
@@ -561,6 +662,11 @@ def main():
                  "ExpLeak": [(128, 70, 64), (16, 500, 512)]}
     all_peers = [n for n, _ in PEERS]
     neuron_cases(rep, kinds, args.repeats, all_peers)
+    small = [(128, 70, 64), (16, 500, 512)]
+    snntorch_cases(rep, {"Leaky": [(128, 70, 64)] if args.quick else small,
+                         "Synaptic": [(128, 70, 64)] if args.quick else small,
+                         "Alpha": [(128, 70, 64)] if args.quick else small,
+                         "RLeaky": [(128, 70, 64)]}, args.repeats)
     allocator_case(rep, args.repeats)
     thread_case(rep, args.repeats)
     onb_case(rep, [512] if args.quick else [512, 2048, 4096], args.repeats, args.threads,

@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "snn/events/io.h"
@@ -18,10 +20,16 @@
 #include "snn/nn/lif.h"
 #include "snn/nn/stateful.h"
 #include "snn/nn/structural.h"
+#include "snn/snntorch/neurons.h"
 
 namespace {
 
 namespace ev = snn::events;
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
 
 template <typename F>
 double median_seconds(int64_t repeats, F&& f) {
@@ -128,9 +136,101 @@ std::vector<double> dvs_train_seconds(const at::Tensor& input, const at::Tensor&
   return train_seconds(model, input, labels, steps);
 }
 
+// snnTorch's models as the C++ layers run them, on x [B, T, N] (beta 0.905, alpha 0.819,
+// threshold 1, subtractive reset; RLeaky all-to-all over N): the median seconds of
+// [forward (graph recorded), backward of output.sum()]. `step`: a loop of the single-step
+// call `layer(x_t, states...)`, as snnTorch users write it; else the sequence forward.
+std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view model_name,
+                                           bool step, int64_t repeats) {
+  TORCH_CHECK(x.dim() == 3, "snn_bench: expected x [B, T, N], got ", x.sizes());
+  TORCH_CHECK(repeats >= 1, "snn_bench: repeats must be >= 1, got ", repeats);
+  namespace st = snn::snntorch;
+  const std::string model(model_name);
+  const int64_t T = x.size(1), N = x.size(2);
+  std::function<at::Tensor(const at::Tensor&)> run;
+  if (model == "Leaky") {
+    st::Leaky l(st::LeakyOptions(0.905));
+    run = [l, step, T](const at::Tensor& in) mutable {
+      l->reset_mem();  // a fresh start (no graph kept from the last run)
+      if (!step) return l(in);
+      at::Tensor mem = at::zeros_like(in.select(1, 0));
+      std::vector<at::Tensor> out;
+      for (int64_t t = 0; t < T; ++t) {
+        auto [spk, m] = l(in.select(1, t), mem);
+        mem = m;
+        out.push_back(spk);
+      }
+      return at::stack(out, 1);
+    };
+  } else if (model == "Synaptic") {
+    st::Synaptic l(st::SynapticOptions(0.819, 0.905));
+    run = [l, step, T](const at::Tensor& in) mutable {
+      l->reset_mem();  // a fresh start (no graph kept from the last run)
+      if (!step) return l(in);
+      at::Tensor syn = at::zeros_like(in.select(1, 0)), mem = at::zeros_like(syn);
+      std::vector<at::Tensor> out;
+      for (int64_t t = 0; t < T; ++t) {
+        auto [spk, sy, m] = l(in.select(1, t), syn, mem);
+        syn = sy;
+        mem = m;
+        out.push_back(spk);
+      }
+      return at::stack(out, 1);
+    };
+  } else if (model == "Alpha") {
+    st::Alpha l(st::AlphaOptions(0.905, 0.819).reset_mechanism("subtract"));
+    run = [l, step, T](const at::Tensor& in) mutable {
+      l->reset_mem();  // a fresh start (no graph kept from the last run)
+      if (!step) return l(in);
+      at::Tensor e = at::zeros_like(in.select(1, 0)), i = at::zeros_like(e), mem = at::zeros_like(e);
+      std::vector<at::Tensor> out;
+      for (int64_t t = 0; t < T; ++t) {
+        auto [spk, se, si, m] = l(in.select(1, t), e, i, mem);
+        e = se;
+        i = si;
+        mem = m;
+        out.push_back(spk);
+      }
+      return at::stack(out, 1);
+    };
+  } else {
+    TORCH_CHECK(model == "RLeaky", "snn_bench: unknown snnTorch model ", model);
+    torch::manual_seed(0);
+    st::RLeaky l(st::RLeakyOptions(0.905).linear_features(N));
+    run = [l, step, T](const at::Tensor& in) mutable {
+      l->reset_mem();  // a fresh start (no graph kept from the last run)
+      if (!step) return l(in);
+      at::Tensor spk = at::zeros_like(in.select(1, 0)), mem = at::zeros_like(spk);
+      std::vector<at::Tensor> out;
+      for (int64_t t = 0; t < T; ++t) {
+        auto [s, m] = l(in.select(1, t), spk, mem);
+        spk = s;
+        mem = m;
+        out.push_back(s);
+      }
+      return at::stack(out, 1);
+    };
+  }
+  std::vector<double> fwd, bwd;
+  for (int64_t r = 0; r <= repeats; ++r) {
+    const auto xi = x.detach().requires_grad_(true);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto out = run(xi);
+    const auto t1 = std::chrono::steady_clock::now();
+    out.sum().backward();
+    const auto t2 = std::chrono::steady_clock::now();
+    if (r == 0) continue;  // warm-up
+    fwd.push_back(std::chrono::duration<double>(t1 - t0).count());
+    bwd.push_back(std::chrono::duration<double>(t2 - t1).count());
+  }
+  return {median(fwd), median(bwd)};
+}
+
 }  // namespace
 
 TORCH_LIBRARY(snn_bench, m) {
+  m.def("snntorch_layer_seconds(Tensor x, str model, bool step, int repeats) -> float[]",
+        &snntorch_layer_seconds);
   m.def("shd_train_seconds(Tensor input, Tensor labels, int steps) -> float[]",
         &shd_train_seconds);
   m.def("dvs_train_seconds(Tensor input, Tensor labels, int steps) -> float[]",
