@@ -57,8 +57,8 @@ void check_weight(const char* op, const std::optional<at::Tensor>& weight, int64
 int64_t classes_of(const char* op, const at::Tensor& output, bool population_code,
                    int64_t num_classes) {
   if (!population_code) return output.size(2);
-  TORCH_CHECK(num_classes >= 1, kWhat, op,
-              ": population_code needs num_classes >= 1, got ", num_classes);
+  TORCH_CHECK(num_classes >= 1, kWhat, op, ": population_code needs num_classes >= 1, got ",
+              num_classes);
   TORCH_CHECK(output.size(2) % num_classes == 0, kWhat, op, ": num_classes (", num_classes,
               ") must divide the number of outputs (", output.size(2), ")");
   return num_classes;
@@ -98,8 +98,7 @@ at::Tensor nll(const at::Tensor& logits, const at::Tensor& labels,
 // Targets [B, K]: `on` for the label, `off` elsewhere.
 at::Tensor one_hot_targets(const at::Tensor& labels, int64_t classes, double on, double off,
                            const at::TensorOptions& options) {
-  return at::full({labels.size(0), classes}, off, options)
-      .scatter(1, labels.unsqueeze(1), on);
+  return at::full({labels.size(0), classes}, off, options).scatter(1, labels.unsqueeze(1), on);
 }
 
 // Multiplies a loss [..., B, K] by weight[label] of each sample.
@@ -159,8 +158,7 @@ class Tolerance : public torch::autograd::Function<Tolerance> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext*, const at::Tensor& times,
                             const at::Tensor& target, double tolerance) {
-    return at::where(at::abs(times - target) < tolerance, target.to(times.scalar_type()),
-                     times);
+    return at::where(at::abs(times - target) < tolerance, target.to(times.scalar_type()), times);
   }
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
                                                  torch::autograd::variable_list grad) {
@@ -168,18 +166,13 @@ class Tolerance : public torch::autograd::Function<Tolerance> {
   }
 };
 
-void check_spikes(const char* op, const at::Tensor& spikes) {
-  check_output(op, spikes);
-}
-
 }  // namespace
 
 Reduction parse_reduction(const std::string& name) {
   if (name == "mean") return Reduction::Mean;
   if (name == "sum") return Reduction::Sum;
   if (name == "none") return Reduction::None;
-  TORCH_CHECK(false, kWhat, "reduction must be \"mean\", \"sum\" or \"none\", got \"", name,
-              "\"");
+  TORCH_CHECK(false, kWhat, "reduction must be \"mean\", \"sum\" or \"none\", got \"", name, "\"");
 }
 
 at::Tensor ce_rate_loss(const at::Tensor& output, const at::Tensor& labels,
@@ -247,9 +240,9 @@ at::Tensor mse_membrane_loss(const at::Tensor& output, const at::Tensor& labels,
                 ": expected time-varying labels of shape [T, B] = [", T, ", ", B, "], got ",
                 labels.sizes());
     check_label_values(op, labels, C);
-    target = one_hot_targets(labels.reshape({-1}), C, o.on_target(), o.off_target(),
-                             output.options())
-                 .view({T, B, C});
+    target =
+        one_hot_targets(labels.reshape({-1}), C, o.on_target(), o.off_target(), output.options())
+            .view({T, B, C});
     TORCH_CHECK(!o.weight(), kWhat, op,
                 ": weight needs one label per sample, not time_var_targets");
   } else {
@@ -262,12 +255,12 @@ at::Tensor mse_membrane_loss(const at::Tensor& output, const at::Tensor& labels,
 }
 
 at::Tensor first_spike_time(const at::Tensor& spikes) {
-  check_spikes("first_spike_time", spikes);
+  check_output("first_spike_time", spikes);
   return SpikeTimes::apply(spikes, 1).squeeze(0);
 }
 
 at::Tensor multi_spike_times(const at::Tensor& spikes, int64_t count) {
-  check_spikes("multi_spike_times", spikes);
+  check_output("multi_spike_times", spikes);
   TORCH_CHECK(count >= 1, kWhat, "multi_spike_times: count must be >= 1, got ", count);
   return SpikeTimes::apply(spikes, count);
 }
@@ -296,26 +289,24 @@ at::Tensor mse_temporal_loss(const at::Tensor& output, const at::Tensor& targets
   const int64_t T = output.size(0), B = output.size(1), N = output.size(2);
   const auto& on = o.on_target();
   const auto& off = o.off_target();
-  TORCH_CHECK(o.tolerance() >= 0, kWhat, op, ": tolerance cannot be negative, got ",
-              o.tolerance());
+  TORCH_CHECK(o.tolerance() >= 0, kWhat, op, ": tolerance cannot be negative, got ", o.tolerance());
   int64_t count = 1;
   at::Tensor target;
   if (o.target_is_time()) {
     TORCH_CHECK(!o.weight(), kWhat, op, ": weight needs class labels, not target_is_time");
     const auto expected = o.multi_spike() ? 3 : 2;
-    TORCH_CHECK(targets.dim() == expected && targets.size(-2) == B && targets.size(-1) == N,
-                kWhat, op, ": expected target times of shape ",
-                o.multi_spike() ? "[F, B, N]" : "[B, N]", " with B = ", B, ", N = ", N,
-                ", got ", targets.sizes());
+    TORCH_CHECK(targets.dim() == expected && targets.size(-2) == B && targets.size(-1) == N, kWhat,
+                op, ": expected target times of shape ", o.multi_spike() ? "[F, B, N]" : "[B, N]",
+                " with B = ", B, ", N = ", N, ", got ", targets.sizes());
     if (o.multi_spike()) count = targets.size(0);
     target = targets.to(output.scalar_type());
   } else {
-    TORCH_CHECK(on.size() == off.size(), kWhat, op, ": on_target ", join(on),
-                " and off_target ", join(off), " must have the same length");
+    TORCH_CHECK(on.size() == off.size(), kWhat, op, ": on_target ", join(on), " and off_target ",
+                join(off), " must have the same length");
     TORCH_CHECK(!on.empty() && (o.multi_spike() || on.size() == 1), kWhat, op,
                 ": expected one on_target and one off_target",
-                o.multi_spike() ? " or more" : " (several need multi_spike)", ", got ",
-                join(on), " and ", join(off));
+                o.multi_spike() ? " or more" : " (several need multi_spike)", ", got ", join(on),
+                " and ", join(off));
     check_labels(op, output, targets, N);
     check_weight(op, o.weight(), N);
     std::vector<at::Tensor> per_spike;
@@ -364,106 +355,112 @@ double accuracy_temporal(const at::Tensor& output, const at::Tensor& labels) {
 // torch.ops.snn.functional_* (Python access, for the parity tests against snnTorch).
 TORCH_LIBRARY_FRAGMENT(snn, m) {
   using namespace snn::snntorch::functional;
-  m.def("functional_ce_rate_loss(Tensor output, Tensor labels, bool population_code=False, "
-        "int num_classes=0, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
-           int64_t num_classes, const std::string& reduction,
-           const std::optional<at::Tensor>& weight) {
-          return ce_rate_loss(output, labels,
-                              CERateLossOptions()
+  m.def(
+      "functional_ce_rate_loss(Tensor output, Tensor labels, bool population_code=False, "
+      "int num_classes=0, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
+         int64_t num_classes, const std::string& reduction,
+         const std::optional<at::Tensor>& weight) {
+        return ce_rate_loss(output, labels,
+                            CERateLossOptions()
+                                .population_code(population_code)
+                                .num_classes(num_classes)
+                                .reduction(parse_reduction(reduction))
+                                .weight(weight));
+      });
+  m.def(
+      "functional_ce_count_loss(Tensor output, Tensor labels, bool population_code=False, "
+      "int num_classes=0, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
+         int64_t num_classes, const std::string& reduction,
+         const std::optional<at::Tensor>& weight) {
+        return ce_count_loss(output, labels,
+                             CECountLossOptions()
+                                 .population_code(population_code)
+                                 .num_classes(num_classes)
+                                 .reduction(parse_reduction(reduction))
+                                 .weight(weight));
+      });
+  m.def(
+      "functional_ce_max_membrane_loss(Tensor output, Tensor labels, str reduction=\"mean\", "
+      "Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, const std::string& reduction,
+         const std::optional<at::Tensor>& weight) {
+        return ce_max_membrane_loss(
+            output, labels,
+            CEMaxMembraneLossOptions().reduction(parse_reduction(reduction)).weight(weight));
+      });
+  m.def(
+      "functional_mse_count_loss(Tensor output, Tensor labels, float correct_rate=1, "
+      "float incorrect_rate=0, bool population_code=False, int num_classes=0, "
+      "str reduction=\"mean\", Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, double correct_rate,
+         double incorrect_rate, bool population_code, int64_t num_classes,
+         const std::string& reduction, const std::optional<at::Tensor>& weight) {
+        return mse_count_loss(output, labels,
+                              MSECountLossOptions()
+                                  .correct_rate(correct_rate)
+                                  .incorrect_rate(incorrect_rate)
                                   .population_code(population_code)
                                   .num_classes(num_classes)
                                   .reduction(parse_reduction(reduction))
                                   .weight(weight));
-        });
-  m.def("functional_ce_count_loss(Tensor output, Tensor labels, bool population_code=False, "
-        "int num_classes=0, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
-           int64_t num_classes, const std::string& reduction,
-           const std::optional<at::Tensor>& weight) {
-          return ce_count_loss(output, labels,
-                               CECountLossOptions()
-                                   .population_code(population_code)
-                                   .num_classes(num_classes)
-                                   .reduction(parse_reduction(reduction))
-                                   .weight(weight));
-        });
-  m.def("functional_ce_max_membrane_loss(Tensor output, Tensor labels, str reduction=\"mean\", "
-        "Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, const std::string& reduction,
-           const std::optional<at::Tensor>& weight) {
-          return ce_max_membrane_loss(
-              output, labels,
-              CEMaxMembraneLossOptions().reduction(parse_reduction(reduction)).weight(weight));
-        });
-  m.def("functional_mse_count_loss(Tensor output, Tensor labels, float correct_rate=1, "
-        "float incorrect_rate=0, bool population_code=False, int num_classes=0, "
-        "str reduction=\"mean\", Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, double correct_rate,
-           double incorrect_rate, bool population_code, int64_t num_classes,
-           const std::string& reduction, const std::optional<at::Tensor>& weight) {
-          return mse_count_loss(output, labels,
-                                MSECountLossOptions()
-                                    .correct_rate(correct_rate)
-                                    .incorrect_rate(incorrect_rate)
-                                    .population_code(population_code)
-                                    .num_classes(num_classes)
-                                    .reduction(parse_reduction(reduction))
-                                    .weight(weight));
-        });
-  m.def("functional_mse_membrane_loss(Tensor output, Tensor labels, bool time_var_targets=False, "
-        "float on_target=1, float off_target=0, str reduction=\"mean\", Tensor? weight=None) "
-        "-> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, bool time_var_targets,
-           double on_target, double off_target, const std::string& reduction,
-           const std::optional<at::Tensor>& weight) {
-          return mse_membrane_loss(output, labels,
-                                   MSEMembraneLossOptions()
-                                       .time_var_targets(time_var_targets)
-                                       .on_target(on_target)
-                                       .off_target(off_target)
-                                       .reduction(parse_reduction(reduction))
-                                       .weight(weight));
-        });
+      });
+  m.def(
+      "functional_mse_membrane_loss(Tensor output, Tensor labels, bool time_var_targets=False, "
+      "float on_target=1, float off_target=0, str reduction=\"mean\", Tensor? weight=None) "
+      "-> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, bool time_var_targets,
+         double on_target, double off_target, const std::string& reduction,
+         const std::optional<at::Tensor>& weight) {
+        return mse_membrane_loss(output, labels,
+                                 MSEMembraneLossOptions()
+                                     .time_var_targets(time_var_targets)
+                                     .on_target(on_target)
+                                     .off_target(off_target)
+                                     .reduction(parse_reduction(reduction))
+                                     .weight(weight));
+      });
   m.def("functional_first_spike_time(Tensor spikes) -> Tensor", &first_spike_time);
   m.def("functional_multi_spike_times(Tensor spikes, int count) -> Tensor", &multi_spike_times);
-  m.def("functional_ce_temporal_loss(Tensor output, Tensor labels, str inverse=\"negate\", "
-        "str reduction=\"mean\", Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& labels, const std::string& inverse,
-           const std::string& reduction, const std::optional<at::Tensor>& weight) {
-          return ce_temporal_loss(output, labels,
-                                  CETemporalLossOptions()
-                                      .inverse(inverse)
-                                      .reduction(parse_reduction(reduction))
-                                      .weight(weight));
-        });
-  m.def("functional_mse_temporal_loss(Tensor output, Tensor targets, bool target_is_time=False, "
-        "float[] on_target=[0], float[] off_target=[-1], float tolerance=0, "
-        "bool multi_spike=False, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
-        [](const at::Tensor& output, const at::Tensor& targets, bool target_is_time,
-           std::vector<double> on_target, std::vector<double> off_target, double tolerance,
-           bool multi_spike, const std::string& reduction,
-           const std::optional<at::Tensor>& weight) {
-          return mse_temporal_loss(output, targets,
-                                   MSETemporalLossOptions()
-                                       .target_is_time(target_is_time)
-                                       .on_target(std::move(on_target))
-                                       .off_target(std::move(off_target))
-                                       .tolerance(tolerance)
-                                       .multi_spike(multi_spike)
-                                       .reduction(parse_reduction(reduction))
-                                       .weight(weight));
-        });
+  m.def(
+      "functional_ce_temporal_loss(Tensor output, Tensor labels, str inverse=\"negate\", "
+      "str reduction=\"mean\", Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& labels, const std::string& inverse,
+         const std::string& reduction, const std::optional<at::Tensor>& weight) {
+        return ce_temporal_loss(output, labels,
+                                CETemporalLossOptions()
+                                    .inverse(inverse)
+                                    .reduction(parse_reduction(reduction))
+                                    .weight(weight));
+      });
+  m.def(
+      "functional_mse_temporal_loss(Tensor output, Tensor targets, bool target_is_time=False, "
+      "float[] on_target=[0], float[] off_target=[-1], float tolerance=0, "
+      "bool multi_spike=False, str reduction=\"mean\", Tensor? weight=None) -> Tensor",
+      [](const at::Tensor& output, const at::Tensor& targets, bool target_is_time,
+         std::vector<double> on_target, std::vector<double> off_target, double tolerance,
+         bool multi_spike, const std::string& reduction, const std::optional<at::Tensor>& weight) {
+        return mse_temporal_loss(output, targets,
+                                 MSETemporalLossOptions()
+                                     .target_is_time(target_is_time)
+                                     .on_target(std::move(on_target))
+                                     .off_target(std::move(off_target))
+                                     .tolerance(tolerance)
+                                     .multi_spike(multi_spike)
+                                     .reduction(parse_reduction(reduction))
+                                     .weight(weight));
+      });
   m.def("functional_l1_rate_sparsity(Tensor spikes, float Lambda=1e-5) -> Tensor",
         &l1_rate_sparsity);
-  m.def("functional_accuracy_rate(Tensor output, Tensor labels, bool population_code=False, "
-        "int num_classes=0) -> float",
-        [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
-           int64_t num_classes) {
-          return accuracy_rate(
-              output, labels,
-              AccuracyRateOptions().population_code(population_code).num_classes(num_classes));
-        });
-  m.def("functional_accuracy_temporal(Tensor output, Tensor labels) -> float",
-        &accuracy_temporal);
+  m.def(
+      "functional_accuracy_rate(Tensor output, Tensor labels, bool population_code=False, "
+      "int num_classes=0) -> float",
+      [](const at::Tensor& output, const at::Tensor& labels, bool population_code,
+         int64_t num_classes) {
+        return accuracy_rate(
+            output, labels,
+            AccuracyRateOptions().population_code(population_code).num_classes(num_classes));
+      });
+  m.def("functional_accuracy_temporal(Tensor output, Tensor labels) -> float", &accuracy_temporal);
 }

@@ -4,9 +4,11 @@
 /// network outputs as snnTorch takes them: outputs [T, B, C] (spikes or membrane), labels
 /// [B] (int64 class indices). Each loss is a free function with an options struct:
 ///   namespace F = snn::snntorch::functional;
-///   auto loss = F::ce_rate_loss(spk_rec, labels, F::CERateLossOptions().reduction(F::Reduction::Sum));
-///   auto mse = F::mse_count_loss(spk_rec, labels,
-///                                F::MSECountLossOptions().correct_rate(0.8).incorrect_rate(0.2));
+///   auto loss = F::ce_rate_loss(spk_rec, labels, F::CERateLossOptions().weight(w));
+///   auto sum = F::ce_count_loss(spk_rec, labels,
+///                               F::CECountLossOptions().reduction(F::Reduction::Sum));
+///   auto mse = F::mse_count_loss(
+///       spk_rec, labels, F::MSECountLossOptions().correct_rate(0.8).incorrect_rate(0.2));
 ///   double acc = F::accuracy_rate(spk_rec, labels);
 ///   // snn.cpp's layers are batch-first: pass output.transpose(0, 1).
 /// Values and gradients with respect to the output equal snnTorch 1.0.0's, except where
@@ -104,7 +106,8 @@ struct MSEMembraneLossOptions {
   TORCH_ARG(double, on_target) = 1.0;
   TORCH_ARG(double, off_target) = 0.0;
   TORCH_ARG(Reduction, reduction) = Reduction::Mean;
-  /// Class weights, per sample as in mse_count_loss (snnTorch: the same broadcast bug).
+  /// Class weights, per sample as in mse_count_loss (snnTorch: the same broadcast bug); not
+  /// with time_var_targets.
   TORCH_ARG(std::optional<at::Tensor>, weight) = std::nullopt;
 };
 /// mse_membrane_loss: (1/T) Σ_t mse(out[t], targets), targets on_target for the label and
@@ -113,8 +116,10 @@ at::Tensor mse_membrane_loss(const at::Tensor& output, const at::Tensor& labels,
                              const MSEMembraneLossOptions& options = {});
 
 /// The time step of each neuron's first spike, [B, N] from spikes [T, B, N]; T − 1 where a
-/// neuron does not spike. Gradient (snnTorch's SpikeTime.FirstSpike sign estimator):
-/// ∂L/∂spk[t, b, n] = −∂L/∂time[b, n] at t = time[b, n], 0 elsewhere.
+/// neuron does not spike. Any nonzero value is a spike (snnTorch multiplies the step by a
+/// graded spike's value; the two agree for 0/1 spikes). Gradient (snnTorch's
+/// SpikeTime.FirstSpike sign estimator): ∂L/∂spk[t, b, n] = −∂L/∂time[b, n] at
+/// t = time[b, n], 0 elsewhere.
 at::Tensor first_spike_time(const at::Tensor& spikes);
 /// The times of each neuron's first `count` spikes, [count, B, N]; T − 1 for missing ones.
 /// Gradient: −∂L/∂time[i, b, n] at t = time[i, b, n] (where times repeat, the last i's).
