@@ -26,6 +26,7 @@
 #include "snn/nn/structural.h"
 #include "snn/nn/conversion.h"
 #include "snn/ops/neuron.h"
+#include "snn/snntorch/functional.h"
 #include "snn/snntorch/neurons.h"
 #include "snn/snntorch/spikegen.h"
 #include "snn/spikingtorch/spikingtorch.h"

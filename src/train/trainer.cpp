@@ -4,7 +4,6 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
-#include <torch/nn/functional/loss.h>
 #include <torch/nn/utils/clip_grad.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
@@ -17,6 +16,7 @@
 
 #include "snn/analysis/analyzer.h"
 #include "snn/nn/stateful.h"
+#include "snn/snntorch/functional.h"
 #include "snn/train/checkpoint.h"
 
 namespace snn::train {
@@ -36,13 +36,6 @@ void check_output(const at::Tensor& output, const at::Tensor& labels) {
               ": expected labels of shape [", output.size(0), "], got ", labels.sizes());
   TORCH_CHECK(labels.scalar_type() == at::kLong, kWhat, ": expected int64 labels, got ",
               labels.scalar_type());
-}
-
-// One-hot targets [B, C] of labels [B] with `on` for the label and `off` elsewhere.
-at::Tensor targets(const at::Tensor& labels, int64_t classes, double on, double off,
-                   const at::TensorOptions& options) {
-  auto t = at::full({labels.size(0), classes}, off, options);
-  return t.scatter(1, labels.unsqueeze(1), on);
 }
 
 void check_dataset(const Dataset& d, const char* which) {
@@ -93,30 +86,23 @@ EpochMetrics from_row(const double* r) {
 
 at::Tensor loss(const LossOptions& o, const at::Tensor& output, const at::Tensor& labels) {
   check_output(output, labels);
-  namespace F = torch::nn::functional;
-  const int64_t T = output.size(1), C = output.size(2);
+  // snnTorch's losses (snn::snntorch::functional) on the time-first view of the output.
+  namespace F = snn::snntorch::functional;
+  const auto tbc = output.transpose(0, 1);
   switch (o.kind()) {
     case LossKind::SumCrossEntropy:
-      return F::cross_entropy(output.sum(1), labels);
-    case LossKind::RateCrossEntropy: {
-      // Cross entropy of every step, averaged over the steps.
-      const auto flat = output.reshape({-1, C});
-      const auto y = labels.repeat_interleave(T);
-      return F::cross_entropy(flat, y);
-    }
-    case LossKind::CountMSE: {
-      // Target counts truncated to whole spikes, as snnTorch's int(num_steps * rate).
-      const auto target =
-          targets(labels, C, std::trunc(o.correct_rate() * static_cast<double>(T)),
-                  std::trunc(o.incorrect_rate() * static_cast<double>(T)), output.options());
-      return F::mse_loss(output.sum(1), target) / static_cast<double>(T);
-    }
+      return F::ce_count_loss(tbc, labels);
+    case LossKind::RateCrossEntropy:
+      return F::ce_rate_loss(tbc, labels);
+    case LossKind::CountMSE:
+      return F::mse_count_loss(
+          tbc, labels,
+          F::MSECountLossOptions().correct_rate(o.correct_rate()).incorrect_rate(o.incorrect_rate()));
     case LossKind::MaxMembraneCrossEntropy:
-      return F::cross_entropy(std::get<0>(output.max(1)), labels);
-    case LossKind::MembraneMSE: {
-      const auto target = targets(labels, C, o.on_target(), o.off_target(), output.options());
-      return F::mse_loss(output, target.unsqueeze(1).expand_as(output));
-    }
+      return F::ce_max_membrane_loss(tbc, labels);
+    case LossKind::MembraneMSE:
+      return F::mse_membrane_loss(
+          tbc, labels, F::MSEMembraneLossOptions().on_target(o.on_target()).off_target(o.off_target()));
   }
   TORCH_INTERNAL_ASSERT(false, "unknown loss kind");
 }
