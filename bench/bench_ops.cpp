@@ -139,7 +139,9 @@ std::vector<double> dvs_train_seconds(const at::Tensor& input, const at::Tensor&
 // snnTorch's models as the C++ layers run them, on x [B, T, N] (beta 0.905, alpha 0.819,
 // threshold 1, subtractive reset; RLeaky all-to-all over N): the median seconds of
 // [forward (graph recorded), backward of output.sum()]. `step`: a loop of the single-step
-// call `layer(x_t, states...)`, as snnTorch users write it; else the sequence forward.
+// call `layer(x_t, states...)`, as snnTorch users write it, each x_t its own leaf tensor
+// (made outside the timing: the backward of slicing one input would add a full-size
+// gradient per step to both sides); else the sequence forward.
 std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view model_name,
                                            bool step, int64_t repeats) {
   TORCH_CHECK(x.dim() == 3, "snn_bench: expected x [B, T, N], got ", x.sizes());
@@ -147,16 +149,17 @@ std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view
   namespace st = snn::snntorch;
   const std::string model(model_name);
   const int64_t T = x.size(1), N = x.size(2);
+  std::vector<at::Tensor> xs;  // the step inputs of this repetition
   std::function<at::Tensor(const at::Tensor&)> run;
   if (model == "Leaky") {
     st::Leaky l(st::LeakyOptions(0.905));
-    run = [l, step, T](const at::Tensor& in) mutable {
+    run = [l, step, T, &xs](const at::Tensor& in) mutable {
       l->reset_mem();  // a fresh start (no graph kept from the last run)
       if (!step) return l(in);
-      at::Tensor mem = at::zeros_like(in.select(1, 0));
+      at::Tensor mem = at::zeros_like(xs[0]);
       std::vector<at::Tensor> out;
       for (int64_t t = 0; t < T; ++t) {
-        auto [spk, m] = l(in.select(1, t), mem);
+        auto [spk, m] = l(xs[t], mem);
         mem = m;
         out.push_back(spk);
       }
@@ -164,13 +167,13 @@ std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view
     };
   } else if (model == "Synaptic") {
     st::Synaptic l(st::SynapticOptions(0.819, 0.905));
-    run = [l, step, T](const at::Tensor& in) mutable {
+    run = [l, step, T, &xs](const at::Tensor& in) mutable {
       l->reset_mem();  // a fresh start (no graph kept from the last run)
       if (!step) return l(in);
-      at::Tensor syn = at::zeros_like(in.select(1, 0)), mem = at::zeros_like(syn);
+      at::Tensor syn = at::zeros_like(xs[0]), mem = at::zeros_like(syn);
       std::vector<at::Tensor> out;
       for (int64_t t = 0; t < T; ++t) {
-        auto [spk, sy, m] = l(in.select(1, t), syn, mem);
+        auto [spk, sy, m] = l(xs[t], syn, mem);
         syn = sy;
         mem = m;
         out.push_back(spk);
@@ -179,13 +182,13 @@ std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view
     };
   } else if (model == "Alpha") {
     st::Alpha l(st::AlphaOptions(0.905, 0.819).reset_mechanism("subtract"));
-    run = [l, step, T](const at::Tensor& in) mutable {
+    run = [l, step, T, &xs](const at::Tensor& in) mutable {
       l->reset_mem();  // a fresh start (no graph kept from the last run)
       if (!step) return l(in);
-      at::Tensor e = at::zeros_like(in.select(1, 0)), i = at::zeros_like(e), mem = at::zeros_like(e);
+      at::Tensor e = at::zeros_like(xs[0]), i = at::zeros_like(e), mem = at::zeros_like(e);
       std::vector<at::Tensor> out;
       for (int64_t t = 0; t < T; ++t) {
-        auto [spk, se, si, m] = l(in.select(1, t), e, i, mem);
+        auto [spk, se, si, m] = l(xs[t], e, i, mem);
         e = se;
         i = si;
         mem = m;
@@ -197,13 +200,13 @@ std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view
     TORCH_CHECK(model == "RLeaky", "snn_bench: unknown snnTorch model ", model);
     torch::manual_seed(0);
     st::RLeaky l(st::RLeakyOptions(0.905).linear_features(N));
-    run = [l, step, T](const at::Tensor& in) mutable {
+    run = [l, step, T, &xs](const at::Tensor& in) mutable {
       l->reset_mem();  // a fresh start (no graph kept from the last run)
       if (!step) return l(in);
-      at::Tensor spk = at::zeros_like(in.select(1, 0)), mem = at::zeros_like(spk);
+      at::Tensor spk = at::zeros_like(xs[0]), mem = at::zeros_like(spk);
       std::vector<at::Tensor> out;
       for (int64_t t = 0; t < T; ++t) {
-        auto [s, m] = l(in.select(1, t), spk, mem);
+        auto [s, m] = l(xs[t], spk, mem);
         spk = s;
         mem = m;
         out.push_back(s);
@@ -214,6 +217,10 @@ std::vector<double> snntorch_layer_seconds(const at::Tensor& x, c10::string_view
   std::vector<double> fwd, bwd;
   for (int64_t r = 0; r <= repeats; ++r) {
     const auto xi = x.detach().requires_grad_(true);
+    xs.clear();
+    for (int64_t t = 0; step && t < T; ++t) {
+      xs.push_back(x.select(1, t).contiguous().requires_grad_(true));
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const auto out = run(xi);
     const auto t1 = std::chrono::steady_clock::now();

@@ -81,8 +81,18 @@ void set_choice(ops::NeuronSpec& spec, const Surrogate& fn) {
           [](const LeakySpikeOperator& f) {
             return ops::SurrogateSpec{K::LeakySpikeOperator, {f.slope}};
           },
-          [](const NoGradient&) { return ops::SurrogateSpec{K::NoGradient, {}}; }),
+          [](const NoGradient&) { return ops::SurrogateSpec{K::NoGradient, {}}; },
+          [](const SSO& f) {
+            return ops::SurrogateSpec{K::StochasticSpikeOperator, {f.mean, f.variance}};
+          },
+          [](const CustomSurrogate& f) {
+            return ops::SurrogateSpec{K::Custom, {static_cast<double>(f.id)}};
+          }),
       fn);
+}
+
+CustomSurrogate custom_surrogate(std::function<at::Tensor(const at::Tensor& x)> sigma) {
+  return CustomSurrogate{ops::register_surrogate(std::move(sigma))};
 }
 
 // The op's printer is the only one: a choice prints as it does in a specification.
@@ -179,6 +189,10 @@ Surrogate parse_surrogate(const std::string& text) {
       return LeakySpikeOperator{a.at(0)};
     case ops::SurrogateKind::NoGradient:
       return NoGradient{};
+    case ops::SurrogateKind::StochasticSpikeOperator:
+      return SSO{a.at(0), a.at(1)};
+    case ops::SurrogateKind::Custom:
+      return CustomSurrogate{static_cast<int64_t>(a.at(0))};
   }
   TORCH_INTERNAL_ASSERT(false, "unknown surrogate kind");
 }

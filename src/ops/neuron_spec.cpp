@@ -2,6 +2,8 @@
 #include <c10/util/Exception.h>
 
 #include <algorithm>
+#include <cmath>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -47,6 +49,9 @@ const std::vector<SurrogateInfo>& surrogates() {
       {SurrogateKind::SparseFastSigmoid, "SparseFastSigmoid", {"slope", "B"}, {25.0, 1.0}, {0}},
       {SurrogateKind::LeakySpikeOperator, "LeakySpikeOperator", {"slope"}, {0.1}, {}},
       {SurrogateKind::NoGradient, "NoGradient", {}, {}, {}},
+      // snnTorch's SSO and custom_surrogate: the reference computes them (fused_surrogate).
+      {SurrogateKind::StochasticSpikeOperator, "SSO", {"mean", "variance"}, {0.0, 0.2}, {}},
+      {SurrogateKind::Custom, "Custom", {"id"}, {0.0}, {}},
   };
   return table;
 }
@@ -271,6 +276,21 @@ void parse_surrogate(const spec::Value* call, NeuronSpec& s) {
     TORCH_CHECK(s.surrogate.args[k] > 0, kWhat, ": ", found->name, "(", found->arg_names[k],
                 "=...) must be > 0, got ", s.surrogate.args[k]);
   }
+  if (found->kind == SurrogateKind::Custom) {
+    const double id = s.surrogate.args[0];
+    TORCH_CHECK(id == std::floor(id), kWhat, ": Custom(id=...) must be an integer, got ", id);
+    registered_surrogate(static_cast<int64_t>(id));  // throws naming an unknown id
+  }
+}
+
+// The functions of Custom(id=n), n = 1, 2, ...; never shrinks (a spec may name any).
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::deque<SurrogateFunction>& registry() {
+  static std::deque<SurrogateFunction> functions;
+  return functions;
 }
 
 std::string spike_text(const NeuronSpec& s) {
@@ -314,6 +334,25 @@ std::string family_choices() {
 }
 
 }  // namespace
+
+int64_t register_surrogate(SurrogateFunction sigma) {
+  TORCH_CHECK(sigma != nullptr, kWhat, ": register_surrogate needs a function");
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().push_back(std::move(sigma));
+  return static_cast<int64_t>(registry().size());
+}
+
+const SurrogateFunction& registered_surrogate(int64_t id) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  TORCH_CHECK(id >= 1 && id <= static_cast<int64_t>(registry().size()), kWhat,
+              ": Custom(id=", id, ") names no registered surrogate (",
+              registry().size(), " registered; snn::ops::register_surrogate gives the ids)");
+  return registry()[static_cast<size_t>(id - 1)];  // a deque's elements never move
+}
+
+bool fused_surrogate(SurrogateKind kind) {
+  return kind != SurrogateKind::StochasticSpikeOperator && kind != SurrogateKind::Custom;
+}
 
 const std::vector<std::string>& surrogate_arg_names(SurrogateKind kind) {
   return info(kind).arg_names;

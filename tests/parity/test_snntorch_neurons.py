@@ -355,3 +355,38 @@ def test_recurrent_conv2d_matches_snntorch(model, driver, tmp_path):
     assert sum(float(s.sum()) for s in theirs["spikes"]) > 0
     assert "recurrent.weight" in theirs["grad_params"]
     compare(run_snn(case, driver, tmp_path, 2), theirs)
+
+
+def test_sso_gradient_has_snntorchs_distribution(driver, tmp_path):
+    """SSO (snnTorch's stochastic spike operator): above the threshold the spike's gradient
+    is the output gradient itself, below it that gradient times (u - 1/2 + mean)·variance,
+    u uniform, drawn afresh. One step of Leaky on both sides: the suprathreshold gradients
+    equal, the subthreshold ones from the same distribution (bounds, mean, a two-sample
+    Kolmogorov-Smirnov test), not from the same random stream."""
+    from scipy import stats
+    mean, variance = 0.1, 0.4
+    g = torch.Generator().manual_seed(3)
+    B, N = 4, 4000
+    x = torch.rand(B, 1, N, generator=g) * 2
+    opts = dict(beta=torch.tensor(0.9), threshold=torch.tensor(1.0), spike_grad="atan",
+                spike_grad_text=f"SSO(mean={mean}, variance={variance})",
+                surrogate_disable=False, learn_beta=False, learn_threshold=False,
+                reset_mechanism="subtract", reset_delay=True,
+                graded_spikes_factor=torch.tensor(1.0), learn_graded_spikes_factor=False)
+    case = dict(layer="snntorch", model="Leaky", options=opts, mode="sequence", inputs=[x],
+                grad_spikes=[torch.ones_like(x)], grad_mem=[torch.zeros_like(x)])
+    ours = run_snn(case, driver, tmp_path, 1)["grad_inputs"][0][:, 0]
+    layer = snntorch.Leaky(beta=0.9, spike_grad=sg.SSO(mean=mean, variance=variance))
+    xi = x[:, 0].clone().requires_grad_(True)
+    spk, _ = layer(xi, torch.zeros(B, N))
+    spk.sum().backward()
+    theirs = xi.grad
+    above = x[:, 0] > 1.0
+    assert torch.equal(ours[above], theirs[above])
+    assert torch.equal(ours[above], torch.ones_like(ours[above]))
+    lo, hi = (-0.5 + mean) * variance, (0.5 + mean) * variance
+    for grads in (ours[~above], theirs[~above]):
+        assert float(grads.min()) >= lo - 1e-6 and float(grads.max()) < hi + 1e-6
+        assert abs(float(grads.mean()) - mean * variance) < 4 * variance / (12 * grads.numel()) ** 0.5
+    assert stats.ks_2samp(ours[~above].numpy(), theirs[~above].numpy()).pvalue > 1e-3
+    assert not torch.equal(ours[~above], theirs[~above])  # two streams, not one

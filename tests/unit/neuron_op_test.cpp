@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <cstdio>
@@ -11,7 +12,10 @@
 #include <optional>
 #include <string>
 
+#include "snn/nn/lif.h"
+#include "snn/nn/neuron_options.h"
 #include "snn/ops/neuron.h"
+#include "snn/snntorch/neurons.h"
 #include "test_util.h"
 
 namespace {
@@ -56,7 +60,7 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
                     "Gaussian(...), MultiGaussian(...), PeriodicExponential(...), ATan(...), "
                     "FastSigmoid(...), Sigmoid(...), SpikeRateEscape(...), Triangular(...), "
                     "StraightThroughEstimator(...), HeavisideMask(...), SparseFastSigmoid(...), "
-                    "LeakySpikeOperator(...), NoGradient(...), got Logistic(...)");
+                    "LeakySpikeOperator(...), NoGradient(...), SSO(...), Custom(...), got Logistic(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(surrogate=Gaussian(sigma=0))"),
                     "Gaussian(sigma=...) must be > 0, got 0");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(tau=3)"), "LIF has no parameter 'tau'");
@@ -371,3 +375,65 @@ TEST(NeuronOpTest, ErrorsNameTheProblem) {
 }
 
 }  // namespace
+
+// ---- surrogates outside the fused kernel -----------------------------------------------------
+
+TEST(NeuronOpTest, ACustomSurrogateIsTheBuiltInOneItWrites) {
+  // snnTorch's fast_sigmoid written as a function: the same spikes, and the gradients of
+  // the input and of beta as FastSigmoid(slope=5), on the Leaky family and Sinabs' LIF.
+  const auto custom = snn::custom_surrogate(
+      [](const at::Tensor& x) { return 1 / at::pow(5 * at::abs(x) + 1, 2); });
+  torch::manual_seed(2);
+  const auto x = at::rand({3, 12, 40}) * 1.5;
+  auto grads = [&](const snn::Surrogate& s, bool sinabs) {
+    std::shared_ptr<torch::nn::Module> m;
+    at::Tensor out;
+    auto xi = x.clone().requires_grad_(true);
+    if (sinabs) {
+      snn::LIF lif(snn::LIFOptions(8.0).surrogate(s));
+      out = lif(xi);
+      m = lif.ptr();
+    } else {
+      snn::snntorch::Leaky leaky(snn::snntorch::LeakyOptions(0.85).learn_beta(true).spike_grad(s));
+      out = leaky(xi);
+      m = leaky.ptr();
+    }
+    (out * at::linspace(-1, 1, 40)).sum().backward();
+    std::vector<at::Tensor> g{out.detach(), xi.grad()};
+    for (const auto& p : m->parameters()) g.push_back(p.grad());
+    return g;
+  };
+  for (const bool sinabs : {false, true}) {
+    const auto ours = grads(custom, sinabs), builtin = grads(snn::FastSigmoid{5.0}, sinabs);
+    ASSERT_EQ(ours.size(), builtin.size());
+    EXPECT_TRUE(at::equal(ours[0], builtin[0]));
+    EXPECT_GT(ours[1].abs().sum().item<double>(), 0);
+    for (size_t k = 1; k < ours.size(); ++k) {
+      EXPECT_TRUE(at::allclose(ours[k], builtin[k], 1e-4, 1e-5)) << "gradient " << k;
+    }
+  }
+  EXPECT_EQ(snn::to_string(snn::Surrogate(custom)), "Custom(id=" + std::to_string(custom.id) + ")");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(surrogate=Custom(id=100000))"),
+                    "Custom(id=100000) names no registered surrogate");
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(surrogate=Custom(id=1.5))"),
+                    "Custom(id=...) must be an integer, got 1.5");
+}
+
+TEST(NeuronOpTest, TheFusedBackwardRefusesTheReferencesSurrogates) {
+  const auto x = at::rand({1, 3, 4});
+  const auto mem = at::zeros({1, 4});
+  const auto p = std::vector<at::Tensor>{at::scalar_tensor(0.9), at::scalar_tensor(1.0),
+                                         at::scalar_tensor(1.0)};
+  const std::string spec = "Leaky(surrogate=SSO(mean=0, variance=0.2))";
+  const auto out = snn::ops::neuron(x, {mem}, p, spec);  // forward: the fused kernel serves
+  c10::List<std::optional<at::Tensor>> g({at::ones_like(x), std::nullopt});
+  static auto op = c10::Dispatcher::singleton()
+                       .findSchemaOrThrow("snn::neuron_backward", "")
+                       .typed<std::vector<at::Tensor>(
+                           const c10::List<std::optional<at::Tensor>>&, const at::Tensor&,
+                           at::TensorList, at::TensorList, at::TensorList, const at::Tensor&,
+                           c10::string_view, const c10::List<bool>&)>();
+  EXPECT_THROW_WITH(op.call(g, x, {mem}, p, {out[1]}, out[0], spec,
+                            c10::List<bool>({true, false, false, false, false})),
+                    "the fused kernel does not compute surrogate=SSO(mean=0, variance=0.2)");
+}

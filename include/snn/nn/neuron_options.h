@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 #include <iosfwd>
 #include <optional>
@@ -120,11 +121,27 @@ struct LeakySpikeOperator {
 };
 /// σ = 0: no gradient through the spike (snnTorch's surrogate_disable=True).
 struct NoGradient {};
+/// σ(v) = 1 for x > 0, else (u - 1/2 + mean)·variance with u uniform in [0, 1) drawn at
+/// every call, x = v - θ: snnTorch's surrogate.SSO (stochastic spike operator). Runs on
+/// the op's reference (random draws), not the fused kernel.
+struct SSO {
+  double mean = 0.0;
+  double variance = 0.2;
+};
+/// A surrogate of one's own: σ as a function of x = v - θ (elementwise), snnTorch's
+/// surrogate.custom_surrogate. Make one with snn::custom_surrogate(fn); it runs on the op's
+/// reference (plain ATen, autograd), not the fused kernel. Example:
+/// `.surrogate(snn::custom_surrogate([](const at::Tensor& x) { return 1 / (1 + x * x); }))`.
+struct CustomSurrogate {
+  int64_t id = 0;  // snn::ops::register_surrogate's
+};
+CustomSurrogate custom_surrogate(std::function<at::Tensor(const at::Tensor& x)> sigma);
 /// Surrogate gradient function. Default: SingleExponential{0.5, 1.0}.
 using Surrogate =
     std::variant<SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential, ATan,
                  FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator,
-                 HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient>;
+                 HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient, SSO,
+                 CustomSurrogate>;
 
 /// A time constant τ in time steps (α = exp(-1/τ)): one value for every neuron, or a
 /// tensor broadcast (right-aligned, as in Sinabs) against a layer's feature shape,

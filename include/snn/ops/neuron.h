@@ -93,6 +93,14 @@
 ///                          means to apply (its LSO() passes one argument to a function of
 ///                          two and cannot run)
 ///   NoGradient()           0: snnTorch's surrogate_disable
+///   SSO(mean=0, variance=0.2)  snnTorch's SSO: 1 for x > 0, else (u - 1/2 + mean)·variance
+///                          with u uniform in [0, 1), drawn afresh at every call (torch's
+///                          default generator)
+///   Custom(id=n)           a function σ(x) registered with register_surrogate (snnTorch's
+///                          custom_surrogate)
+/// SSO and Custom run on the reference (plain ATen, autograd), on every device: the op's
+/// autograd picks it for them (fused_surrogate() is false); the fused kernel's forward
+/// still serves inference.
 /// As in Sinabs, no gradient flows into θ through the spike function or the surrogate;
 /// it flows through the subtractive reset (and, for ALIF, from θ_t into b, b0 and
 /// adapt_scale).
@@ -109,6 +117,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/ArrayRef.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -128,7 +137,8 @@ enum class ResetKind { Subtract, ToValue, None };
 enum class SurrogateKind {
   SingleExponential, Heaviside, Gaussian, MultiGaussian, PeriodicExponential,
   ATan, FastSigmoid, Sigmoid, SpikeRateEscape, Triangular, StraightThroughEstimator,
-  HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient
+  HeavisideMask, SparseFastSigmoid, LeakySpikeOperator, NoGradient, StochasticSpikeOperator,
+  Custom
 };
 
 /// A surrogate and its arguments, in the order of surrogate_arg_names(kind).
@@ -189,6 +199,15 @@ struct NeuronSpec {
   /// The names of the parameters, in the op's order (e.g. {"alpha_mem", "spike_threshold"}).
   const std::vector<std::string>& param_names() const;
 };
+
+/// A surrogate given as a function of x = w - θ (elementwise on tensors), registered for
+/// the life of the process; returns its id n, for `Custom(id=n)`. Thread-safe.
+using SurrogateFunction = std::function<at::Tensor(const at::Tensor& x)>;
+int64_t register_surrogate(SurrogateFunction sigma);
+/// The function of Custom(id=n); throws naming n when none was registered with it.
+const SurrogateFunction& registered_surrogate(int64_t id);
+/// Whether the fused kernel's backward computes this surrogate (all but SSO and Custom).
+bool fused_surrogate(SurrogateKind kind);
 
 /// The parsed specification of `text`, cached by text (parsing happens once per text; a
 /// thread's repeated calls with the same text take no lock). The reference stays valid.

@@ -72,7 +72,8 @@ struct SpikingNeuronOptions {
   SNN_OPTION(Value, threshold) = 1.0;
   /// Surrogate gradient of the spike (snntorch.surrogate): ATan, FastSigmoid, Sigmoid,
   /// SpikeRateEscape, Triangular, StraightThroughEstimator, HeavisideMask (heaviside),
-  /// SparseFastSigmoid (SFS), LeakySpikeOperator (LSO) or any of Sinabs' surrogates.
+  /// SparseFastSigmoid (SFS), LeakySpikeOperator (LSO), SSO, a function of one's own
+  /// (snn::custom_surrogate: snnTorch's custom_surrogate) or any of Sinabs' surrogates.
   /// Default: ATan{2.0} (snnTorch's default).
   SNN_OPTION(Surrogate, spike_grad) = ATan{};
   /// No gradient through the spike at all. Default: false.

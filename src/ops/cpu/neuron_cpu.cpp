@@ -142,6 +142,9 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
                                             const c10::List<bool>& needs_grad) {
   const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
+  TORCH_CHECK(fused_surrogate(spec.surrogate.kind), "snn::neuron_backward: the fused kernel "
+              "does not compute surrogate=", spec.surrogate_str(), " (snn::neuron differentiates "
+              "it through the reference)");
   const size_t ns = state.size(), np = params.size();
   TORCH_CHECK(grads.size() == 1 + ns, "snn::neuron_backward: expected ", 1 + ns,
               " output gradients (output and states), got ", grads.size());

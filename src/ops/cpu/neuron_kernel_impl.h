@@ -215,6 +215,8 @@ struct Policy {
         return above + (one - above) * arg[0];
       }
       case SurrogateKind::NoGradient:
+      case SurrogateKind::StochasticSpikeOperator:  // the reference's (fused_surrogate)
+      case SurrogateKind::Custom:
         return zero;
     }
     return zero;

@@ -72,6 +72,10 @@ at::Tensor surrogate(const at::Tensor& w, const at::Tensor& th, const SurrogateS
       const auto above = (w - th > 0).to(w.scalar_type());
       return above + (1 - above) * a[0];
     }
+    case SurrogateKind::StochasticSpikeOperator:
+      return at::where(w - th > 0, at::ones_like(w), (at::rand_like(w) - 0.5 + a[0]) * a[1]);
+    case SurrogateKind::Custom:
+      return registered_surrogate(static_cast<int64_t>(a[0]))(w - th).to(w.scalar_type());
     case SurrogateKind::NoGradient:
       return at::zeros_like(w);
   }
