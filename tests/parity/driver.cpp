@@ -723,6 +723,107 @@ c10::impl::GenericDict run_spikingtorch_case(const Dict& c) {
   return out;
 }
 
+// snnTorch's sequence-at-once neurons (snn/snntorch/parallel.h): the module built from the
+// options, its parameters copied from "weights" by name; the outputs and the gradients of
+// the input and of every parameter for the loss Σ output·grad.
+c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
+  namespace st = snn::snntorch;
+  const auto& model = c.at("model").toStringRef();
+  const auto o = c.at("options").toGenericDict();
+  const auto num = [&](const char* k) { return o.at(k).toDouble(); };
+  const auto flag = [&](const char* k) { return o.at(k).toBool(); };
+  const auto value = [&](const char* k) { return st::Value(o.at(k).toTensor()); };
+  const auto surrogate = [&] { return snn::parse_surrogate(o.at("spike_grad_text").toStringRef()); };
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<std::vector<at::Tensor>(const at::Tensor&)> run;
+  if (model == "StateLeaky" || model == "LinearLeaky") {
+    const std::optional<int64_t> trunc =
+        has(o, "kernel_truncation_steps") ? std::optional(o.at("kernel_truncation_steps").toInt())
+                                          : std::nullopt;
+    auto unpack = [](std::tuple<at::Tensor, at::Tensor> r) {
+      auto [spk, mem] = r;
+      return spk.defined() ? std::vector<at::Tensor>{spk, mem} : std::vector<at::Tensor>{mem};
+    };
+    if (model == "StateLeaky") {
+      st::StateLeaky l(st::StateLeakyOptions(value("beta"), o.at("channels").toInt())
+                           .threshold(value("threshold")).spike_grad(surrogate())
+                           .surrogate_disable(flag("surrogate_disable")).learn_beta(flag("learn_beta"))
+                           .learn_threshold(flag("learn_threshold")).output(flag("output"))
+                           .graded_spikes_factor(value("graded_spikes_factor"))
+                           .learn_graded_spikes_factor(flag("learn_graded_spikes_factor"))
+                           .kernel_truncation_steps(trunc));
+      module = l.ptr();
+      run = [l, unpack](const at::Tensor& x) mutable { return unpack(l(x)); };
+    } else {
+      st::LinearLeaky l(st::LinearLeakyOptions(value("beta"), o.at("in_features").toInt(),
+                                               o.at("out_features").toInt())
+                            .bias(flag("bias")).threshold(value("threshold")).spike_grad(surrogate())
+                            .surrogate_disable(flag("surrogate_disable")).output(flag("output"))
+                            .learn_beta(flag("learn_beta")).learn_threshold(flag("learn_threshold"))
+                            .graded_spikes_factor(value("graded_spikes_factor"))
+                            .learn_graded_spikes_factor(flag("learn_graded_spikes_factor"))
+                            .kernel_truncation_steps(trunc));
+      module = l.ptr();
+      run = [l, unpack](const at::Tensor& x) mutable { return unpack(l(x)); };
+    }
+  } else if (model == "AssociativeLeaky") {
+    st::AssociativeLeaky l(st::AssociativeLeakyOptions(o.at("in_dim").toInt(),
+                                                       o.at("d_value").toInt(), o.at("d_key").toInt())
+                               .use_q_projection(flag("use_q_projection")));
+    module = l.ptr();
+    run = [l](const at::Tensor& x) mutable { return std::vector<at::Tensor>{l(x)}; };
+  } else if (model == "DeltaLeaky") {
+    st::DeltaLeaky l(st::DeltaLeakyOptions(value("beta")).delta_threshold(num("delta_threshold"))
+                         .spike_grad(surrogate()).learn_beta(flag("learn_beta")));
+    module = l.ptr();
+    const bool sequence = c.at("mode").toStringRef() == "sequence";
+    run = [l, sequence](const at::Tensor& x) mutable {  // x [T, B, N] (snnTorch's loop)
+      if (sequence) return std::vector<at::Tensor>{l->sequence(x.transpose(0, 1)).transpose(0, 1)};
+      std::pair<at::Tensor, at::Tensor> state;
+      std::vector<at::Tensor> spikes, mems;
+      for (int64_t t = 0; t < x.size(0); ++t) {
+        auto [spk, next] = l(x[t], state);
+        state = next;
+        spikes.push_back(spk);
+        mems.push_back(next.first);
+      }
+      return std::vector<at::Tensor>{at::stack(spikes), at::stack(mems)};
+    };
+  } else {
+    TORCH_CHECK(model == "GradedSpikes", "unknown model ", model);
+    st::GradedSpikes l(o.at("size").toInt(), num("constant_factor"));
+    module = l.ptr();
+    run = [l](const at::Tensor& x) mutable { return std::vector<at::Tensor>{l(x)}; };
+  }
+  {
+    torch::NoGradGuard no_grad;
+    const auto w = c.at("weights").toGenericDict();
+    for (auto& p : module->named_parameters()) p.value().copy_(w.at(p.key()).toTensor());
+    for (auto& b : module->named_buffers()) {
+      if (w.contains(b.key())) b.value().copy_(w.at(b.key()).toTensor());
+    }
+  }
+  auto x = c.at("input").toTensor().clone().requires_grad_(true);
+  const auto outs = run(x);
+  const auto grads = tensors(c.at("grad_outputs"));
+  at::Tensor loss = at::zeros({});
+  c10::List<at::Tensor> outputs;
+  for (size_t k = 0; k < outs.size(); ++k) {
+    outputs.push_back(outs[k].detach());
+    loss = loss + (outs[k] * grads.at(k)).sum();
+  }
+  loss.backward();
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  out.insert("outputs", outputs);
+  out.insert("grad_input", x.grad());
+  c10::impl::GenericDict gp(c10::StringType::get(), c10::AnyType::get());
+  for (const auto& p : module->named_parameters()) {
+    if (p.value().grad().defined()) gp.insert(p.key(), p.value().grad());
+  }
+  out.insert("grad_params", gp);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -734,6 +835,10 @@ int main(int argc, char** argv) {
     const auto c = load_case(argv[1]);
     if (c.contains("layer") && c.at("layer").toStringRef() == "loss") {
       write_result(run_loss_case(c), argv[2]);
+      return 0;
+    }
+    if (c.contains("layer") && c.at("layer").toStringRef() == "snntorch_parallel") {
+      write_result(run_snntorch_parallel_case(c), argv[2]);
       return 0;
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "spikingtorch") {
