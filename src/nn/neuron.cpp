@@ -78,7 +78,7 @@ at::Tensor NeuronCore::run(const char* layer, const at::Tensor& input,
     for (size_t k = 0; k < names.size(); ++k) rec[names[k]] = out[1 + k];
     set_recordings(std::move(rec));
   }
-  return out[0];
+  return model_output(out);
 }
 
 at::Tensor NeuronCore::run_recurrent(const char* layer, const at::Tensor& input,

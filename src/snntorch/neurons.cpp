@@ -56,6 +56,24 @@ ops::NeuronSpec SnnTorchNeuron::make_spec(const char* layer, ops::NeuronFamily f
   return spec;
 }
 
+void SnnTorchNeuron::set_inhibition(const char* layer, bool inhibition, bool reset_delay,
+                                    bool recurrent) {
+  TORCH_CHECK(!inhibition || !recurrent, "snn::", layer, ": inhibition is not available for the "
+              "recurrent forms (their fed-back spikes would have to be the masked ones)");
+  TORCH_CHECK(!inhibition || reset_delay, "snn::", layer, ": inhibition needs reset_delay=true "
+              "(snnTorch's same-step reset follows the masked spikes)");
+  inhibition_ = inhibition;
+}
+
+at::Tensor SnnTorchNeuron::model_output(const std::vector<at::Tensor>& op_outputs) const {
+  if (!inhibition_) return op_outputs[0];
+  const auto& mem = op_outputs[1];  // [B, T, N]
+  TORCH_CHECK(mem.dim() == 3, "snn::snntorch: inhibition needs features of one dimension [N] "
+              "(input [B, T, N] or a step's [B, N]), got states of shape ", mem.sizes());
+  const auto winner = at::argmax((mem - threshold).detach(), -1, /*keepdim=*/true);
+  return op_outputs[0] * at::zeros_like(mem).scatter_(-1, winner, 1.0);
+}
+
 at::Tensor SnnTorchNeuron::register_value(torch::nn::Module& self, const std::string& name,
                                           const Value& value, bool learn) {
   auto t = value.tensor().detach().clone();
@@ -77,6 +95,7 @@ std::vector<at::Tensor> SnnTorchNeuron::step_states(const char* layer, bool init
     if (states[k].defined()) set_state(names[k], states[k]);
   }
   auto out = run_op(layer, input.unsqueeze(1), params);
+  out[0] = model_output(out);
   for (auto& o : out) o = o.squeeze(1);
   return out;
 }
@@ -216,6 +235,7 @@ void LeakyModel::reset_model(torch::nn::Module& self) {
                                         options.graded_spikes_factor(),
                                         options.learn_graded_spikes_factor());
   set_spec(make_spec(kName, NeuronFamily::Leaky, false, true, options), options.shape());
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), false);
 }
 
 std::vector<at::Tensor> LeakyModel::op_params(const at::Tensor& /*input*/) const {
@@ -245,6 +265,7 @@ void SynapticModel::reset_model(torch::nn::Module& self) {
   threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
   // Synaptic's zero reset zeroes the whole new membrane (input included).
   set_spec(make_spec(kName, NeuronFamily::Leaky, true, false, options), options.shape());
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), false);
 }
 
 std::vector<at::Tensor> SynapticModel::op_params(const at::Tensor& input) const {
@@ -307,6 +328,7 @@ void LapicqueModel::reset_model(torch::nn::Module& self) {
   TORCH_CHECK(options.reset_delay(), "snn::", kName,
               ": the reset is always delayed (snnTorch's Lapicque has no reset_delay)");
   set_spec(make_spec(kName, NeuronFamily::Leaky, false, false, options), options.shape());
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), false);
 }
 
 std::pair<at::Tensor, at::Tensor> LapicqueModel::constants() const {
@@ -359,6 +381,7 @@ void AlphaModel::reset_model(torch::nn::Module& self) {
   TORCH_CHECK(options.reset_delay(), "snn::", kName,
               ": the reset is always delayed (snnTorch's Alpha has no reset_delay)");
   set_spec(make_spec(kName, NeuronFamily::Alpha, false, false, options), options.shape());
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), false);
 }
 
 std::vector<at::Tensor> AlphaModel::op_params(const at::Tensor& /*input*/) const {
@@ -388,6 +411,7 @@ void AlphaModel::print_options(std::ostream& os) const {
 // ---- RLeaky / RSynaptic --------------------------------------------------------------
 
 void RLeakyModel::reset_model(torch::nn::Module& self) {
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), true);
   beta = register_value(self, "beta", options.beta(), options.learn_beta());
   threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());
   reset_recurrent(self, options);
@@ -419,6 +443,7 @@ void RLeakyModel::print_options(std::ostream& os) const {
 }
 
 void RSynapticModel::reset_model(torch::nn::Module& self) {
+  set_inhibition(kName, options.inhibition(), options.reset_delay(), true);
   alpha = register_value(self, "alpha", options.alpha(), options.learn_alpha());
   beta = register_value(self, "beta", options.beta(), options.learn_beta());
   threshold = register_value(self, "threshold", options.threshold(), options.learn_threshold());

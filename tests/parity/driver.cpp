@@ -393,6 +393,7 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
         .learn_threshold(flag("learn_threshold"))
         .reset_mechanism(o.at("reset_mechanism").toStringRef())
         .reset_delay(flag("reset_delay"))
+        .inhibition(has(o, "inhibition") && flag("inhibition"))
         .record_states(true);
     return opts;
   };

@@ -88,6 +88,13 @@ def random_case(seed):
     else:  # Alpha: alpha > beta, no reset_delay, learn_alpha fails in snnTorch
         opts.update(alpha=value(0.8, 0.95), beta=value(0.4, 0.75), learn_alpha=False,
                     reset_delay=True, reset_mechanism=rng.choice(["subtract", "zero", "zero", "none"]))
+    # snnTorch's inhibition (its own draw, so that the other options stay as they were):
+    # dense layers, the delayed reset, graded factor 1 (snnTorch drops the factor from the
+    # masked spikes: test_inhibition_keeps_the_graded_factor).
+    if not model.startswith("R") and opts["reset_delay"] and random.Random(seed + 10_000).random() < 0.35:
+        opts["inhibition"] = True
+        if model == "Leaky":
+            opts.update(graded_spikes_factor=torch.tensor(1.0), learn_graded_spikes_factor=False)
     if model.startswith("R"):
         # A Linear connection, or one-to-one V (snnTorch's learn_recurrent, default on).
         all_to_all = rng.random() < 0.6
@@ -142,6 +149,8 @@ def make_snntorch(case):
     kw = dict(threshold=o["threshold"].clone(), spike_grad=SURROGATES[o["spike_grad"]][0](),
               surrogate_disable=o["surrogate_disable"], learn_beta=o["learn_beta"],
               learn_threshold=o["learn_threshold"], reset_mechanism=o["reset_mechanism"])
+    if o.get("inhibition"):
+        kw["inhibition"] = True
     model = case["model"]
     if model == "Leaky":
         return snntorch.Leaky(beta=o["beta"].clone(), reset_delay=o["reset_delay"],
@@ -265,13 +274,15 @@ def test_grid_covers_every_option():
         seen |= {("model", case["model"]), ("mode", case["mode"]), ("reset", o["reset_mechanism"]),
                  ("delay", o["reset_delay"]), ("surrogate", o["spike_grad"]),
                  ("disable", o["surrogate_disable"]), ("threads", threads),
-                 ("N", case["inputs"][0].shape[-1]), ("calls", len(case["inputs"]))}
+                 ("N", case["inputs"][0].shape[-1]), ("calls", len(case["inputs"])),
+                 ("inhibition", bool(o.get("inhibition")))}
     expected = ({("model", m) for m in MODELS}
                 | {("mode", m) for m in ("sequence", "step", "hidden_step")}
                 | {("reset", r) for r in ("subtract", "zero", "none")}
                 | {("delay", d) for d in (True, False)} | {("disable", d) for d in (True, False)}
                 | {("surrogate", s) for s in SURROGATES} | {("threads", 1), ("threads", 2)}
-                | {("N", 37), ("N", 300), ("calls", 1), ("calls", 2)})
+                | {("N", 37), ("N", 300), ("calls", 1), ("calls", 2)}
+                | {("inhibition", True), ("inhibition", False)})
     assert expected <= seen, f"never drawn: {sorted(expected - seen)}"
 
 
@@ -390,3 +401,22 @@ def test_sso_gradient_has_snntorchs_distribution(driver, tmp_path):
         assert abs(float(grads.mean()) - mean * variance) < 4 * variance / (12 * grads.numel()) ** 0.5
     assert stats.ks_2samp(ours[~above].numpy(), theirs[~above].numpy()).pvalue > 1e-3
     assert not torch.equal(ours[~above], theirs[~above])  # two streams, not one
+
+
+def test_inhibition_keeps_the_graded_factor(driver, tmp_path):
+    """snnTorch's fire_inhibition multiplies the masked spikes by nothing: its
+    graded_spikes_factor is lost with inhibition. Here the factor stays: ours are
+    snnTorch's times the factor, one neuron at most per sample and step."""
+    case = next(c for c, _ in map(random_case, range(2000))
+                if c["model"] == "Leaky" and c["options"].get("inhibition"))
+    o = case["options"]
+    o["graded_spikes_factor"] = torch.tensor(0.5)
+    case["mode"] = "sequence"
+    for x in case["inputs"]:
+        x.mul_(3)  # many above the threshold
+    ours = run_snn(case, driver, tmp_path, 1)
+    theirs = run_snntorch(case)
+    for a, b in zip(ours["spikes"], theirs["spikes"]):
+        assert b.sum() > 0
+        torch.testing.assert_close(a, b * 0.5)
+        assert int((a > 0).sum(-1).max()) == 1

@@ -76,6 +76,11 @@ class NeuronCore : public StatefulModule {
                            const std::function<at::Tensor(const at::Tensor&)>& rec);
   /// Replaces the recordings (states by name, [B, T, *features]); adds the derived ones.
   void set_recordings(std::map<std::string, at::Tensor> recordings);
+  /// The layer's output from the op's outputs (output, then every state's record); the
+  /// op's output by default (snnTorch's inhibition masks it).
+  virtual at::Tensor model_output(const std::vector<at::Tensor>& op_outputs) const {
+    return op_outputs[0];
+  }
   /// Recordings of states derived from the recorded ones (e.g. ALIF's spike_threshold).
   virtual void add_derived_recordings(std::map<std::string, at::Tensor>& /*recordings*/) const {}
   /// The specification of a spiking family (LIF, ALIF) from the layer options.

@@ -34,8 +34,9 @@
 /// when the input's shape changes, as in snnTorch. The state after the last step is
 /// `leaky->mem()` (snnTorch's output=True returns it alongside the spikes).
 ///
-/// Not available: inhibition (it couples the neurons of a layer through an arg-max) and
-/// state_quant (quantisation functions); the options are absent, not ignored.
+/// inhibition (the spikes of the largest membrane only) is a mask on the op's output, for
+/// features of one dimension with the delayed reset. Not available: state_quant
+/// (quantisation functions); the option is absent, not ignored.
 #include <torch/arg.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
@@ -90,6 +91,12 @@ struct SpikingNeuronOptions {
   /// Reset in the step after the spike (snnTorch's default) or in the same step.
   /// Default: true.
   SNN_OPTION(bool, reset_delay) = true;
+  /// Only the neuron with the largest mem - θ of each sample may spike at a step (the
+  /// others' spikes are masked; the states are not: the reset still follows mem, as in
+  /// snnTorch). Features of one dimension [N], reset_delay = true; not for RLeaky /
+  /// RSynaptic. snnTorch drops graded_spikes_factor from the masked spikes; here it stays.
+  /// Default: false.
+  SNN_OPTION(bool, inhibition) = false;
   /// Create the states with this shape [B, *features] at construction. Default: none.
   SNN_OPTION(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
   /// Keep every state of every step of a sequence forward in recordings(). Default: false.
@@ -205,6 +212,11 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
   at::Tensor threshold;
 
  protected:
+  /// Sets snnTorch's inhibition (checked against the layer's options).
+  void set_inhibition(const char* layer, bool inhibition, bool reset_delay, bool recurrent);
+  /// With inhibition: the spikes of the neuron with the largest mem - θ per sample and step.
+  at::Tensor model_output(const std::vector<at::Tensor>& op_outputs) const override;
+  bool inhibition_ = false;
   /// The specification of `family` from the options every snnTorch neuron has.
   template <typename D>
   static ops::NeuronSpec make_spec(const char* layer, ops::NeuronFamily family, bool synapse,
@@ -230,6 +242,7 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
     print_common(os, o.threshold(), o.spike_grad(), o.surrogate_disable(), o.init_hidden(),
                  o.learn_beta(), o.learn_threshold(), o.reset_mechanism(), o.reset_delay(),
                  o.shape(), o.record_states());
+    if (o.inhibition()) os << ", inhibition=true";
   }
   void print_common(std::ostream& os, const Value& threshold, const Surrogate& spike_grad,
                     bool surrogate_disable, bool init_hidden, bool learn_beta,
