@@ -652,6 +652,8 @@ def main():
     p.add_argument("--quick", action="store_true",
                    help="smaller set: LIF only, no 16·500·4096, ONB n = 512 only")
     p.add_argument("--markdown", help="also write the report to this Markdown file")
+    p.add_argument("--only", choices=["snntorch"],
+                   help="run one group of cases alone (snntorch: snnTorch's models)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--system-allocator", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -671,9 +673,16 @@ def main():
     rep = Report(args.markdown)
     rep.print(f"Machine: {machine()}; {args.threads} threads; {versions()}.")
     rep.print(f"Command: `python bench/bench_neurons.py --threads {args.threads} --repeats "
-              f"{args.repeats}{' --quick' if args.quick else ''}`; caching CPU allocator on for "
+              f"{args.repeats}{' --quick' if args.quick else ''}"
+              f"{' --only ' + args.only if args.only else ''}`; caching CPU allocator on for "
               "every column (one process).")
     rep.print()
+    if args.only == "snntorch":
+        shapes = [(128, 70, 64)] if args.quick else [(128, 70, 64), (16, 500, 512)]
+        snntorch_cases(rep, {"Leaky": shapes, "Synaptic": shapes, "Alpha": shapes,
+                             "RLeaky": [(128, 70, 64)]}, args.repeats)
+        write_markdown(rep, args.markdown)
+        return
     big = [] if args.quick else [(16, 500, 4096)]
     lif_shapes = [(128, 70, 64), (16, 100, 512), (16, 500, 512)] + big
     if args.quick:
@@ -697,11 +706,15 @@ def main():
                "cross-entropy on summed spikes)", args.repeats * 4, args.threads)
     train_case(rep, "dvs", "DVS tutorial conv model, one training step (B = 8, T = 30, "
                "2×64×64 frames, Conv/IAFSqueeze/SumPool)", args.repeats, args.threads)
-    if args.markdown:
-        tmp = args.markdown + ".tmp"
+    write_markdown(rep, args.markdown)
+
+
+def write_markdown(rep, path):
+    if path:
+        tmp = path + ".tmp"
         with open(tmp, "w") as f:
             f.write("\n".join(rep.lines) + "\n")
-        os.replace(tmp, args.markdown)
+        os.replace(tmp, path)
 
 
 if __name__ == "__main__":
