@@ -67,7 +67,6 @@ int main(int argc, char** argv) {
   Net net(train_x.size(1), 128, data.classes);
   torch::optim::Adam optimizer(net->parameters(),
                                torch::optim::AdamOptions(5e-3).betas({0.9, 0.999}));
-  const auto ce_rate = snn::train::LossOptions(snn::train::LossKind::RateCrossEntropy);
   auto rate_coded = [&](const at::Tensor& x) {
     // spikegen.rate: [num_steps, B, inputs] → batch-first for the layers.
     return st::spikegen::rate(x, st::spikegen::RateOptions().num_steps(num_steps)).transpose(0, 1);
@@ -81,7 +80,9 @@ int main(int argc, char** argv) {
     for (int64_t i = 0; i < order.size(0); i += batch) {
       const auto idx = order.slice(0, i, std::min<int64_t>(i + batch, order.size(0)));
       const auto spikes = net(rate_coded(train_x.index_select(0, idx)));
-      const auto loss = snn::train::loss(ce_rate, spikes, data.train.labels.index_select(0, idx));
+      // snnTorch's ce_rate_loss takes time-first spikes [T, B, classes].
+      const auto loss = st::functional::ce_rate_loss(spikes.transpose(0, 1),
+                                                     data.train.labels.index_select(0, idx));
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
@@ -90,8 +91,7 @@ int main(int argc, char** argv) {
     }
     torch::NoGradGuard no_grad;
     const auto out = net(rate_coded(test_x));
-    const double accuracy =
-        snn::train::predict(ce_rate, out).eq(data.test.labels).to(at::kDouble).mean().item<double>();
+    const double accuracy = st::functional::accuracy_rate(out.transpose(0, 1), data.test.labels);
     const double mean = total / static_cast<double>(batches);
     if (epoch == 0) first = mean;
     last = mean;

@@ -420,3 +420,38 @@ TEST(PresetsTest, DvsConvTakesAnyBatchAndCountsItsSynops) {
 }
 
 }  // namespace
+
+TEST(PresetsTest, EveryNeuronKindBuildsEveryPresetAndLearns) {
+  // Every kind in the MLP and the convolutional preset: the forward keeps the shape, a
+  // training step reaches every parameter (the recurrent connections included), and the
+  // constants a kind cannot take are named.
+  for (const auto& name : snn::train::neuron_kind_names()) {
+    const auto kind = snn::train::parse_neuron_kind(name);
+    auto neurons = snn::train::PresetNeurons().kind(kind).tau_mem(5.0);
+    torch::manual_seed(0);
+    auto mlp = snn::train::shd_mlp(
+        snn::train::MLPOptions().neurons(neurons).inputs(12).hidden(16).outputs(4).delays({0, 2}));
+    const auto x = at::rand({2, 9, 12}) * 3;
+    const auto out = mlp->forward(x);
+    ASSERT_EQ(out.sizes(), (std::vector<int64_t>{2, 9, 4})) << name;
+    (out.sum() + out.pow(2).sum()).backward();
+    for (const auto& p : mlp->named_parameters()) {
+      if (p.value().requires_grad()) {
+        EXPECT_TRUE(p.value().grad().defined()) << name << ": " << p.key();
+      }
+    }
+    auto conv = snn::train::dvs_conv(snn::train::ConvOptions().neurons(snn::train::PresetNeurons(neurons).norm_input(false))
+                                         .channels(2).height(16).width(16).outputs(3));
+    const auto y = conv->forward(at::rand({2, 4, 2, 16, 16}) * 4);
+    EXPECT_EQ(y.sizes(), (std::vector<int64_t>{2, 4, 3})) << name;
+    if (snn::train::is_snntorch_kind(kind)) {
+      EXPECT_THROW_WITH(snn::train::check_neurons(snn::train::PresetNeurons().kind(kind).min_v_mem(-1.0)),
+                        "has no lower bound of the membrane");
+      EXPECT_THROW_WITH(snn::train::check_neurons(snn::train::PresetNeurons().kind(kind).reset_fn(
+                            snn::MembraneSubtract{0.5})),
+                        "resets by MembraneSubtract() (the threshold)");
+    }
+  }
+  EXPECT_EQ(snn::train::neuron_kind_title(snn::train::NeuronKind::RSynaptic), "RSynaptic");
+  EXPECT_EQ(snn::train::default_comparison(), (std::vector<std::string>{"iaf", "lif", "alif"}));
+}
