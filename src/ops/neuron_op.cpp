@@ -122,7 +122,7 @@ class NeuronFunction : public torch::autograd::Function<NeuronFunction> {
 std::vector<at::Tensor> neuron_autograd(const at::Tensor& input, at::TensorList state,
                                         at::TensorList params, c10::string_view spec) {
   const auto& parsed = neuron_spec(std::string_view(spec.data(), spec.size()));
-  if ((input.is_cpu() || input.is_meta()) && fused_surrogate(parsed.surrogate.kind)) {
+  if ((input.is_cpu() || input.is_meta()) && fused(parsed)) {
     return NeuronFunction::apply(input, state, params, std::string(spec));
   }
   return neuron_reference_impl(input, state, params, spec);

@@ -74,7 +74,7 @@ std::string surrogate_choices() {
 // The keys a family's specification takes, in the order str() prints them.
 enum class Key {
   Synapse, Recurrent, NormInput, Spike, Reset, ResetDelay, ResetGrad, ZeroKeepsInput, Surrogate,
-  MinVMem
+  MinVMem, StateQuant
 };
 
 struct FamilyInfo {
@@ -151,14 +151,15 @@ const std::vector<FamilyInfo>& families() {
       // snnTorch's Leaky and (with a synapse) Synaptic.
       family_row({NeuronFamily::Leaky, "Leaky", true,
                   {K::Synapse, K::Recurrent, K::Spike, K::Reset, K::ResetDelay, K::ResetGrad,
-                   K::ZeroKeepsInput, K::Surrogate},
+                   K::ZeroKeepsInput, K::Surrogate, K::StateQuant},
                   false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}}, {"mem"},
                   {"beta", "threshold", "graded_spikes_factor"}, "syn", "alpha",
                   {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None},
                   {SpikeKind::Heaviside, SpikeKind::HalfStep}}),
       // snnTorch's Alpha.
-      family_row({NeuronFamily::Alpha, "Alpha", true, {K::Reset, K::Surrogate}, false, true,
+      family_row({NeuronFamily::Alpha, "Alpha", true, {K::Reset, K::Surrogate, K::StateQuant},
+                  false, true,
                   SpikeKind::Heaviside, SurrogateSpec{SurrogateKind::ATan, {2.0}},
                   {"mem", "syn_exc", "syn_inh"}, {"alpha", "beta", "threshold", "tau_alpha"},
                   nullptr, nullptr, {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None},
@@ -345,9 +346,18 @@ int64_t register_surrogate(SurrogateFunction sigma) {
 const SurrogateFunction& registered_surrogate(int64_t id) {
   std::lock_guard<std::mutex> lock(registry_mutex());
   TORCH_CHECK(id >= 1 && id <= static_cast<int64_t>(registry().size()), kWhat,
-              ": Custom(id=", id, ") names no registered surrogate (",
-              registry().size(), " registered; snn::ops::register_surrogate gives the ids)");
+              ": Custom(id=", id, ") / state_quant=", id, " names no registered function (",
+              registry().size(), " registered; snn::ops::register_surrogate and "
+              "register_state_quant give the ids)");
   return registry()[static_cast<size_t>(id - 1)];  // a deque's elements never move
+}
+
+int64_t register_state_quant(SurrogateFunction quantise) {
+  return register_surrogate(std::move(quantise));  // one registry of functions
+}
+
+bool fused(const NeuronSpec& spec) {
+  return fused_surrogate(spec.surrogate.kind) && spec.state_quant == 0;
 }
 
 bool fused_surrogate(SurrogateKind kind) {
@@ -387,6 +397,14 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
       case Key::ZeroKeepsInput: s.zero_keeps_input = a.boolean("zero_keeps_input", true); break;
       case Key::Surrogate: parse_surrogate(a.optional_call("surrogate"), s); break;
       case Key::MinVMem: s.min_v_mem = a.optional_real("min_v_mem"); break;
+      case Key::StateQuant: {
+        const double id = a.real("state_quant", 0.0);
+        TORCH_CHECK(id == std::floor(id) && id >= 0, kWhat,
+                    ": state_quant must be 0 (none) or a registered quantiser's id, got ", id);
+        s.state_quant = static_cast<int64_t>(id);
+        if (s.state_quant != 0) registered_surrogate(s.state_quant);  // names an unknown id
+        break;
+      }
     }
   }
   a.finish();
@@ -433,6 +451,7 @@ std::string NeuronSpec::str() const {
       case Key::ZeroKeepsInput: add("zero_keeps_input", spec::format(zero_keeps_input)); break;
       case Key::Surrogate: add("surrogate", surrogate_str()); break;
       case Key::MinVMem: add("min_v_mem", spec::format(min_v_mem)); break;
+      case Key::StateQuant: add("state_quant", std::to_string(state_quant)); break;
     }
   }
   return out + ")";

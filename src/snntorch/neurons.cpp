@@ -24,6 +24,30 @@ std::ostream& operator<<(std::ostream& os, const Value& value) {
   return os << "tensor of shape " << t.sizes();
 }
 
+StateQuant state_quant(const at::Tensor& levels) {
+  TORCH_CHECK(levels.dim() == 1 && levels.numel() >= 1 && at::isFloatingType(levels.scalar_type()),
+              "snn::snntorch::state_quant: expected levels of shape [n] (floating point), got ",
+              levels.sizes(), " ", levels.scalar_type());
+  const auto l = levels.detach().clone();
+  return state_quant([l](const at::Tensor& v) {
+    const auto levels_here = l.to(v.dtype());
+    const auto distance = (levels_here.view({1, -1}) - v.reshape({-1, 1})).abs();
+    return levels_here.index_select(0, std::get<1>(at::min(distance, 1))).reshape(v.sizes());
+  });
+}
+
+StateQuant state_quant_uniform(int64_t num_bits, double threshold, double lower_limit,
+                               double upper_limit) {
+  TORCH_CHECK(num_bits >= 1 && num_bits <= 16,
+              "snn::snntorch::state_quant_uniform: num_bits must be in [1, 16], got ", num_bits);
+  return state_quant(at::linspace(-threshold - threshold * lower_limit,
+                                  threshold + threshold * upper_limit, int64_t{1} << num_bits));
+}
+
+StateQuant state_quant(std::function<at::Tensor(const at::Tensor&)> quantise) {
+  return StateQuant{ops::register_state_quant(std::move(quantise))};
+}
+
 namespace detail {
 namespace {
 

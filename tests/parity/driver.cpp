@@ -395,6 +395,13 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
         .reset_delay(flag("reset_delay"))
         .inhibition(has(o, "inhibition") && flag("inhibition"))
         .record_states(true);
+    if (has(o, "state_quant_bits")) {
+      opts.state_quant(snn::snntorch::state_quant_uniform(
+          o.at("state_quant_bits").toInt(), o.at("state_quant_threshold").toDouble(),
+          o.at("state_quant_lower").toDouble(), o.at("state_quant_upper").toDouble()));
+    } else if (has(o, "state_quant_levels")) {
+      opts.state_quant(snn::snntorch::state_quant(o.at("state_quant_levels").toTensor()));
+    }
     return opts;
   };
   std::shared_ptr<torch::nn::Module> module;
@@ -583,7 +590,9 @@ c10::impl::GenericDict run_snntorch_case(const Dict& c) {
   for (const auto& x : xs) grad_inputs.push_back(x.grad());
   out.insert("grad_inputs", grad_inputs);
   c10::List<at::Tensor> grad_states;
-  for (const auto& l : leaves) grad_states.push_back(l.grad());
+  for (const auto& l : leaves) {  // a state no gradient reached: zero (as the fused kernel's)
+    grad_states.push_back(l.grad().defined() ? l.grad() : at::zeros_like(l));
+  }
   out.insert("grad_states", grad_states);
   c10::impl::GenericDict grads(c10::StringType::get(), c10::AnyType::get());
   for (const auto& p : module->named_parameters()) {

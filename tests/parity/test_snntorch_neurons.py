@@ -151,6 +151,8 @@ def make_snntorch(case):
               learn_threshold=o["learn_threshold"], reset_mechanism=o["reset_mechanism"])
     if o.get("inhibition"):
         kw["inhibition"] = True
+    if "state_quant" in o:
+        kw["state_quant"] = o["state_quant"]
     model = case["model"]
     if model == "Leaky":
         return snntorch.Leaky(beta=o["beta"].clone(), reset_delay=o["reset_delay"],
@@ -420,3 +422,35 @@ def test_inhibition_keeps_the_graded_factor(driver, tmp_path):
         assert b.sum() > 0
         torch.testing.assert_close(a, b * 0.5)
         assert int((a > 0).sum(-1).max()) == 1
+
+
+@pytest.mark.parametrize("model,uniform,reset", [
+    ("Leaky", True, "subtract"), ("Leaky", False, "zero"), ("Synaptic", True, "subtract"),
+    ("Synaptic", False, "zero"), ("Alpha", True, "zero"), ("Lapicque", True, "subtract")])
+def test_state_quant_matches_snntorch(model, uniform, reset, driver, tmp_path):
+    """snnTorch's state_quant (snntorch.functional.quant): uniform levels made by ours
+    (state_quant_uniform) or snnTorch's non-uniform ones handed over (state_quant(levels));
+    the states quantised after each update, the gradient straight through; spikes, states
+    and every gradient against snnTorch, sequence and step forms."""
+    from snntorch.functional import quant
+    for mode in ("sequence", "step"):
+        case = next(c for c, _ in map(random_case, range(2000))
+                    if c["model"] == model and c["inputs"][0].shape[1] > 1 and
+                    not c["options"].get("inhibition") and
+                    (model in ("Alpha", "Lapicque") or c["options"]["reset_delay"]))
+        o = case["options"]
+        o["reset_mechanism"] = reset
+        bits, thr, lo, hi = 4, 1.0, 0.3, 0.5
+        o["state_quant"] = quant.state_quant(num_bits=bits, uniform=uniform, threshold=thr,
+                                             lower_limit=lo, upper_limit=hi)
+        if uniform:
+            o.update(state_quant_bits=bits, state_quant_threshold=thr, state_quant_lower=lo,
+                     state_quant_upper=hi)
+        else:
+            o["state_quant_levels"] = o["state_quant"].__closure__[0].cell_contents.clone()
+        case["mode"] = mode
+        theirs = run_snntorch(case)
+        del o["state_quant"]  # a Python function: not for the driver
+        ours = run_snn(case, driver, tmp_path, 2)
+        assert sum(float(s.sum()) for s in theirs["spikes"]) > 0
+        compare(ours, theirs)

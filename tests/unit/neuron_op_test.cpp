@@ -96,7 +96,7 @@ TEST(NeuronSpecTest, LeakyIsSnnTorchs) {
   EXPECT_EQ(s.str(),
             "Leaky(synapse=false, recurrent=false, spike=HeavisideSpike(), "
             "reset=MembraneSubtract(subtract_value=none), reset_delay=true, reset_grad=false, "
-            "zero_keeps_input=true, surrogate=ATan(alpha=2))");
+            "zero_keeps_input=true, surrogate=ATan(alpha=2), state_quant=0)");
   EXPECT_EQ(NeuronSpec::parse(s.str()).str(), s.str());
   EXPECT_EQ(s.spike, snn::ops::SpikeKind::Heaviside);
   EXPECT_FALSE(s.norm_input);
@@ -414,9 +414,36 @@ TEST(NeuronOpTest, ACustomSurrogateIsTheBuiltInOneItWrites) {
   }
   EXPECT_EQ(snn::to_string(snn::Surrogate(custom)), "Custom(id=" + std::to_string(custom.id) + ")");
   EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(surrogate=Custom(id=100000))"),
-                    "Custom(id=100000) names no registered surrogate");
+                    "Custom(id=100000) / state_quant=100000 names no registered function");
   EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(surrogate=Custom(id=1.5))"),
                     "Custom(id=...) must be an integer, got 1.5");
+}
+
+TEST(NeuronOpTest, StateQuantRunsOnTheReferenceInEveryMode) {
+  // A quantiser to multiples of 0.25: the forward (inference too, below autograd) and the
+  // backward take the reference; the states are quantised, the gradient goes straight.
+  const auto q = snn::snntorch::state_quant(
+      [](const at::Tensor& v) { return at::round(v * 4) / 4; });
+  const std::string spec = "Leaky(state_quant=" + std::to_string(q.id) + ")";
+  torch::manual_seed(1);
+  const auto x = at::rand({2, 6, 9});
+  const auto mem = at::zeros({2, 9});
+  const std::vector<at::Tensor> p{at::scalar_tensor(0.9), at::scalar_tensor(1.0),
+                                  at::scalar_tensor(1.0)};
+  const auto ref = snn::ops::neuron_reference(x, {mem}, p, spec);
+  {
+    at::NoGradGuard no_grad;
+    const auto fused_path = snn::ops::neuron(x, {mem}, p, spec);
+    EXPECT_TRUE(at::equal(fused_path[1], ref[1]));
+  }
+  EXPECT_TRUE(at::equal(ref[1], at::round(ref[1] * 4) / 4));
+  auto xg = x.clone().requires_grad_(true);
+  snn::ops::neuron(xg, {mem}, p, spec)[1].sum().backward();
+  EXPECT_GT(xg.grad().abs().sum().item<double>(), 0);
+  EXPECT_THROW_WITH(NeuronSpec::parse("Leaky(state_quant=0.5)"),
+                    "state_quant must be 0 (none) or a registered quantiser's id, got 0.5");
+  EXPECT_THROW_WITH(snn::snntorch::state_quant(at::zeros({2, 2})),
+                    "expected levels of shape [n] (floating point), got [2, 2]");
 }
 
 TEST(NeuronOpTest, TheFusedBackwardRefusesTheReferencesSurrogates) {
@@ -435,5 +462,5 @@ TEST(NeuronOpTest, TheFusedBackwardRefusesTheReferencesSurrogates) {
                            c10::string_view, const c10::List<bool>&)>();
   EXPECT_THROW_WITH(op.call(g, x, {mem}, p, {out[1]}, out[0], spec,
                             c10::List<bool>({true, false, false, false, false})),
-                    "the fused kernel does not compute surrogate=SSO(mean=0, variance=0.2)");
+                    "the fused kernel does not compute Leaky(");
 }

@@ -182,6 +182,11 @@ struct NeuronSpec {
   /// computes it; false: a constant (snnTorch's). Takes MembraneSubtract or
   /// MembraneReset with zero_keeps_input.
   bool reset_grad = false;
+  /// Leaky, Alpha: snnTorch's state_quant, a function registered with
+  /// register_state_quant (its id; 0: none), applied to the states after each step's
+  /// update and before the spike (syn and mem; Alpha: syn_exc, syn_inh, mem), with the
+  /// identity as its gradient (a straight-through estimator). Runs on the reference.
+  int64_t state_quant = 0;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);
@@ -208,6 +213,12 @@ int64_t register_surrogate(SurrogateFunction sigma);
 const SurrogateFunction& registered_surrogate(int64_t id);
 /// Whether the fused kernel's backward computes this surrogate (all but SSO and Custom).
 bool fused_surrogate(SurrogateKind kind);
+/// A state quantiser q(v) (elementwise), registered for the life of the process; returns its
+/// id for NeuronSpec::state_quant. Thread-safe.
+int64_t register_state_quant(SurrogateFunction quantise);
+/// Whether the fused kernel computes this specification (forward and backward); the others
+/// (SSO, Custom surrogates, state_quant) run on the reference, which the op picks itself.
+bool fused(const struct NeuronSpec& spec);
 
 /// The parsed specification of `text`, cached by text (parsing happens once per text; a
 /// thread's repeated calls with the same text take no lock). The reference stays valid.

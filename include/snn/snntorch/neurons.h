@@ -35,13 +35,14 @@
 /// `leaky->mem()` (snnTorch's output=True returns it alongside the spikes).
 ///
 /// inhibition (the spikes of the largest membrane only) is a mask on the op's output, for
-/// features of one dimension with the delayed reset. Not available: state_quant
-/// (quantisation functions); the option is absent, not ignored.
+/// features of one dimension with the delayed reset. state_quant (StateQuant) quantises
+/// the states after each update; such a layer runs on the op's reference.
 #include <torch/arg.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -65,6 +66,23 @@ class Value {
   at::Tensor value_;
 };
 std::ostream& operator<<(std::ostream& os, const Value& value);
+
+/// snnTorch's state_quant: a quantiser of the states, applied after each step's update and
+/// before the spike, with the identity as its gradient. Make one with state_quant(levels)
+/// (to the nearest of the levels, snnTorch's StateQuant), state_quant_uniform(...)
+/// (snnTorch's state_quant(uniform=True) levels) or state_quant(fn) (any function). A layer
+/// with one runs on the neuron op's reference (plain ATen), not the fused kernel.
+struct StateQuant {
+  int64_t id = 0;  // snn::ops::register_state_quant's
+};
+/// To the nearest of `levels` (1-D; the first on a tie, as snnTorch).
+StateQuant state_quant(const at::Tensor& levels);
+/// snnTorch's state_quant(num_bits, uniform=True, threshold, lower_limit, upper_limit): the
+/// 2^num_bits levels evenly from -threshold·(1 + lower_limit) to threshold·(1 + upper_limit).
+StateQuant state_quant_uniform(int64_t num_bits = 8, double threshold = 1.0,
+                               double lower_limit = 0.0, double upper_limit = 0.2);
+/// Any quantiser q(v), elementwise.
+StateQuant state_quant(std::function<at::Tensor(const at::Tensor&)> quantise);
 
 /// The options every snnTorch spiking neuron has (snntorch's SpikingNeuron and LIF).
 template <typename Derived>
@@ -97,6 +115,9 @@ struct SpikingNeuronOptions {
   /// RSynaptic. snnTorch drops graded_spikes_factor from the masked spikes; here it stays.
   /// Default: false.
   SNN_OPTION(bool, inhibition) = false;
+  /// snnTorch's state_quant (see StateQuant); none: the states are not quantised.
+  /// Default: none.
+  SNN_OPTION(std::optional<StateQuant>, state_quant) = std::nullopt;
   /// Create the states with this shape [B, *features] at construction. Default: none.
   SNN_OPTION(std::optional<std::vector<int64_t>>, shape) = std::nullopt;
   /// Keep every state of every step of a sequence forward in recordings(). Default: false.
@@ -221,8 +242,10 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
   template <typename D>
   static ops::NeuronSpec make_spec(const char* layer, ops::NeuronFamily family, bool synapse,
                                    bool zero_keeps_input, const SpikingNeuronOptions<D>& o) {
-    return make_spec(layer, family, synapse, zero_keeps_input, o.reset_mechanism(),
-                     o.reset_delay(), o.spike_grad(), o.surrogate_disable());
+    auto spec = make_spec(layer, family, synapse, zero_keeps_input, o.reset_mechanism(),
+                          o.reset_delay(), o.spike_grad(), o.surrogate_disable());
+    if (o.state_quant()) spec.state_quant = o.state_quant()->id;
+    return spec;
   }
   static ops::NeuronSpec make_spec(const char* layer, ops::NeuronFamily family, bool synapse,
                                    bool zero_keeps_input, const std::string& reset_mechanism,
@@ -243,6 +266,7 @@ class SnnTorchNeuron : public snn::detail::NeuronCore {
                  o.learn_beta(), o.learn_threshold(), o.reset_mechanism(), o.reset_delay(),
                  o.shape(), o.record_states());
     if (o.inhibition()) os << ", inhibition=true";
+    if (o.state_quant()) os << ", state_quant=" << o.state_quant()->id;
   }
   void print_common(std::ostream& os, const Value& threshold, const Surrogate& spike_grad,
                     bool surrogate_disable, bool init_hidden, bool learn_beta,

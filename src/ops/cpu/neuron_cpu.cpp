@@ -11,6 +11,7 @@
 
 #include "ops/cpu/neuron_kernel.h"
 #include "ops/neuron_args.h"
+#include "ops/reference/neuron_reference.h"
 
 namespace snn::ops::detail {
 namespace {
@@ -126,6 +127,8 @@ std::vector<at::Tensor> neuron_cpu(const at::Tensor& input, at::TensorList state
                                    at::TensorList params, c10::string_view spec_text) {
   const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
+  // state_quant changes the forward too: the reference computes it.
+  if (spec.state_quant != 0) return neuron_reference_impl(input, state, params, spec_text);
   NeuronTensors a = contiguous_inputs(input, state, params);
   a.out = at::empty_like(a.x);
   for (size_t k = 0; k < state.size(); ++k) a.rec.push_back(at::empty_like(a.x));
@@ -142,9 +145,9 @@ std::vector<at::Tensor> neuron_backward_cpu(const c10::List<std::optional<at::Te
                                             const c10::List<bool>& needs_grad) {
   const NeuronSpec& spec = neuron_spec(std::string_view(spec_text.data(), spec_text.size()));
   check_neuron_args(input, state, params, spec);
-  TORCH_CHECK(fused_surrogate(spec.surrogate.kind), "snn::neuron_backward: the fused kernel "
-              "does not compute surrogate=", spec.surrogate_str(), " (snn::neuron differentiates "
-              "it through the reference)");
+  TORCH_CHECK(fused(spec), "snn::neuron_backward: the fused kernel does not compute ",
+              spec.str(), " (its surrogate or state_quant: snn::neuron differentiates it "
+              "through the reference)");
   const size_t ns = state.size(), np = params.size();
   TORCH_CHECK(grads.size() == 1 + ns, "snn::neuron_backward: expected ", 1 + ns,
               " output gradients (output and states), got ", grads.size());

@@ -142,6 +142,12 @@ at::Tensor exp_leak_step(const NeuronSpec& s, const at::Tensor& x, std::vector<a
   return w;
 }
 
+// snnTorch's state_quant: the registered quantiser's value, the identity's gradient.
+at::Tensor quantised(const NeuronSpec& s, const at::Tensor& v) {
+  const auto q = registered_surrogate(s.state_quant)(v.detach()).to(v.scalar_type());
+  return q + (v - v.detach());
+}
+
 // snnTorch's Leaky / Synaptic: states [mem, syn]; params [β, θ, graded_spikes_factor, α].
 // The spike H(m - θ) carries the surrogate's gradient to m and to θ (snnTorch's
 // spike_grad(mem - threshold)); the delayed reset r carries none (snnTorch detaches it).
@@ -169,6 +175,10 @@ at::Tensor leaky_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   if (s.recurrent && !s.synapse) m = m + st.back();
   if (s.reset == ResetKind::Subtract) m = m - r * th;
   if (s.reset == ResetKind::ToValue && !zero_before) m = m - m * r;
+  if (s.state_quant != 0) {  // snnTorch's state_quant: both states, before the spike
+    if (s.synapse) st[1] = quantised(s, st[1]);
+    m = quantised(s, m);
+  }
   const auto h = spike(m);
   if (!s.reset_delay) {
     const auto d = h - r;
@@ -195,6 +205,11 @@ at::Tensor alpha_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
     e = e - e * r;
     i = i - i * r;
     m = m - m * r;
+  }
+  if (s.state_quant != 0) {  // snnTorch's state_quant: every state, before the spike
+    e = quantised(s, e);
+    i = quantised(s, i);
+    m = quantised(s, m);
   }
   const auto shift = m - th;
   const auto sg = surrogate(m.detach(), th.detach(), s.surrogate);
