@@ -29,6 +29,7 @@
 #include "snn/snntorch/functional.h"
 #include "snn/snntorch/neurons.h"
 #include "snn/snntorch/parallel.h"
+#include "snn/snntorch/cells.h"
 #include "snn/snntorch/spikegen.h"
 #include "snn/spikingtorch/spikingtorch.h"
 #include "snn/train/checkpoint.h"

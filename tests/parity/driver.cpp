@@ -799,6 +799,47 @@ c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
       }
       return std::vector<at::Tensor>{at::stack(spikes), at::stack(mems)};
     };
+  } else if (model == "LeakyParallel") {
+    st::LeakyParallelOptions lo(o.at("input_size").toInt(), o.at("hidden_size").toInt());
+    if (has(o, "beta")) lo.beta(value("beta"));
+    lo.bias(flag("bias")).threshold(value("threshold")).spike_grad(surrogate())
+        .surrogate_disable(flag("surrogate_disable")).learn_beta(flag("learn_beta"))
+        .learn_threshold(flag("learn_threshold")).graded_spikes_factor(value("graded_spikes_factor"))
+        .learn_graded_spikes_factor(flag("learn_graded_spikes_factor"))
+        .weight_hh_enable(flag("weight_hh_enable"));
+    st::LeakyParallel l(lo);
+    module = l.ptr();
+    run = [l](const at::Tensor& x) mutable { return std::vector<at::Tensor>{l(x)}; };
+  } else if (model == "SLSTM") {
+    st::SLSTM l(st::SLSTMOptions(o.at("input_size").toInt(), o.at("hidden_size").toInt())
+                    .bias(flag("bias")).threshold(value("threshold")).spike_grad(surrogate())
+                    .surrogate_disable(flag("surrogate_disable"))
+                    .learn_threshold(flag("learn_threshold"))
+                    .reset_mechanism(o.at("reset_mechanism").toStringRef()));
+    module = l.ptr();
+    const auto mode = c.at("mode").toStringRef();
+    run = [l, mode](const at::Tensor& x) mutable {  // x [T, B, I]; chained twice
+      std::vector<at::Tensor> spikes, syns, mems;
+      for (int call = 0; call < 2; ++call) {
+        if (mode == "sequence") {
+          spikes.push_back(l->sequence(x.transpose(0, 1)).transpose(0, 1));
+          syns.push_back(l->syn().unsqueeze(0));
+          mems.push_back(l->mem().unsqueeze(0));
+          continue;
+        }
+        for (int64_t t = 0; t < x.size(0); ++t) {
+          if (mode == "hidden") {
+            spikes.push_back(l->step(x[t]).unsqueeze(0));
+          } else {
+            auto [spk, syn, mem] = call == 0 && t == 0 ? l(x[t]) : l(x[t], l->syn(), l->mem());
+            spikes.push_back(spk.unsqueeze(0));
+          }
+        }
+        syns.push_back(l->syn().unsqueeze(0));
+        mems.push_back(l->mem().unsqueeze(0));
+      }
+      return std::vector<at::Tensor>{at::cat(spikes), at::cat(syns), at::cat(mems)};
+    };
   } else {
     TORCH_CHECK(model == "GradedSpikes", "unknown model ", model);
     st::GradedSpikes l(o.at("size").toInt(), num("constant_factor"));

@@ -174,3 +174,122 @@ def test_bad_arguments_are_named(driver, tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0
     assert "StateLeaky: beta must have shape [], [1] or [channels] = [6], got [4]" in proc.stderr
+
+
+def leaky_parallel_case(seed):
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    T, B, I, H = 8, 3, 5, 6
+    sur = SURROGATES[seed % len(SURROGATES)]
+    beta = [None, 0.85, torch.tensor([0.9])][seed % 3]
+    o = dict(input_size=I, hidden_size=H, bias=seed % 2 == 0,
+             threshold=torch.tensor(0.5 + 0.5 * float(rnd(g, ()))), spike_grad_text=sur[1],
+             surrogate_disable=False, learn_beta=seed % 2 == 1, learn_threshold=seed % 3 == 1,
+             graded_spikes_factor=torch.tensor([1.0, 0.8][seed % 2]),
+             learn_graded_spikes_factor=seed % 4 == 2, weight_hh_enable=False)
+    layer = snntorch.LeakyParallel(input_size=I, hidden_size=H, beta=beta, bias=o["bias"],
+                                   threshold=float(o["threshold"]), spike_grad=sur[0](),
+                                   learn_beta=o["learn_beta"], learn_threshold=o["learn_threshold"],
+                                   graded_spikes_factor=float(o["graded_spikes_factor"]),
+                                   learn_graded_spikes_factor=o["learn_graded_spikes_factor"])
+    if beta is not None:
+        o["beta"] = torch.as_tensor(beta, dtype=torch.float32).reshape(-1)
+    x = rnd(g, T, B, I) * 2
+    return o, layer, x, g
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_leaky_parallel_matches_snntorch(seed, driver, tmp_path):
+    o, layer, x, g = leaky_parallel_case(seed)
+    ours = compare_case(driver, tmp_path, "LeakyParallel", o, layer, x, lambda l, xi: [l(xi)], g)
+    assert ours["outputs"][0].sum() > 0
+    if o["learn_beta"]:  # the recurrence stays diagonal while it trains
+        w = ours["grad_params"]["rnn.weight_hh_l0"]
+        assert torch.equal(w, torch.diag(torch.diag(w)))
+
+
+def test_leaky_parallel_puts_per_neuron_betas_on_the_diagonal(driver, tmp_path):
+    """snnTorch's LeakyParallel fills weight_hh from beta only for one value: a tensor of
+    hidden_size values is skipped (its weights stay torch's random ones, masked to the
+    diagonal). Here the diagonal is beta."""
+    import subprocess
+    betas = torch.linspace(0.5, 0.95, 6)
+    theirs = snntorch.LeakyParallel(input_size=5, hidden_size=6, beta=betas)
+    assert not torch.allclose(torch.diag(theirs.rnn.weight_hh_l0), betas)
+    o, layer, x, g = leaky_parallel_case(0)
+    o["beta"] = betas
+    weights = {n: p.detach().clone() for n, p in layer.named_parameters()}
+    weights["rnn.weight_hh_l0"] = torch.diag(betas)  # what ours holds
+    case = dict(layer="snntorch_parallel", model="LeakyParallel", options=o, weights=weights,
+                input=x, grad_outputs=[torch.ones(x.shape[0], x.shape[1], 6)])
+    ours = run(driver, case, tmp_path)
+    with torch.no_grad():
+        layer.rnn.weight_hh_l0.copy_(torch.diag(betas))
+    assert torch.equal(ours["outputs"][0], layer(x))
+
+
+def slstm_case(seed, input_size, mode):
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    H = 6
+    sur = SURROGATES[seed % len(SURROGATES)]
+    reset = ["subtract", "zero", "none"][seed % 3]
+    o = dict(input_size=input_size, hidden_size=H, bias=seed % 2 == 0,
+             threshold=torch.tensor(0.1 + 0.2 * float(rnd(g, ()))), spike_grad_text=sur[1],
+             surrogate_disable=seed % 5 == 4, learn_threshold=seed % 2 == 1,
+             reset_mechanism=reset)
+    layer = snntorch.SLSTM(input_size=input_size, hidden_size=H, bias=o["bias"],
+                           threshold=float(o["threshold"]), spike_grad=sur[0](),
+                           surrogate_disable=o["surrogate_disable"],
+                           learn_threshold=o["learn_threshold"], reset_mechanism=reset)
+    x = rnd(g, 7, 3, input_size) * 2 - 0.5
+    return o, layer, x, g
+
+
+def slstm_outputs(l, xi):
+    """Two chained calls of T steps, the states passed on (snnTorch's step form)."""
+    spikes, syns, mems = [], [], []
+    syn, mem = l.reset_mem()
+    for _ in range(2):
+        for t in range(xi.shape[0]):
+            spk, syn, mem = l(xi[t], syn, mem)
+            spikes.append(spk)
+        syns.append(syn)
+        mems.append(mem)
+    return [torch.stack(spikes), torch.stack(syns), torch.stack(mems)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("mode", ["step", "hidden", "sequence"])
+def test_slstm_matches_snntorch(seed, mode, driver, tmp_path):
+    """input_size == hidden_size (where snnTorch's state handling is right)."""
+    o, layer, x, g = slstm_case(seed, 6, mode)
+    ours = compare_case(driver, tmp_path, "SLSTM", o, layer, x, slstm_outputs, g, mode=mode)
+    assert 0 < int(ours["outputs"][0].sum()) < ours["outputs"][0].numel()
+
+
+def test_slstm_keeps_its_states_when_input_and_hidden_sizes_differ(driver, tmp_path):
+    """snnTorch's SLSTM compares its states with the input's shape: with input_size !=
+    hidden_size they never match and it restarts from zero at every step (so the cell
+    has no memory). Here they are kept: the oracle is snnTorch's own cell stepped with the
+    states it should have kept; snnTorch's own output differs."""
+    o, layer, x, g = slstm_case(2, 4, "step")
+
+    def kept(l, xi):  # snnTorch's cell and reset, the states carried over
+        spikes, syns, mems = [], [], []
+        syn = mem = torch.zeros(xi.shape[1], 6)
+        for _ in range(2):
+            for t in range(xi.shape[0]):
+                reset = (mem - l.threshold > 0).float()
+                h, c = l.lstm_cell(xi[t], (mem, syn))
+                mem = {"subtract": h - reset * l.threshold, "zero": h - h * reset,
+                       "none": h}[l.reset_mechanism]
+                syn = c
+                spikes.append(l.spike_grad(mem - l.threshold))
+            syns.append(syn)
+            mems.append(mem)
+        return [torch.stack(spikes), torch.stack(syns), torch.stack(mems)]
+
+    ours = compare_case(driver, tmp_path, "SLSTM", o, layer, x, kept, g, mode="step")
+    theirs_buggy = slstm_outputs(layer, x)[2]
+    assert not torch.allclose(ours["outputs"][2], theirs_buggy.detach())

@@ -1,0 +1,108 @@
+#pragma once
+/// \file
+/// snnTorch's neurons built on torch's recurrent cells (snntorch 1.0.0): LeakyParallel (an
+/// RNN with a diagonal recurrence, time-first [T, B, input] → spikes [T, B, hidden]) and
+/// SLSTM (a spiking LSTM cell: syn is the cell state, mem the hidden state). Their spikes
+/// are snn::snntorch::fire (the neuron op), so every surrogate of snn::Surrogate serves them;
+/// numerically snnTorch's (the parity suite holds them to it).
+///
+///   LeakyParallel: mem = relu-RNN(x) with weight_hh diagonal (beta on the diagonal when
+///     given; learn_beta trains that diagonal only), spk = H(mem - θ)·graded_spikes_factor.
+///   SLSTM: (h, c) = LSTMCell(x_t, (mem, syn)); r = H(mem_{t-1} - θ) (no gradient);
+///     "subtract": mem = h - r·θ; "zero": mem = h·(1 - r); "none" (default): mem = h;
+///     syn = c; spk = H(mem - θ). snnTorch re-zeroes the states at every step when
+///     input_size != hidden_size (it compares them with the input's shape): here they are
+///     kept whenever they are [B, hidden_size].
+#include <torch/arg.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/rnn.h>
+#include <torch/nn/pimpl.h>
+
+#include <optional>
+#include <tuple>
+
+#include "snn/nn/neuron_options.h"
+#include "snn/nn/stateful.h"
+#include "snn/snntorch/neurons.h"
+
+namespace snn::snntorch {
+
+/// Options of LeakyParallel. Example: `LeakyParallel(LeakyParallelOptions(140, 64).beta(0.9))`.
+struct LeakyParallelOptions {
+  LeakyParallelOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, hidden_size);
+  /// The recurrence's diagonal: one value or [hidden_size]; none: torch's initial weights
+  /// (masked to the diagonal). Default: none.
+  TORCH_ARG(std::optional<Value>, beta) = std::nullopt;
+  TORCH_ARG(bool, bias) = true;
+  TORCH_ARG(Value, threshold) = 1.0;
+  TORCH_ARG(Surrogate, spike_grad) = ATan{};
+  TORCH_ARG(bool, surrogate_disable) = false;
+  /// Train the diagonal of weight_hh (its gradient masked to the diagonal). Default: false.
+  TORCH_ARG(bool, learn_beta) = false;
+  TORCH_ARG(bool, learn_threshold) = false;
+  TORCH_ARG(Value, graded_spikes_factor) = 1.0;
+  TORCH_ARG(bool, learn_graded_spikes_factor) = false;
+  /// snnTorch's weight_hh_enable: false (its default) keeps the recurrence diagonal.
+  TORCH_ARG(bool, weight_hh_enable) = false;
+};
+
+class LeakyParallelImpl : public torch::nn::Cloneable<LeakyParallelImpl> {
+ public:
+  explicit LeakyParallelImpl(LeakyParallelOptions options);
+  void reset() override;
+  /// input [T, B, input_size] → spikes [T, B, hidden_size].
+  at::Tensor forward(const at::Tensor& input);
+  void pretty_print(std::ostream& os) const override;
+  LeakyParallelOptions options;
+  /// snnTorch's names: rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_*, threshold,
+  /// graded_spikes_factor, beta (a buffer).
+  torch::nn::RNN rnn{nullptr};
+  at::Tensor threshold, graded_spikes_factor, beta;
+};
+TORCH_MODULE(LeakyParallel);
+
+/// Options of SLSTM. Example: `SLSTM(SLSTMOptions(16, 32).reset_mechanism("subtract"))`.
+struct SLSTMOptions {
+  SLSTMOptions(int64_t input_size, int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, hidden_size);
+  TORCH_ARG(bool, bias) = true;
+  TORCH_ARG(Value, threshold) = 1.0;
+  TORCH_ARG(Surrogate, spike_grad) = ATan{};
+  TORCH_ARG(bool, surrogate_disable) = false;
+  /// The states live in the layer only (step(x)); passing them is an error. Default: false.
+  TORCH_ARG(bool, init_hidden) = false;
+  TORCH_ARG(bool, learn_threshold) = false;
+  /// "subtract", "zero" or "none". Default: "none" (snnTorch's for SLSTM).
+  TORCH_ARG(std::string, reset_mechanism) = "none";
+};
+
+class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public snn::StatefulModule {
+ public:
+  explicit SLSTMImpl(SLSTMOptions options);
+  void reset() override;
+  /// One step: x [B, input_size] and the states (undefined: the layer's, zeros at first)
+  /// → (spk, syn, mem), snnTorch's order.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(const at::Tensor& input,
+                                                         const at::Tensor& syn = {},
+                                                         const at::Tensor& mem = {});
+  /// One step on the layer's states (snnTorch's init_hidden) → spk.
+  at::Tensor step(const at::Tensor& input);
+  /// A sequence [B, T, input_size], batch first, on the layer's states → spikes [B, T, hidden].
+  at::Tensor sequence(const at::Tensor& input);
+  /// Zeroes the states (snnTorch's reset_mem).
+  void reset_mem() { reset_states(); }
+  const at::Tensor& syn() const { return state("syn"); }
+  const at::Tensor& mem() const { return state("mem"); }
+  void pretty_print(std::ostream& os) const override;
+  SLSTMOptions options;
+  torch::nn::LSTMCell lstm_cell{nullptr};
+  at::Tensor threshold;
+};
+TORCH_MODULE(SLSTM);
+
+}  // namespace snn::snntorch
