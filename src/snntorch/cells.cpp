@@ -22,6 +22,20 @@ at::Tensor value_or_parameter(torch::nn::Module& self, const std::string& name,
   return self.register_buffer(name, t);
 }
 
+void check_reset(const char* layer, const std::string& mechanism) {
+  TORCH_CHECK(mechanism == "subtract" || mechanism == "zero" || mechanism == "none",
+              "snn::snntorch::", layer, ": reset_mechanism must be \"subtract\", \"zero\" or "
+              "\"none\", got \"", mechanism, "\"");
+}
+
+// The spiking LSTMs' membrane after the cell's h: snnTorch's subtract / zero / none resets.
+at::Tensor reset_membrane(const at::Tensor& h, const at::Tensor& reset, const at::Tensor& threshold,
+                          const std::string& mechanism) {
+  if (mechanism == "subtract") return h - reset * threshold;
+  if (mechanism == "zero") return h - h * reset;
+  return h;
+}
+
 }  // namespace
 
 // ---- LeakyParallel ---------------------------------------------------------------------
@@ -91,10 +105,7 @@ void SLSTMImpl::reset() {
   TORCH_CHECK(o.input_size() >= 1 && o.hidden_size() >= 1,
               "snn::snntorch::SLSTM: input_size and hidden_size must be >= 1, got ",
               o.input_size(), " and ", o.hidden_size());
-  TORCH_CHECK(o.reset_mechanism() == "subtract" || o.reset_mechanism() == "zero" ||
-                  o.reset_mechanism() == "none",
-              "snn::snntorch::SLSTM: reset_mechanism must be \"subtract\", \"zero\" or "
-              "\"none\", got \"", o.reset_mechanism(), "\"");
+  check_reset("SLSTM", o.reset_mechanism());
   lstm_cell = register_module(
       "lstm_cell",
       torch::nn::LSTMCell(torch::nn::LSTMCellOptions(o.input_size(), o.hidden_size()).bias(o.bias())));
@@ -120,9 +131,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::forward(const at::Tens
       options.surrogate_disable() ? Surrogate(NoGradient{}) : options.spike_grad();
   const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
   const auto [h, c] = lstm_cell(input, std::make_tuple(prev_mem, state("syn")));
-  at::Tensor next = h;
-  if (options.reset_mechanism() == "subtract") next = h - reset * threshold;
-  if (options.reset_mechanism() == "zero") next = h - h * reset;
+  const auto next = reset_membrane(h, reset, threshold, options.reset_mechanism());
   const auto spk = fire(next, threshold, one, surrogate);
   set_state("syn", c);
   set_state("mem", next);
@@ -150,6 +159,144 @@ void SLSTMImpl::pretty_print(std::ostream& os) const {
      << ", hidden_size=" << options.hidden_size() << ", threshold=" << options.threshold()
      << ", spike_grad=" << options.spike_grad() << ", reset_mechanism=\""
      << options.reset_mechanism() << "\")";
+}
+
+// ---- SConv2dLSTM ------------------------------------------------------------------------
+
+SConv2dLSTMImpl::SConv2dLSTMImpl(SConv2dLSTMOptions options_) : options(std::move(options_)) {
+  reset();
+}
+
+void SConv2dLSTMImpl::reset() {
+  const auto& o = options;
+  TORCH_CHECK(o.in_channels() >= 1 && o.out_channels() >= 1 && o.kernel_size() >= 1,
+              "snn::snntorch::SConv2dLSTM: in_channels, out_channels and kernel_size must be "
+              ">= 1, got ", o.in_channels(), ", ", o.out_channels(), ", ", o.kernel_size());
+  TORCH_CHECK(!(o.max_pool() && o.avg_pool()), "snn::snntorch::SConv2dLSTM: only one of "
+              "max_pool and avg_pool may be given, got ", o.max_pool(), " and ", o.avg_pool());
+  TORCH_CHECK(o.max_pool() >= 0 && o.avg_pool() >= 0, "snn::snntorch::SConv2dLSTM: max_pool and "
+              "avg_pool must be >= 0, got ", o.max_pool(), " and ", o.avg_pool());
+  check_reset("SConv2dLSTM", o.reset_mechanism());
+  conv = register_module(
+      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels() + o.out_channels(),
+                                                         4 * o.out_channels(), o.kernel_size())
+                                    .padding(o.kernel_size() / 2)
+                                    .bias(o.bias())));
+  threshold = value_or_parameter(*this, "threshold", o.threshold().tensor(), o.learn_threshold());
+  define_states({"syn", "mem"});
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::forward(const at::Tensor& input,
+                                                                        const at::Tensor& syn,
+                                                                        const at::Tensor& mem) {
+  TORCH_CHECK(input.dim() == 4 && input.size(1) == options.in_channels(),
+              "snn::snntorch::SConv2dLSTM: expected input [B, in_channels, H, W] = [B, ",
+              options.in_channels(), ", H, W], got ", input.sizes());
+  TORCH_CHECK(!options.init_hidden() || (!syn.defined() && !mem.defined()),
+              "snn::snntorch::SConv2dLSTM: states must not be passed to a step while "
+              "init_hidden=true");
+  if (syn.defined()) set_state("syn", syn);
+  if (mem.defined()) set_state("mem", mem);
+  ensure_state_shape({input.size(0), options.out_channels(), input.size(2), input.size(3)},
+                     input.options());
+  const auto prev_mem = state("mem");
+  const auto one = at::ones({}, input.options());
+  const auto surrogate =
+      options.surrogate_disable() ? Surrogate(NoGradient{}) : options.spike_grad();
+  const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
+  // The four gates from one convolution over [x, mem] (snnTorch's order i, f, o, g).
+  const auto gates = conv(at::cat({input, prev_mem}, 1)).split(options.out_channels(), 1);
+  const auto i = at::sigmoid(gates[0]), f = at::sigmoid(gates[1]), o = at::sigmoid(gates[2]);
+  const auto g = at::tanh(gates[3]);
+  const auto c = f * state("syn") + i * g;
+  const auto h = o * at::tanh(c);
+  const auto next = reset_membrane(h, reset, threshold, options.reset_mechanism());
+  at::Tensor spiking = next;
+  if (options.max_pool()) spiking = at::max_pool2d(next, {options.max_pool(), options.max_pool()});
+  if (options.avg_pool()) spiking = at::avg_pool2d(next, {options.avg_pool(), options.avg_pool()});
+  // A 4-d membrane: fire takes its last dimension as the neurons; θ is one value here.
+  const auto spk = fire(spiking, threshold, one, surrogate);
+  set_state("syn", c);
+  set_state("mem", next);
+  return {spk, c, next};
+}
+
+at::Tensor SConv2dLSTMImpl::step(const at::Tensor& input) {
+  const bool hidden = options.init_hidden();
+  options.init_hidden(false);
+  const auto spk = std::get<0>(forward(input));
+  options.init_hidden(hidden);
+  return spk;
+}
+
+at::Tensor SConv2dLSTMImpl::sequence(const at::Tensor& input) {
+  TORCH_CHECK(input.dim() == 5, "snn::snntorch::SConv2dLSTM: expected a sequence "
+              "[B, T, in_channels, H, W], got ", input.sizes());
+  std::vector<at::Tensor> spikes;
+  for (int64_t t = 0; t < input.size(1); ++t) spikes.push_back(step(input.select(1, t)));
+  return at::stack(spikes, 1);
+}
+
+void SConv2dLSTMImpl::pretty_print(std::ostream& os) const {
+  os << "snn::snntorch::SConv2dLSTM(in_channels=" << options.in_channels()
+     << ", out_channels=" << options.out_channels() << ", kernel_size=" << options.kernel_size()
+     << ", max_pool=" << options.max_pool() << ", avg_pool=" << options.avg_pool()
+     << ", reset_mechanism=\"" << options.reset_mechanism() << "\")";
+}
+
+// ---- BatchNormTT -------------------------------------------------------------------------
+
+BatchNormTTStepImpl::BatchNormTTStepImpl(int64_t features, double eps, double momentum,
+                                         bool affine, int64_t dims)
+    : features(features), dims(dims), eps(eps), momentum(momentum), affine(affine) {
+  reset();
+}
+
+void BatchNormTTStepImpl::reset() {
+  TORCH_CHECK(features >= 1, "snn::snntorch::BatchNormTT: input_features must be >= 1, got ",
+              features);
+  if (affine) weight = register_parameter("weight", at::ones({features}));
+  running_mean = register_buffer("running_mean", at::zeros({features}));
+  running_var = register_buffer("running_var", at::ones({features}));
+  num_batches_tracked = register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
+}
+
+at::Tensor BatchNormTTStepImpl::forward(const at::Tensor& input) {
+  const bool ok = dims == 1 ? (input.dim() == 2 || input.dim() == 3) : input.dim() == 4;
+  TORCH_CHECK(ok && input.size(1) == features, "snn::snntorch::BatchNormTT", dims,
+              "d: expected input ", dims == 1 ? "[B, C] or [B, C, L]" : "[B, C, H, W]",
+              " with C = ", features, ", got ", input.sizes());
+  if (is_training()) num_batches_tracked.add_(1);
+  return at::batch_norm(input, weight, at::Tensor(), running_mean, running_var, is_training(),
+                        momentum, eps, /*cudnn_enabled=*/true);
+}
+
+void BatchNormTTStepImpl::pretty_print(std::ostream& os) const {
+  os << "snn::snntorch::BatchNormTT" << dims << "d(" << features << ", eps=" << eps
+     << ", momentum=" << momentum << ", affine=" << boolean(affine) << ", bias=none)";
+}
+
+namespace {
+torch::nn::ModuleList batch_norm_tt(int64_t features, int64_t steps, double eps, double momentum,
+                                    bool affine, int64_t dims) {
+  TORCH_CHECK(steps >= 1, "snn::snntorch::BatchNormTT", dims, "d: time_steps must be >= 1, got ",
+              steps);
+  torch::nn::ModuleList list;
+  for (int64_t t = 0; t < steps; ++t) {
+    list->push_back(BatchNormTTStep(features, eps, momentum, affine, dims));
+  }
+  return list;
+}
+}  // namespace
+
+torch::nn::ModuleList BatchNormTT1d(int64_t input_features, int64_t time_steps, double eps,
+                                    double momentum, bool affine) {
+  return batch_norm_tt(input_features, time_steps, eps, momentum, affine, 1);
+}
+
+torch::nn::ModuleList BatchNormTT2d(int64_t input_features, int64_t time_steps, double eps,
+                                    double momentum, bool affine) {
+  return batch_norm_tt(input_features, time_steps, eps, momentum, affine, 2);
 }
 
 }  // namespace snn::snntorch

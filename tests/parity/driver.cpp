@@ -840,6 +840,45 @@ c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
       }
       return std::vector<at::Tensor>{at::cat(spikes), at::cat(syns), at::cat(mems)};
     };
+  } else if (model == "SConv2dLSTM") {
+    st::SConv2dLSTM l(st::SConv2dLSTMOptions(o.at("in_channels").toInt(), o.at("out_channels").toInt(),
+                                             o.at("kernel_size").toInt())
+                          .bias(flag("bias")).max_pool(o.at("max_pool").toInt())
+                          .avg_pool(o.at("avg_pool").toInt()).threshold(value("threshold"))
+                          .spike_grad(surrogate()).learn_threshold(flag("learn_threshold"))
+                          .reset_mechanism(o.at("reset_mechanism").toStringRef()));
+    module = l.ptr();
+    const auto mode = c.at("mode").toStringRef();
+    run = [l, mode](const at::Tensor& x) mutable {  // x [T, B, C, H, W]
+      std::vector<at::Tensor> spikes;
+      if (mode == "sequence") {
+        spikes.push_back(l->sequence(x.transpose(0, 1)).transpose(0, 1));
+      } else {
+        for (int64_t t = 0; t < x.size(0); ++t) {
+          auto [spk, syn, mem] = t == 0 ? l(x[t]) : l(x[t], l->syn(), l->mem());
+          spikes.push_back(spk.unsqueeze(0));
+        }
+      }
+      return std::vector<at::Tensor>{at::cat(spikes), l->syn(), l->mem()};
+    };
+  } else if (model == "BatchNormTT1d" || model == "BatchNormTT2d") {
+    const auto args = std::make_tuple(o.at("features").toInt(), o.at("time_steps").toInt(),
+                                      num("eps"), num("momentum"), flag("affine"));
+    auto list = model == "BatchNormTT1d" ? std::apply(st::BatchNormTT1d, args)
+                                         : std::apply(st::BatchNormTT2d, args);
+    module = list.ptr();
+    run = [list](const at::Tensor& x) mutable {  // x [T, B, C, ...]: training, then eval
+      std::vector<at::Tensor> train, eval, stats;
+      list->train();
+      for (int64_t t = 0; t < x.size(0); ++t) train.push_back((*list)[t]->as<st::BatchNormTTStep>()->forward(x[t]));
+      list->eval();
+      for (int64_t t = 0; t < x.size(0); ++t) {
+        auto* bn = (*list)[t]->as<st::BatchNormTTStep>();
+        eval.push_back(bn->forward(x[t]));
+        stats.push_back(at::stack({bn->running_mean, bn->running_var}));
+      }
+      return std::vector<at::Tensor>{at::stack(train), at::stack(eval), at::stack(stats)};
+    };
   } else {
     TORCH_CHECK(model == "GradedSpikes", "unknown model ", model);
     st::GradedSpikes l(o.at("size").toInt(), num("constant_factor"));

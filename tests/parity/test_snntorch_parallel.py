@@ -67,12 +67,13 @@ def oracle_state_leaky(layer, x, linear):
 
 def compare_case(driver, tmp_path, model, o, layer, x, outs_fn, g, name_map=lambda n: n,
                  mode=None):
+    # The weights and buffers as they are before the forward (running statistics change).
+    weights = {name_map(n): p.detach().clone() for n, p in layer.named_parameters()}
+    weights.update({name_map(n): b.detach().clone() for n, b in layer.named_buffers()})
     xi = x.clone().requires_grad_(True)
     outs = outs_fn(layer, xi)
     grads = [torch.randn(t.shape, generator=g) for t in outs]
-    sum((t * w).sum() for t, w in zip(outs, grads)).backward()
-    weights = {name_map(n): p.detach().clone() for n, p in layer.named_parameters()}
-    weights.update({name_map(n): b.detach().clone() for n, b in layer.named_buffers()})
+    sum((t * w).sum() for t, w in zip(outs, grads) if t.requires_grad).backward()
     case = dict(layer="snntorch_parallel", model=model, options=o, weights=weights, input=x,
                 grad_outputs=grads)
     if mode:
@@ -293,3 +294,63 @@ def test_slstm_keeps_its_states_when_input_and_hidden_sizes_differ(driver, tmp_p
     ours = compare_case(driver, tmp_path, "SLSTM", o, layer, x, kept, g, mode="step")
     theirs_buggy = slstm_outputs(layer, x)[2]
     assert not torch.allclose(ours["outputs"][2], theirs_buggy.detach())
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["step", "sequence"])
+def test_sconv2dlstm_matches_snntorch(seed, mode, driver, tmp_path):
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    sur = SURROGATES[seed % len(SURROGATES)]
+    pools = [(0, 0), (2, 0), (0, 2), (0, 0)][seed]
+    o = dict(in_channels=2, out_channels=3, kernel_size=[3, 5, 3, 1][seed], bias=seed % 2 == 0,
+             max_pool=pools[0], avg_pool=pools[1], threshold=torch.tensor(0.15),
+             spike_grad_text=sur[1], learn_threshold=seed % 2 == 1,
+             reset_mechanism=["subtract", "zero", "none", "subtract"][seed])
+    layer = snntorch.SConv2dLSTM(in_channels=2, out_channels=3, kernel_size=o["kernel_size"],
+                                 bias=o["bias"], max_pool=o["max_pool"], avg_pool=o["avg_pool"],
+                                 threshold=0.15, spike_grad=sur[0](),
+                                 learn_threshold=o["learn_threshold"],
+                                 reset_mechanism=o["reset_mechanism"])
+    with torch.no_grad():  # larger gates: the cells cross the threshold
+        layer.conv.weight.mul_(4)
+    x = rnd(g, 5, 2, 2, 6, 6) * 2
+
+    def outs(l, xi):
+        syn, mem = l.reset_mem()
+        spikes = []
+        for t in range(xi.shape[0]):
+            spk, syn, mem = l(xi[t], syn, mem)
+            spikes.append(spk)
+        return [torch.stack(spikes), syn, mem]
+
+    ours = compare_case(driver, tmp_path, "SConv2dLSTM", o, layer, x, outs, g, mode=mode)
+    assert 0 < int(ours["outputs"][0].sum()) < ours["outputs"][0].numel()
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnormtt_matches_snntorch(dims, affine, driver, tmp_path):
+    """A batch norm per step without bias: training outputs, the running statistics, eval
+    outputs, and the gradients of the input and the weights."""
+    g = torch.Generator().manual_seed(dims)
+    T, B, C = 4, 5, 3
+    make = snntorch.BatchNormTT1d if dims == 1 else snntorch.BatchNormTT2d
+    bntt = make(C, T, eps=1e-4, momentum=0.2, affine=affine)
+    with torch.no_grad():
+        for p in bntt.parameters():
+            p.uniform_(0.5, 1.5, generator=g)
+    x = rnd(g, T, B, C, *([7] if dims == 1 else [4, 4])) * 3 - 1
+    o = dict(features=C, time_steps=T, eps=1e-4, momentum=0.2, affine=affine)
+
+    def outs(l, xi):
+        l.train()
+        train = [l[t](xi[t]) for t in range(T)]
+        l.eval()
+        ev = [l[t](xi[t]) for t in range(T)]
+        stats = [torch.stack([bn.running_mean, bn.running_var]) for bn in l]
+        return [torch.stack(train), torch.stack(ev), torch.stack(stats)]
+
+    compare_case(driver, tmp_path, f"BatchNormTT{dims}d", o, bntt, x, outs, g)
+    assert [n for n, _ in bntt.named_parameters()] == (
+        [f"{t}.weight" for t in range(T)] if affine else [])

@@ -13,12 +13,20 @@
 ///     syn = c; spk = H(mem - θ). snnTorch re-zeroes the states at every step when
 ///     input_size != hidden_size (it compares them with the input's shape): here they are
 ///     kept whenever they are [B, hidden_size].
+///   SConv2dLSTM: the convolutional LSTM of snnTorch (one Conv2d over [x, mem] giving the
+///     four gates, padding kernel_size/2), the same resets, spk = H(pool(mem) - θ) with
+///     max_pool or avg_pool (the reset still follows mem at full resolution).
+///   BatchNormTT1d / BatchNormTT2d: one batch norm per time step, no bias (snnTorch's
+///     BatchNormTT: bias=None); bntt[t](x_t).
 #include <torch/arg.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
 
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "snn/nn/neuron_options.h"
@@ -104,5 +112,68 @@ class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public snn::StatefulMo
   at::Tensor threshold;
 };
 TORCH_MODULE(SLSTM);
+
+/// Options of SConv2dLSTM. Example: `SConv2dLSTM(SConv2dLSTMOptions(1, 8, 3).max_pool(2))`.
+struct SConv2dLSTMOptions {
+  SConv2dLSTMOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+  TORCH_ARG(int64_t, in_channels);
+  TORCH_ARG(int64_t, out_channels);
+  TORCH_ARG(int64_t, kernel_size);
+  TORCH_ARG(bool, bias) = true;
+  /// Spikes of max_pool2d(mem, max_pool) / avg_pool2d(mem, avg_pool); 0: none (not both).
+  TORCH_ARG(int64_t, max_pool) = 0;
+  TORCH_ARG(int64_t, avg_pool) = 0;
+  TORCH_ARG(Value, threshold) = 1.0;
+  TORCH_ARG(Surrogate, spike_grad) = ATan{};
+  TORCH_ARG(bool, surrogate_disable) = false;
+  TORCH_ARG(bool, init_hidden) = false;
+  TORCH_ARG(bool, learn_threshold) = false;
+  TORCH_ARG(std::string, reset_mechanism) = "none";
+};
+
+class SConv2dLSTMImpl : public torch::nn::Cloneable<SConv2dLSTMImpl>, public snn::StatefulModule {
+ public:
+  explicit SConv2dLSTMImpl(SConv2dLSTMOptions options);
+  void reset() override;
+  /// One step: x [B, in_channels, H, W] and the states [B, out_channels, H, W] (undefined:
+  /// the layer's) → (spk, syn, mem).
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(const at::Tensor& input,
+                                                         const at::Tensor& syn = {},
+                                                         const at::Tensor& mem = {});
+  at::Tensor step(const at::Tensor& input);
+  /// A sequence [B, T, in_channels, H, W] on the layer's states → spikes [B, T, ...].
+  at::Tensor sequence(const at::Tensor& input);
+  void reset_mem() { reset_states(); }
+  const at::Tensor& syn() const { return state("syn"); }
+  const at::Tensor& mem() const { return state("mem"); }
+  void pretty_print(std::ostream& os) const override;
+  SConv2dLSTMOptions options;
+  torch::nn::Conv2d conv{nullptr};
+  at::Tensor threshold;
+};
+TORCH_MODULE(SConv2dLSTM);
+
+/// One time step's batch norm of BatchNormTT: weight (affine), no bias; running statistics.
+class BatchNormTTStepImpl : public torch::nn::Cloneable<BatchNormTTStepImpl> {
+ public:
+  BatchNormTTStepImpl(int64_t features, double eps, double momentum, bool affine, int64_t dims);
+  void reset() override;
+  at::Tensor forward(const at::Tensor& input);
+  void pretty_print(std::ostream& os) const override;
+  int64_t features, dims;
+  double eps, momentum;
+  bool affine;
+  at::Tensor weight, running_mean, running_var, num_batches_tracked;
+};
+TORCH_MODULE(BatchNormTTStep);
+
+/// snnTorch's BatchNormTT1d(input_features, time_steps): a ModuleList of time_steps batch
+/// norms over [B, C] or [B, C, L], each without bias; names "0.weight", "0.running_mean", ...
+torch::nn::ModuleList BatchNormTT1d(int64_t input_features, int64_t time_steps,
+                                    double eps = 1e-5, double momentum = 0.1, bool affine = true);
+/// The same over [B, C, H, W].
+torch::nn::ModuleList BatchNormTT2d(int64_t input_features, int64_t time_steps,
+                                    double eps = 1e-5, double momentum = 0.1, bool affine = true);
 
 }  // namespace snn::snntorch
