@@ -783,12 +783,19 @@ c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
     module = l.ptr();
     run = [l](const at::Tensor& x) mutable { return std::vector<at::Tensor>{l(x)}; };
   } else if (model == "DeltaLeaky") {
+    const auto mode = c.at("mode").toStringRef();
     st::DeltaLeaky l(st::DeltaLeakyOptions(value("beta")).delta_threshold(num("delta_threshold"))
-                         .spike_grad(surrogate()).learn_beta(flag("learn_beta")));
+                         .spike_grad(surrogate()).learn_beta(flag("learn_beta"))
+                         .init_hidden(mode == "hidden"));
     module = l.ptr();
-    const bool sequence = c.at("mode").toStringRef() == "sequence";
-    run = [l, sequence](const at::Tensor& x) mutable {  // x [T, B, N] (snnTorch's loop)
+    const bool sequence = mode == "sequence", hidden = mode == "hidden";
+    run = [l, sequence, hidden](const at::Tensor& x) mutable {  // x [T, B, N] (snnTorch's loop)
       if (sequence) return std::vector<at::Tensor>{l->sequence(x.transpose(0, 1)).transpose(0, 1)};
+      if (hidden) {
+        std::vector<at::Tensor> spikes;
+        for (int64_t t = 0; t < x.size(0); ++t) spikes.push_back(l->step(x[t]));
+        return std::vector<at::Tensor>{at::stack(spikes)};
+      }
       std::pair<at::Tensor, at::Tensor> state;
       std::vector<at::Tensor> spikes, mems;
       for (int64_t t = 0; t < x.size(0); ++t) {

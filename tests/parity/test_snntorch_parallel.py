@@ -133,7 +133,7 @@ def test_associative_leaky_matches_snntorch(seed, use_q, driver, tmp_path):
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("mode", ["step", "sequence"])
+@pytest.mark.parametrize("mode", ["step", "hidden", "sequence"])
 def test_delta_leaky_matches_snntorch(seed, mode, driver, tmp_path):
     g = torch.Generator().manual_seed(seed)
     sur = SURROGATES[seed % len(SURROGATES)]
