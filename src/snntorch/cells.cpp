@@ -169,9 +169,12 @@ SConv2dLSTMImpl::SConv2dLSTMImpl(SConv2dLSTMOptions options_) : options(std::mov
 
 void SConv2dLSTMImpl::reset() {
   const auto& o = options;
-  TORCH_CHECK(o.in_channels() >= 1 && o.out_channels() >= 1 && o.kernel_size() >= 1,
+  const auto k = *o.kernel_size();
+  TORCH_CHECK(o.in_channels() >= 1 && o.out_channels() >= 1 && k[0] >= 1 && k[1] >= 1,
               "snn::snntorch::SConv2dLSTM: in_channels, out_channels and kernel_size must be "
-              ">= 1, got ", o.in_channels(), ", ", o.out_channels(), ", ", o.kernel_size());
+              ">= 1, got ", o.in_channels(), ", ", o.out_channels(), ", ", at::IntArrayRef(k));
+  TORCH_CHECK(k[0] % 2 == 1 && k[1] % 2 == 1, "snn::snntorch::SConv2dLSTM: kernel_size must be "
+              "odd (padding size/2 keeps H and W), got ", at::IntArrayRef(k));
   TORCH_CHECK(!(o.max_pool() && o.avg_pool()), "snn::snntorch::SConv2dLSTM: only one of "
               "max_pool and avg_pool may be given, got ", o.max_pool(), " and ", o.avg_pool());
   TORCH_CHECK(o.max_pool() >= 0 && o.avg_pool() >= 0, "snn::snntorch::SConv2dLSTM: max_pool and "
@@ -180,7 +183,7 @@ void SConv2dLSTMImpl::reset() {
   conv = register_module(
       "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels() + o.out_channels(),
                                                          4 * o.out_channels(), o.kernel_size())
-                                    .padding(o.kernel_size() / 2)
+                                    .padding({k[0] / 2, k[1] / 2})
                                     .bias(o.bias())));
   threshold = value_or_parameter(*this, "threshold", o.threshold().tensor(), o.learn_threshold());
   define_states({"syn", "mem"});
@@ -239,15 +242,16 @@ at::Tensor SConv2dLSTMImpl::sequence(const at::Tensor& input) {
 
 void SConv2dLSTMImpl::pretty_print(std::ostream& os) const {
   os << "snn::snntorch::SConv2dLSTM(in_channels=" << options.in_channels()
-     << ", out_channels=" << options.out_channels() << ", kernel_size=" << options.kernel_size()
+     << ", out_channels=" << options.out_channels()
+     << ", kernel_size=" << at::IntArrayRef(*options.kernel_size())
      << ", max_pool=" << options.max_pool() << ", avg_pool=" << options.avg_pool()
      << ", reset_mechanism=\"" << options.reset_mechanism() << "\")";
 }
 
 // ---- BatchNormTT -------------------------------------------------------------------------
 
-BatchNormTTStepImpl::BatchNormTTStepImpl(int64_t features, double eps, double momentum,
-                                         bool affine, int64_t dims)
+BatchNormTTStepImpl::BatchNormTTStepImpl(int64_t features, double eps,
+                                         std::optional<double> momentum, bool affine, int64_t dims)
     : features(features), dims(dims), eps(eps), momentum(momentum), affine(affine) {
   reset();
 }
@@ -266,19 +270,25 @@ at::Tensor BatchNormTTStepImpl::forward(const at::Tensor& input) {
   TORCH_CHECK(ok && input.size(1) == features, "snn::snntorch::BatchNormTT", dims,
               "d: expected input ", dims == 1 ? "[B, C] or [B, C, L]" : "[B, C, H, W]",
               " with C = ", features, ", got ", input.sizes());
-  if (is_training()) num_batches_tracked.add_(1);
+  double factor = momentum.value_or(0.0);
+  if (is_training()) {
+    num_batches_tracked.add_(1);
+    if (!momentum) factor = 1.0 / static_cast<double>(num_batches_tracked.item<int64_t>());
+  }
   return at::batch_norm(input, weight, at::Tensor(), running_mean, running_var, is_training(),
-                        momentum, eps, /*cudnn_enabled=*/true);
+                        factor, eps, /*cudnn_enabled=*/true);
 }
 
 void BatchNormTTStepImpl::pretty_print(std::ostream& os) const {
   os << "snn::snntorch::BatchNormTT" << dims << "d(" << features << ", eps=" << eps
-     << ", momentum=" << momentum << ", affine=" << boolean(affine) << ", bias=none)";
+     << ", momentum=";
+  if (momentum) os << *momentum; else os << "none";
+  os << ", affine=" << boolean(affine) << ", bias=none)";
 }
 
 namespace {
-torch::nn::ModuleList batch_norm_tt(int64_t features, int64_t steps, double eps, double momentum,
-                                    bool affine, int64_t dims) {
+torch::nn::ModuleList batch_norm_tt(int64_t features, int64_t steps, double eps,
+                                    std::optional<double> momentum, bool affine, int64_t dims) {
   TORCH_CHECK(steps >= 1, "snn::snntorch::BatchNormTT", dims, "d: time_steps must be >= 1, got ",
               steps);
   torch::nn::ModuleList list;
@@ -290,12 +300,12 @@ torch::nn::ModuleList batch_norm_tt(int64_t features, int64_t steps, double eps,
 }  // namespace
 
 torch::nn::ModuleList BatchNormTT1d(int64_t input_features, int64_t time_steps, double eps,
-                                    double momentum, bool affine) {
+                                    std::optional<double> momentum, bool affine) {
   return batch_norm_tt(input_features, time_steps, eps, momentum, affine, 1);
 }
 
 torch::nn::ModuleList BatchNormTT2d(int64_t input_features, int64_t time_steps, double eps,
-                                    double momentum, bool affine) {
+                                    std::optional<double> momentum, bool affine) {
   return batch_norm_tt(input_features, time_steps, eps, momentum, affine, 2);
 }
 

@@ -848,8 +848,11 @@ c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
       return std::vector<at::Tensor>{at::cat(spikes), at::cat(syns), at::cat(mems)};
     };
   } else if (model == "SConv2dLSTM") {
+    std::vector<int64_t> ks;  // [k] or [kh, kw]
+    for (const auto& k : o.at("kernel_size").toList()) ks.push_back(k.get().toInt());
     st::SConv2dLSTM l(st::SConv2dLSTMOptions(o.at("in_channels").toInt(), o.at("out_channels").toInt(),
-                                             o.at("kernel_size").toInt())
+                                             ks.size() == 1 ? torch::ExpandingArray<2>(ks[0])
+                                                            : torch::ExpandingArray<2>({ks[0], ks[1]}))
                           .bias(flag("bias")).max_pool(o.at("max_pool").toInt())
                           .avg_pool(o.at("avg_pool").toInt()).threshold(value("threshold"))
                           .spike_grad(surrogate()).learn_threshold(flag("learn_threshold"))
@@ -869,14 +872,16 @@ c10::impl::GenericDict run_snntorch_parallel_case(const Dict& c) {
       return std::vector<at::Tensor>{at::cat(spikes), l->syn(), l->mem()};
     };
   } else if (model == "BatchNormTT1d" || model == "BatchNormTT2d") {
-    const auto args = std::make_tuple(o.at("features").toInt(), o.at("time_steps").toInt(),
-                                      num("eps"), num("momentum"), flag("affine"));
+    const auto args = std::make_tuple(
+        o.at("features").toInt(), o.at("time_steps").toInt(), num("eps"),
+        has(o, "momentum") ? std::optional<double>(num("momentum")) : std::nullopt, flag("affine"));
     auto list = model == "BatchNormTT1d" ? std::apply(st::BatchNormTT1d, args)
                                          : std::apply(st::BatchNormTT2d, args);
     module = list.ptr();
     run = [list](const at::Tensor& x) mutable {  // x [T, B, C, ...]: training, then eval
       std::vector<at::Tensor> train, eval, stats;
       list->train();
+      (*list)[0]->as<st::BatchNormTTStep>()->forward(x[0] * 2);  // as the test's first batch
       for (int64_t t = 0; t < x.size(0); ++t) train.push_back((*list)[t]->as<st::BatchNormTTStep>()->forward(x[t]));
       list->eval();
       for (int64_t t = 0; t < x.size(0); ++t) {

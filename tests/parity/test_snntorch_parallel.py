@@ -303,11 +303,13 @@ def test_sconv2dlstm_matches_snntorch(seed, mode, driver, tmp_path):
     torch.manual_seed(seed)
     sur = SURROGATES[seed % len(SURROGATES)]
     pools = [(0, 0), (2, 0), (0, 2), (0, 0)][seed]
-    o = dict(in_channels=2, out_channels=3, kernel_size=[3, 5, 3, 1][seed], bias=seed % 2 == 0,
+    kernel = [3, 5, (3, 5), (1, 3)][seed]
+    o = dict(in_channels=2, out_channels=3, kernel_size=list(kernel) if isinstance(kernel, tuple)
+             else [kernel], bias=seed % 2 == 0,
              max_pool=pools[0], avg_pool=pools[1], threshold=torch.tensor(0.15),
              spike_grad_text=sur[1], learn_threshold=seed % 2 == 1,
              reset_mechanism=["subtract", "zero", "none", "subtract"][seed])
-    layer = snntorch.SConv2dLSTM(in_channels=2, out_channels=3, kernel_size=o["kernel_size"],
+    layer = snntorch.SConv2dLSTM(in_channels=2, out_channels=3, kernel_size=kernel,
                                  bias=o["bias"], max_pool=o["max_pool"], avg_pool=o["avg_pool"],
                                  threshold=0.15, spike_grad=sur[0](),
                                  learn_threshold=o["learn_threshold"],
@@ -329,22 +331,23 @@ def test_sconv2dlstm_matches_snntorch(seed, mode, driver, tmp_path):
 
 
 @pytest.mark.parametrize("dims", [1, 2])
-@pytest.mark.parametrize("affine", [True, False])
-def test_batchnormtt_matches_snntorch(dims, affine, driver, tmp_path):
+@pytest.mark.parametrize("affine,momentum", [(True, 0.2), (False, 0.2), (True, None)])
+def test_batchnormtt_matches_snntorch(dims, affine, momentum, driver, tmp_path):
     """A batch norm per step without bias: training outputs, the running statistics, eval
     outputs, and the gradients of the input and the weights."""
     g = torch.Generator().manual_seed(dims)
     T, B, C = 4, 5, 3
     make = snntorch.BatchNormTT1d if dims == 1 else snntorch.BatchNormTT2d
-    bntt = make(C, T, eps=1e-4, momentum=0.2, affine=affine)
+    bntt = make(C, T, eps=1e-4, momentum=momentum, affine=affine)
     with torch.no_grad():
         for p in bntt.parameters():
             p.uniform_(0.5, 1.5, generator=g)
     x = rnd(g, T, B, C, *([7] if dims == 1 else [4, 4])) * 3 - 1
-    o = dict(features=C, time_steps=T, eps=1e-4, momentum=0.2, affine=affine)
+    o = dict(features=C, time_steps=T, eps=1e-4, momentum=momentum, affine=affine)
 
     def outs(l, xi):
         l.train()
+        l[0](xi[0] * 2)  # a first batch: the cumulative average (momentum None) needs two
         train = [l[t](xi[t]) for t in range(T)]
         l.eval()
         ev = [l[t](xi[t]) for t in range(T)]

@@ -115,11 +115,13 @@ TORCH_MODULE(SLSTM);
 
 /// Options of SConv2dLSTM. Example: `SConv2dLSTM(SConv2dLSTMOptions(1, 8, 3).max_pool(2))`.
 struct SConv2dLSTMOptions {
-  SConv2dLSTMOptions(int64_t in_channels, int64_t out_channels, int64_t kernel_size)
+  SConv2dLSTMOptions(int64_t in_channels, int64_t out_channels,
+                     torch::ExpandingArray<2> kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
   TORCH_ARG(int64_t, in_channels);
   TORCH_ARG(int64_t, out_channels);
-  TORCH_ARG(int64_t, kernel_size);
+  /// One size or (height, width); padding size/2 on each side.
+  TORCH_ARG(torch::ExpandingArray<2>, kernel_size);
   TORCH_ARG(bool, bias) = true;
   /// Spikes of max_pool2d(mem, max_pool) / avg_pool2d(mem, avg_pool); 0: none (not both).
   TORCH_ARG(int64_t, max_pool) = 0;
@@ -157,12 +159,15 @@ TORCH_MODULE(SConv2dLSTM);
 /// One time step's batch norm of BatchNormTT: weight (affine), no bias; running statistics.
 class BatchNormTTStepImpl : public torch::nn::Cloneable<BatchNormTTStepImpl> {
  public:
-  BatchNormTTStepImpl(int64_t features, double eps, double momentum, bool affine, int64_t dims);
+  BatchNormTTStepImpl(int64_t features, double eps, std::optional<double> momentum, bool affine,
+                      int64_t dims);
   void reset() override;
   at::Tensor forward(const at::Tensor& input);
   void pretty_print(std::ostream& os) const override;
   int64_t features, dims;
-  double eps, momentum;
+  double eps;
+  /// none: the cumulative average (factor 1/batches seen), as torch's BatchNorm.
+  std::optional<double> momentum;
   bool affine;
   at::Tensor weight, running_mean, running_var, num_batches_tracked;
 };
@@ -171,9 +176,11 @@ TORCH_MODULE(BatchNormTTStep);
 /// snnTorch's BatchNormTT1d(input_features, time_steps): a ModuleList of time_steps batch
 /// norms over [B, C] or [B, C, L], each without bias; names "0.weight", "0.running_mean", ...
 torch::nn::ModuleList BatchNormTT1d(int64_t input_features, int64_t time_steps,
-                                    double eps = 1e-5, double momentum = 0.1, bool affine = true);
+                                    double eps = 1e-5, std::optional<double> momentum = 0.1,
+                                    bool affine = true);
 /// The same over [B, C, H, W].
 torch::nn::ModuleList BatchNormTT2d(int64_t input_features, int64_t time_steps,
-                                    double eps = 1e-5, double momentum = 0.1, bool affine = true);
+                                    double eps = 1e-5, std::optional<double> momentum = 0.1,
+                                    bool affine = true);
 
 }  // namespace snn::snntorch
