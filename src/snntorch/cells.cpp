@@ -11,16 +11,13 @@
 
 namespace snn::snntorch {
 
+using detail::boolean;
+using detail::spike_surrogate;
+using detail::value_or_parameter;
+
 namespace {
 
-const char* boolean(bool b) { return b ? "true" : "false"; }
 
-at::Tensor value_or_parameter(torch::nn::Module& self, const std::string& name,
-                              const at::Tensor& value, bool learn) {
-  auto t = value.detach().clone();
-  if (learn) return self.register_parameter(name, t);
-  return self.register_buffer(name, t);
-}
 
 void check_reset(const char* layer, const std::string& mechanism) {
   TORCH_CHECK(mechanism == "subtract" || mechanism == "zero" || mechanism == "none",
@@ -86,7 +83,7 @@ at::Tensor LeakyParallelImpl::forward(const at::Tensor& input) {
               options.input_size(), "], got ", input.sizes());
   const auto mem = std::get<0>(rnn(input));
   return fire(mem, threshold, graded_spikes_factor,
-              options.surrogate_disable() ? Surrogate(NoGradient{}) : options.spike_grad());
+              spike_surrogate(options.spike_grad(), options.surrogate_disable()));
 }
 
 void LeakyParallelImpl::pretty_print(std::ostream& os) const {
@@ -121,6 +118,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::forward(const at::Tens
               options.input_size(), "], got ", input.sizes());
   TORCH_CHECK(!options.init_hidden() || (!syn.defined() && !mem.defined()),
               "snn::snntorch::SLSTM: states must not be passed to a step while init_hidden=true");
+  return advance(input, syn, mem);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::advance(const at::Tensor& input,
+                                                                  const at::Tensor& syn,
+                                                                  const at::Tensor& mem) {
   if (syn.defined()) set_state("syn", syn);
   if (mem.defined()) set_state("mem", mem);
   // States of [B, hidden_size] are kept (snnTorch compares them with the input's shape).
@@ -128,7 +131,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::forward(const at::Tens
   const auto prev_mem = state("mem");
   const auto one = at::ones({}, input.options());
   const auto surrogate =
-      options.surrogate_disable() ? Surrogate(NoGradient{}) : options.spike_grad();
+      spike_surrogate(options.spike_grad(), options.surrogate_disable());
   const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
   const auto [h, c] = lstm_cell(input, std::make_tuple(prev_mem, state("syn")));
   const auto next = reset_membrane(h, reset, threshold, options.reset_mechanism());
@@ -139,11 +142,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::forward(const at::Tens
 }
 
 at::Tensor SLSTMImpl::step(const at::Tensor& input) {
-  const bool hidden = options.init_hidden();
-  options.init_hidden(false);
-  const auto spk = std::get<0>(forward(input));
-  options.init_hidden(hidden);
-  return spk;
+  return std::get<0>(advance(input, {}, {}));
 }
 
 at::Tensor SLSTMImpl::sequence(const at::Tensor& input) {
@@ -198,6 +197,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::forward(const at
   TORCH_CHECK(!options.init_hidden() || (!syn.defined() && !mem.defined()),
               "snn::snntorch::SConv2dLSTM: states must not be passed to a step while "
               "init_hidden=true");
+  return advance(input, syn, mem);
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::advance(const at::Tensor& input,
+                                                                        const at::Tensor& syn,
+                                                                        const at::Tensor& mem) {
   if (syn.defined()) set_state("syn", syn);
   if (mem.defined()) set_state("mem", mem);
   ensure_state_shape({input.size(0), options.out_channels(), input.size(2), input.size(3)},
@@ -205,7 +210,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::forward(const at
   const auto prev_mem = state("mem");
   const auto one = at::ones({}, input.options());
   const auto surrogate =
-      options.surrogate_disable() ? Surrogate(NoGradient{}) : options.spike_grad();
+      spike_surrogate(options.spike_grad(), options.surrogate_disable());
   const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
   // The four gates from one convolution over [x, mem] (snnTorch's order i, f, o, g).
   const auto gates = conv(at::cat({input, prev_mem}, 1)).split(options.out_channels(), 1);
@@ -225,11 +230,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::forward(const at
 }
 
 at::Tensor SConv2dLSTMImpl::step(const at::Tensor& input) {
-  const bool hidden = options.init_hidden();
-  options.init_hidden(false);
-  const auto spk = std::get<0>(forward(input));
-  options.init_hidden(hidden);
-  return spk;
+  return std::get<0>(advance(input, {}, {}));
 }
 
 at::Tensor SConv2dLSTMImpl::sequence(const at::Tensor& input) {

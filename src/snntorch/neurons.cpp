@@ -60,9 +60,20 @@ ResetFn reset_of(const char* layer, const std::string& mechanism) {
   return NoReset{};
 }
 
+}  // namespace
+
 const char* boolean(bool v) { return v ? "true" : "false"; }
 
-}  // namespace
+at::Tensor value_or_parameter(torch::nn::Module& self, const std::string& name,
+                              const at::Tensor& value, bool learn) {
+  auto t = value.detach().clone();
+  if (learn) return self.register_parameter(name, t);
+  return self.register_buffer(name, t);
+}
+
+Surrogate spike_surrogate(const Surrogate& spike_grad, bool surrogate_disable) {
+  return surrogate_disable ? Surrogate(NoGradient{}) : spike_grad;
+}
 
 ops::NeuronSpec SnnTorchNeuron::make_spec(const char* layer, ops::NeuronFamily family,
                                           bool synapse, bool zero_keeps_input,
@@ -76,7 +87,7 @@ ops::NeuronSpec SnnTorchNeuron::make_spec(const char* layer, ops::NeuronFamily f
   spec.reset_delay = reset_delay;
   spec.zero_keeps_input = zero_keeps_input;
   set_choice(spec, reset_of(layer, reset_mechanism));
-  set_choice(spec, surrogate_disable ? Surrogate(NoGradient{}) : spike_grad);
+  set_choice(spec, spike_surrogate(spike_grad, surrogate_disable));
   return spec;
 }
 
@@ -100,9 +111,7 @@ at::Tensor SnnTorchNeuron::model_output(const std::vector<at::Tensor>& op_output
 
 at::Tensor SnnTorchNeuron::register_value(torch::nn::Module& self, const std::string& name,
                                           const Value& value, bool learn) {
-  auto t = value.tensor().detach().clone();
-  if (learn) return self.register_parameter(name, t);
-  return self.register_buffer(name, t);
+  return value_or_parameter(self, name, value.tensor(), learn);
 }
 
 std::vector<at::Tensor> SnnTorchNeuron::step_states(const char* layer, bool init_hidden,

@@ -11,22 +11,9 @@
 
 namespace snn::snntorch {
 
-namespace {
-
-const char* boolean(bool b) { return b ? "true" : "false"; }
-
-at::Tensor value_or_parameter(torch::nn::Module& self, const std::string& name,
-                              const at::Tensor& value, bool learn) {
-  auto t = value.detach().clone();
-  if (learn) return self.register_parameter(name, t);
-  return self.register_buffer(name, t);
-}
-
-Surrogate effective(const Surrogate& spike_grad, bool surrogate_disable) {
-  return surrogate_disable ? Surrogate(NoGradient{}) : spike_grad;
-}
-
-}  // namespace
+using detail::boolean;
+using detail::spike_surrogate;
+using detail::value_or_parameter;
 
 at::Tensor fire(const at::Tensor& mem, const at::Tensor& threshold,
                 const at::Tensor& graded_spikes_factor, const Surrogate& spike_grad) {
@@ -122,7 +109,7 @@ std::tuple<at::Tensor, at::Tensor> StateLeakyImpl::forward(const at::Tensor& inp
   // H(mem - θ)·factor, the factor applied once (snnTorch's StateLeaky multiplies fire's
   // output, which already carries it, by the factor again: factor² — not copied).
   return {fire(mem, threshold, graded_spikes_factor,
-               effective(options.spike_grad(), options.surrogate_disable())),
+               spike_surrogate(options.spike_grad(), options.surrogate_disable())),
           mem};
 }
 
@@ -164,7 +151,7 @@ std::tuple<at::Tensor, at::Tensor> LinearLeakyImpl::forward(const at::Tensor& in
                                         options.kernel_truncation_steps());
   if (!options.output()) return {at::Tensor(), mem};
   return {fire(mem, threshold, graded_spikes_factor,
-               effective(options.spike_grad(), options.surrogate_disable())),
+               spike_surrogate(options.spike_grad(), options.surrogate_disable())),
           mem};
 }
 
@@ -236,6 +223,11 @@ std::tuple<at::Tensor, std::pair<at::Tensor, at::Tensor>> DeltaLeakyImpl::forwar
     const at::Tensor& input, const std::pair<at::Tensor, at::Tensor>& state) {
   TORCH_CHECK(!options.init_hidden(), "snn::snntorch::DeltaLeaky: states must not be passed to "
               "a step while init_hidden=true (call step(x))");
+  return advance(input, state);
+}
+
+std::tuple<at::Tensor, std::pair<at::Tensor, at::Tensor>> DeltaLeakyImpl::advance(
+    const at::Tensor& input, const std::pair<at::Tensor, at::Tensor>& state) const {
   const auto mem = state.first.defined() ? state.first : at::zeros_like(input);
   const auto next = beta * mem + input;
   // snnTorch: spike_grad(|mem_t - mem_{t-1}| - delta_threshold), no graded factor, no reset.
@@ -253,9 +245,7 @@ at::Tensor DeltaLeakyImpl::step(const at::Tensor& input) {
     mem_ = at::zeros_like(input);
     mem_prev_ = at::zeros_like(input);
   }
-  options.init_hidden(false);
-  auto [spk, st] = forward(input, {mem_, mem_prev_});
-  options.init_hidden(true);
+  auto [spk, st] = advance(input, {mem_, mem_prev_});
   mem_ = st.first;
   mem_prev_ = st.second;
   return spk;

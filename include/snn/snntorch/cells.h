@@ -110,6 +110,13 @@ class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public snn::StatefulMo
   SLSTMOptions options;
   torch::nn::LSTMCell lstm_cell{nullptr};
   at::Tensor threshold;
+
+ private:
+  /// One step from the given states (undefined: the layer's): forward without its
+  /// init_hidden check.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> advance(const at::Tensor& input,
+                                                         const at::Tensor& syn,
+                                                         const at::Tensor& mem);
 };
 TORCH_MODULE(SLSTM);
 
@@ -153,6 +160,13 @@ class SConv2dLSTMImpl : public torch::nn::Cloneable<SConv2dLSTMImpl>, public snn
   SConv2dLSTMOptions options;
   torch::nn::Conv2d conv{nullptr};
   at::Tensor threshold;
+
+ private:
+  /// One step from the given states (undefined: the layer's): forward without its
+  /// init_hidden check.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> advance(const at::Tensor& input,
+                                                         const at::Tensor& syn,
+                                                         const at::Tensor& mem);
 };
 TORCH_MODULE(SConv2dLSTM);
 

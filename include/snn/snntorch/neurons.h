@@ -221,6 +221,14 @@ struct RSynapticOptions : RecurrentOptions<RSynapticOptions> {
 
 namespace detail {
 
+/// Registers `value` (a copy) as the parameter `name` with `learn`, else as a buffer.
+at::Tensor value_or_parameter(torch::nn::Module& self, const std::string& name,
+                              const at::Tensor& value, bool learn);
+/// The spike's surrogate: spike_grad, or none with surrogate_disable.
+Surrogate spike_surrogate(const Surrogate& spike_grad, bool surrogate_disable);
+/// "true" / "false", as the layers print their flags.
+const char* boolean(bool value);
+
 /// What snnTorch's neurons share: the threshold, the specification, the step calls.
 class SnnTorchNeuron : public snn::detail::NeuronCore {
  public:

@@ -162,6 +162,9 @@ class DeltaLeakyImpl : public torch::nn::Cloneable<DeltaLeakyImpl> {
   at::Tensor beta;
 
  private:
+  /// One step from the given states (forward without its init_hidden check).
+  std::tuple<at::Tensor, std::pair<at::Tensor, at::Tensor>> advance(
+      const at::Tensor& input, const std::pair<at::Tensor, at::Tensor>& state) const;
   at::Tensor mem_, mem_prev_;
 };
 TORCH_MODULE(DeltaLeaky);
