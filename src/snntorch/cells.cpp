@@ -93,6 +93,31 @@ void LeakyParallelImpl::pretty_print(std::ostream& os) const {
      << boolean(options.learn_beta()) << ")";
 }
 
+// ---- the spiking LSTMs ------------------------------------------------------------------
+
+namespace detail {
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> SpikingLSTMCore::lstm_step(
+    const at::Tensor& input, const at::Tensor& syn, const at::Tensor& mem,
+    at::IntArrayRef state_shape, const at::Tensor& threshold, const Surrogate& surrogate,
+    const std::string& reset_mechanism, const Cell& cell,
+    const std::function<at::Tensor(const at::Tensor&)>& spiking) {
+  if (syn.defined()) set_state("syn", syn);
+  if (mem.defined()) set_state("mem", mem);
+  ensure_state_shape(state_shape, input.options());
+  const auto prev_mem = state("mem");
+  const auto one = at::ones({}, input.options());
+  const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
+  const auto [h, c] = cell(prev_mem, state("syn"));
+  const auto next = reset_membrane(h, reset, threshold, reset_mechanism);
+  const auto spk = fire(spiking ? spiking(next) : next, threshold, one, surrogate);
+  set_state("syn", c);
+  set_state("mem", next);
+  return {spk, c, next};
+}
+
+}  // namespace detail
+
 // ---- SLSTM -----------------------------------------------------------------------------
 
 SLSTMImpl::SLSTMImpl(SLSTMOptions options_) : options(std::move(options_)) { reset(); }
@@ -124,21 +149,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::forward(const at::Tens
 std::tuple<at::Tensor, at::Tensor, at::Tensor> SLSTMImpl::advance(const at::Tensor& input,
                                                                   const at::Tensor& syn,
                                                                   const at::Tensor& mem) {
-  if (syn.defined()) set_state("syn", syn);
-  if (mem.defined()) set_state("mem", mem);
   // States of [B, hidden_size] are kept (snnTorch compares them with the input's shape).
-  ensure_state_shape({input.size(0), options.hidden_size()}, input.options());
-  const auto prev_mem = state("mem");
-  const auto one = at::ones({}, input.options());
-  const auto surrogate =
-      spike_surrogate(options.spike_grad(), options.surrogate_disable());
-  const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
-  const auto [h, c] = lstm_cell(input, std::make_tuple(prev_mem, state("syn")));
-  const auto next = reset_membrane(h, reset, threshold, options.reset_mechanism());
-  const auto spk = fire(next, threshold, one, surrogate);
-  set_state("syn", c);
-  set_state("mem", next);
-  return {spk, c, next};
+  return lstm_step(input, syn, mem, {input.size(0), options.hidden_size()}, threshold,
+                   spike_surrogate(options.spike_grad(), options.surrogate_disable()),
+                   options.reset_mechanism(), [&](const at::Tensor& m, const at::Tensor& c) {
+                     return lstm_cell(input, std::make_tuple(m, c));
+                   });
 }
 
 at::Tensor SLSTMImpl::step(const at::Tensor& input) {
@@ -203,30 +219,25 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::forward(const at
 std::tuple<at::Tensor, at::Tensor, at::Tensor> SConv2dLSTMImpl::advance(const at::Tensor& input,
                                                                         const at::Tensor& syn,
                                                                         const at::Tensor& mem) {
-  if (syn.defined()) set_state("syn", syn);
-  if (mem.defined()) set_state("mem", mem);
-  ensure_state_shape({input.size(0), options.out_channels(), input.size(2), input.size(3)},
-                     input.options());
-  const auto prev_mem = state("mem");
-  const auto one = at::ones({}, input.options());
-  const auto surrogate =
-      spike_surrogate(options.spike_grad(), options.surrogate_disable());
-  const auto reset = fire(prev_mem, threshold, one, surrogate).detach();
-  // The four gates from one convolution over [x, mem] (snnTorch's order i, f, o, g).
-  const auto gates = conv(at::cat({input, prev_mem}, 1)).split(options.out_channels(), 1);
-  const auto i = at::sigmoid(gates[0]), f = at::sigmoid(gates[1]), o = at::sigmoid(gates[2]);
-  const auto g = at::tanh(gates[3]);
-  const auto c = f * state("syn") + i * g;
-  const auto h = o * at::tanh(c);
-  const auto next = reset_membrane(h, reset, threshold, options.reset_mechanism());
-  at::Tensor spiking = next;
-  if (options.max_pool()) spiking = at::max_pool2d(next, {options.max_pool(), options.max_pool()});
-  if (options.avg_pool()) spiking = at::avg_pool2d(next, {options.avg_pool(), options.avg_pool()});
-  // A 4-d membrane: fire takes its last dimension as the neurons; θ is one value here.
-  const auto spk = fire(spiking, threshold, one, surrogate);
-  set_state("syn", c);
-  set_state("mem", next);
-  return {spk, c, next};
+  const auto cell = [&](const at::Tensor& m, const at::Tensor& c) {
+    // The four gates from one convolution over [x, mem] (snnTorch's order i, f, o, g).
+    const auto gates = conv(at::cat({input, m}, 1)).split(options.out_channels(), 1);
+    const auto i = at::sigmoid(gates[0]), f = at::sigmoid(gates[1]), o = at::sigmoid(gates[2]);
+    const auto next_c = f * c + i * at::tanh(gates[3]);
+    return std::make_tuple(o * at::tanh(next_c), next_c);
+  };
+  // The spikes of the pooled membrane (the reset still follows mem at full resolution).
+  std::function<at::Tensor(const at::Tensor&)> pooled;
+  if (options.max_pool()) {
+    pooled = [k = options.max_pool()](const at::Tensor& m) { return at::max_pool2d(m, {k, k}); };
+  }
+  if (options.avg_pool()) {
+    pooled = [k = options.avg_pool()](const at::Tensor& m) { return at::avg_pool2d(m, {k, k}); };
+  }
+  return lstm_step(input, syn, mem,
+                   {input.size(0), options.out_channels(), input.size(2), input.size(3)},
+                   threshold, spike_surrogate(options.spike_grad(), options.surrogate_disable()),
+                   options.reset_mechanism(), cell, pooled);
 }
 
 at::Tensor SConv2dLSTMImpl::step(const at::Tensor& input) {

@@ -25,6 +25,7 @@
 #include <torch/nn/modules/rnn.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -72,6 +73,33 @@ class LeakyParallelImpl : public torch::nn::Cloneable<LeakyParallelImpl> {
 };
 TORCH_MODULE(LeakyParallel);
 
+namespace detail {
+
+/// What SLSTM and SConv2dLSTM share: the states syn (cell) and mem (hidden), the reset
+/// from the last mem, and the spike of the new mem.
+class SpikingLSTMCore : public snn::StatefulModule {
+ public:
+  const at::Tensor& syn() const { return state("syn"); }
+  const at::Tensor& mem() const { return state("mem"); }
+  /// Zeroes the states (snnTorch's reset_mem).
+  void reset_mem() { reset_states(); }
+
+ protected:
+  /// The cell: (mem, syn) of the last step → (h, c).
+  using Cell = std::function<std::tuple<at::Tensor, at::Tensor>(const at::Tensor& mem,
+                                                                 const at::Tensor& syn)>;
+  /// One step from the given states (undefined: the layer's; states not of `state_shape`
+  /// restart at zero): reset r = H(mem - θ) without gradient, (h, c) = cell, mem = h after
+  /// the reset, spk = H(spiking(mem) - θ); returns (spk, syn, mem).
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> lstm_step(
+      const at::Tensor& input, const at::Tensor& syn, const at::Tensor& mem,
+      at::IntArrayRef state_shape, const at::Tensor& threshold, const Surrogate& surrogate,
+      const std::string& reset_mechanism, const Cell& cell,
+      const std::function<at::Tensor(const at::Tensor&)>& spiking = nullptr);
+};
+
+}  // namespace detail
+
 /// Options of SLSTM. Example: `SLSTM(SLSTMOptions(16, 32).reset_mechanism("subtract"))`.
 struct SLSTMOptions {
   SLSTMOptions(int64_t input_size, int64_t hidden_size)
@@ -89,7 +117,7 @@ struct SLSTMOptions {
   TORCH_ARG(std::string, reset_mechanism) = "none";
 };
 
-class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public snn::StatefulModule {
+class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public detail::SpikingLSTMCore {
  public:
   explicit SLSTMImpl(SLSTMOptions options);
   void reset() override;
@@ -102,10 +130,6 @@ class SLSTMImpl : public torch::nn::Cloneable<SLSTMImpl>, public snn::StatefulMo
   at::Tensor step(const at::Tensor& input);
   /// A sequence [B, T, input_size], batch first, on the layer's states → spikes [B, T, hidden].
   at::Tensor sequence(const at::Tensor& input);
-  /// Zeroes the states (snnTorch's reset_mem).
-  void reset_mem() { reset_states(); }
-  const at::Tensor& syn() const { return state("syn"); }
-  const at::Tensor& mem() const { return state("mem"); }
   void pretty_print(std::ostream& os) const override;
   SLSTMOptions options;
   torch::nn::LSTMCell lstm_cell{nullptr};
@@ -141,7 +165,7 @@ struct SConv2dLSTMOptions {
   TORCH_ARG(std::string, reset_mechanism) = "none";
 };
 
-class SConv2dLSTMImpl : public torch::nn::Cloneable<SConv2dLSTMImpl>, public snn::StatefulModule {
+class SConv2dLSTMImpl : public torch::nn::Cloneable<SConv2dLSTMImpl>, public detail::SpikingLSTMCore {
  public:
   explicit SConv2dLSTMImpl(SConv2dLSTMOptions options);
   void reset() override;
@@ -153,9 +177,6 @@ class SConv2dLSTMImpl : public torch::nn::Cloneable<SConv2dLSTMImpl>, public snn
   at::Tensor step(const at::Tensor& input);
   /// A sequence [B, T, in_channels, H, W] on the layer's states → spikes [B, T, ...].
   at::Tensor sequence(const at::Tensor& input);
-  void reset_mem() { reset_states(); }
-  const at::Tensor& syn() const { return state("syn"); }
-  const at::Tensor& mem() const { return state("mem"); }
   void pretty_print(std::ostream& os) const override;
   SConv2dLSTMOptions options;
   torch::nn::Conv2d conv{nullptr};
