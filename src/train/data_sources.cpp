@@ -15,6 +15,7 @@
 #include "snn/data/spoken_digits.h"
 #include "snn/events/io.h"
 #include "snn/train/presets.h"
+#include "audio_folder.h"
 
 namespace snn::train {
 namespace {
@@ -40,6 +41,24 @@ int64_t classes_of(const TrainingData& d) {
   return std::max(d.train.labels.max().item<int64_t>(), d.test.labels.max().item<int64_t>()) + 1;
 }
 
+// The files' class names when they name every class, else "0", "1", ...
+std::vector<std::string> class_names(const std::vector<std::string>& keys, int64_t classes) {
+  if (static_cast<int64_t>(keys.size()) >= classes) {
+    return std::vector<std::string>(keys.begin(), keys.begin() + classes);
+  }
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < classes; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+fs::path cache_base() {
+  const char* cache = std::getenv("SNN_CACHE_DIR");
+  const char* home = std::getenv("HOME");
+  return cache != nullptr && *cache != '\0' ? fs::path(cache)
+         : home != nullptr                 ? fs::path(home) / ".cache" / "snn.cpp"
+                                           : fs::path(".snn-cache");
+}
+
 // SHD-layout files (train, test) → frames of channels.
 TrainingData hsd_data(const DataOptions& o, const std::string& train, const std::string& test) {
   TrainingData d;
@@ -53,6 +72,7 @@ TrainingData hsd_data(const DataOptions& o, const std::string& train, const std:
   d.sample_name = label < static_cast<int64_t>(keys.size()) ? keys[label]
                                                             : "label " + std::to_string(label);
   d.classes = classes_of(d);
+  d.class_names = class_names(keys, d.classes);
   return d;
 }
 
@@ -60,7 +80,11 @@ TrainingData spoken_digits(const DataOptions& o) {
   const std::string dir = o.path().empty() ? default_spoken_digits_dir() : o.path();
   log(o, "the embedded spoken digits in " + dir + " (made once, then reused)");
   const auto files = data::make_spoken_digits(
-      dir, data::SpokenDigitsOptions().voices(o.voices()).renditions(o.renditions()));
+      dir, data::SpokenDigitsOptions()
+                   .voices(o.voices())
+                   .renditions(o.renditions())
+                   .flite_renditions(o.flite_renditions())
+                   .augment(o.augment()));
   return hsd_data(o, files.train, files.test);
 }
 
@@ -88,6 +112,7 @@ TrainingData camera_data(const DataOptions& o, const data::EventDataset& train,
   d.sample = test.events(0);
   d.sample_name = "label " + std::to_string(test.label(0));
   d.classes = classes_of(d);
+  d.class_names = class_names({}, d.classes);
   return d;
 }
 
@@ -119,6 +144,10 @@ std::vector<DataSource> builtin_sources() {
                             data::DVSGesture(o.path(), false));
        },
        0.25},
+      {"audio",
+       "a folder of sound files (WAV, FLAC, ...): labels from subfolders or data.label_regex, "
+       "the test split by data.test_speakers, data.test_list or data.test_fraction",
+       false, detail::audio_folder},
   };
 }
 
@@ -171,13 +200,8 @@ TrainingData load_data(const DataOptions& o) {
   return source.load(o);
 }
 
-std::string default_spoken_digits_dir() {
-  const char* cache = std::getenv("SNN_CACHE_DIR");
-  const char* home = std::getenv("HOME");
-  const fs::path base = cache != nullptr && *cache != '\0' ? fs::path(cache)
-                        : home != nullptr                 ? fs::path(home) / ".cache" / "snn.cpp"
-                                                          : fs::path(".snn-cache");
-  return (base / "data" / "spoken-digits").string();
-}
+std::string default_spoken_digits_dir() { return (cache_base() / "data" / "spoken-digits").string(); }
+
+std::string audio_cache_dir() { return (cache_base() / "data" / "audio").string(); }
 
 }  // namespace snn::train

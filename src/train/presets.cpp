@@ -299,33 +299,61 @@ Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins, doubl
   return {inputs, at::tensor(labels, at::kLong)};
 }
 
-Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins, int64_t bin_ms) {
-  TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1 && bin_ms >= 0,
-              "snn::train::hsd_frames: expected 1 <= channels <= 700, time_bins >= 1 and bin_ms "
-              ">= 0, got ", channels, ", ", time_bins, " and ", bin_ms);
-  events::HSDFile file(path);
+namespace {
+
+// One audio sample's frames [time_bins, channels] (see hsd_frames).
+at::Tensor audio_sample_frames(const events::Events& events, int64_t channels, int64_t time_bins,
+                               int64_t bin_ms) {
   const events::Downsample down(
       events::DownsampleOptions().target_size(events::IntPair{channels, 1}));
-  const int64_t ms_frames = time_bins * bin_ms;  // 1-ms frames before the summing
-  const events::CropTime crop(events::CropTimeOptions().max(ms_frames * 1000));
-  const events::ToFrame frame(bin_ms > 0 ? events::ToFrameOptions().time_window(1000.0)
-                                         : events::ToFrameOptions().n_time_bins(time_bins));
+  events::Rng rng(0);
+  auto e = down.apply(events, rng);
+  if (e.empty()) return at::zeros({time_bins, channels});  // silence: no spikes
+  if (bin_ms > 0) {
+    const int64_t ms_frames = time_bins * bin_ms;  // 1-ms frames before the summing
+    const events::CropTime crop(events::CropTimeOptions().max(ms_frames * 1000));
+    const events::ToFrame frame(events::ToFrameOptions().time_window(1000.0));
+    const auto f = frame.apply(crop.apply(e, rng)).reshape({-1, channels});  // [frames, C]
+    const int64_t k = std::min<int64_t>(f.size(0), ms_frames);
+    auto padded = at::zeros({ms_frames, channels}, f.options());
+    padded.slice(0, 0, k).copy_(f.slice(0, 0, k));
+    return padded.reshape({time_bins, bin_ms, channels}).sum(1);
+  }
+  const events::ToFrame frame(events::ToFrameOptions().n_time_bins(time_bins));
+  return frame.apply(e).reshape({time_bins, channels});  // [time_bins, 1, C]
+}
+
+void check_frame_shape(const char* what, int64_t channels, int64_t time_bins, int64_t bin_ms) {
+  TORCH_CHECK(channels >= 1 && channels <= 700 && time_bins >= 1 && bin_ms >= 0, what,
+              ": expected 1 <= channels <= 700, time_bins >= 1 and bin_ms >= 0, got ", channels,
+              ", ", time_bins, " and ", bin_ms);
+}
+
+}  // namespace
+
+Dataset hsd_frames(const std::string& path, int64_t channels, int64_t time_bins, int64_t bin_ms) {
+  check_frame_shape("snn::train::hsd_frames", channels, time_bins, bin_ms);
+  events::HSDFile file(path);
   const int64_t n = file.size();
   auto inputs = at::zeros({n, time_bins, channels});
   std::vector<int64_t> labels(n);
-  events::Rng rng(0);
   for (int64_t i = 0; i < n; ++i) {
-    auto e = down.apply(file.events(i), rng);
-    if (bin_ms > 0) {
-      const auto f = frame.apply(crop.apply(e, rng)).reshape({-1, channels});  // [frames, C]
-      const int64_t k = std::min<int64_t>(f.size(0), ms_frames);
-      auto padded = at::zeros({ms_frames, channels}, f.options());
-      padded.slice(0, 0, k).copy_(f.slice(0, 0, k));
-      inputs[i].copy_(padded.reshape({time_bins, bin_ms, channels}).sum(1));
-    } else {
-      inputs[i].copy_(frame.apply(e).reshape({time_bins, channels}));  // [time_bins, 1, C]
-    }
+    inputs[i].copy_(audio_sample_frames(file.events(i), channels, time_bins, bin_ms));
     labels[i] = file.label(i);
+  }
+  return {inputs, at::tensor(labels, at::kLong)};
+}
+
+Dataset audio_frames(const std::vector<events::Events>& samples,
+                     const std::vector<int64_t>& labels, int64_t channels, int64_t time_bins,
+                     int64_t bin_ms) {
+  check_frame_shape("snn::train::audio_frames", channels, time_bins, bin_ms);
+  TORCH_CHECK(samples.size() == labels.size(), "snn::train::audio_frames: ", samples.size(),
+              " samples but ", labels.size(), " labels");
+  const auto n = static_cast<int64_t>(samples.size());
+  auto inputs = at::zeros({n, time_bins, channels});
+  for (int64_t i = 0; i < n; ++i) {
+    inputs[i].copy_(audio_sample_frames(samples[i], channels, time_bins, bin_ms));
   }
   return {inputs, at::tensor(labels, at::kLong)};
 }

@@ -286,7 +286,14 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
     int64_t b = 0;
     for (const auto& [b0, b1] : ranges) {
       const auto idx = order.slice(0, b0, b1);
-      const auto x = as_float(train.inputs.index_select(0, idx));
+      auto x = as_float(train.inputs.index_select(0, idx));
+      if (options_.augment()) {
+        // Seeded by (seed, epoch, batch) only: a resumed run draws the same perturbations.
+        auto gen = at::make_generator<at::CPUGeneratorImpl>(
+            (options_.seed() * 1000003ULL + static_cast<uint64_t>(e)) * 1000003ULL +
+            static_cast<uint64_t>(b) + 0x9e3779b9ULL);
+        x = options_.augment()(x, gen);
+      }
       const auto y = train.labels.index_select(0, idx);
       const auto row = run_batch(x, y);
       sums.add(row, b1 - b0);
@@ -356,6 +363,40 @@ EpochMetrics evaluate(const Model& model, const Dataset& data, const EvaluateOpt
   EpochMetrics m;
   sums.finish(m.test_loss, m.test_accuracy, m.synops, m.firing_rate, analyzer != nullptr);
   return m;
+}
+
+at::Tensor predictions(const Model& model, const Dataset& data, const EvaluateOptions& options) {
+  check_dataset(data, "prediction");
+  TORCH_CHECK(model.module != nullptr && model.forward, kWhat, ": the model is empty (a null module)");
+  TORCH_CHECK(options.batch_size() >= 1, kWhat, ": batch_size must be >= 1, got ",
+              options.batch_size());
+  torch::NoGradGuard no_grad;
+  model.module->eval();
+  const int64_t N = data.inputs.size(0);
+  std::vector<at::Tensor> parts;
+  for (int64_t b0 = 0; b0 < N; b0 += options.batch_size()) {
+    const int64_t b1 = std::min(N, b0 + options.batch_size());
+    snn::reset_states(*model.module);
+    parts.push_back(predict(options.loss(), model.forward(as_float(data.inputs.slice(0, b0, b1)))));
+  }
+  snn::reset_states(*model.module);
+  return parts.empty() ? at::zeros({0}, at::kLong) : at::cat(parts).to(at::kLong);
+}
+
+at::Tensor confusion_matrix(const at::Tensor& labels, const at::Tensor& predicted,
+                            int64_t classes) {
+  TORCH_CHECK(classes >= 1, "snn::train::confusion_matrix: classes must be >= 1, got ", classes);
+  TORCH_CHECK(labels.dim() == 1 && predicted.dim() == 1 && labels.size(0) == predicted.size(0),
+              "snn::train::confusion_matrix: expected labels and predictions of one equal length, "
+              "got ", labels.sizes(), " and ", predicted.sizes());
+  const auto l = labels.to(at::kLong), p = predicted.to(at::kLong);
+  if (l.numel() > 0) {
+    TORCH_CHECK(l.min().item<int64_t>() >= 0 && l.max().item<int64_t>() < classes &&
+                    p.min().item<int64_t>() >= 0 && p.max().item<int64_t>() < classes,
+                "snn::train::confusion_matrix: labels and predictions must lie in [0, ", classes,
+                ")");
+  }
+  return at::bincount(l * classes + p, {}, classes * classes).reshape({classes, classes});
 }
 
 EpochMetrics Trainer::evaluate(const Dataset& data) {

@@ -10,6 +10,11 @@
 ///   nmnist         N-MNIST: `path` holds Train/ and Test/, as Tonic unpacks them
 ///   dvs-gesture    DVS Gesture: `path` holds user*.aedat, the _labels.csv files and
 ///                  trials_to_train.txt / trials_to_test.txt
+///   audio          a folder of sound files (WAV, FLAC, OGG, AIFF, ...): labels from the
+///                  subfolder names (one folder per class) or label_regex over the file
+///                  names; the test split by speaker (speaker_regex, test_speakers), by a
+///                  list (test_list) or by a fraction of each class (test_fraction); encoded
+///                  by the cochlea once and cached by content (audio_cache_dir())
 /// Audio sources give frames [N, T, channels]; camera sources [N, T, P, H, W] (uint8
 /// counts, made float per batch by the Trainer).
 #include <torch/arg.h>
@@ -42,6 +47,29 @@ struct DataOptions {
   /// spoken-digits: voices (2 .. 64) and renditions per voice, digit and language.
   TORCH_ARG(int64_t, voices) = 64;
   TORCH_ARG(int64_t, renditions) = 3;
+  /// spoken-digits: utterances per Flite voice and English digit (training only), and the
+  /// augmentation towards real recordings (see snn::data::SpokenDigitsOptions).
+  TORCH_ARG(int64_t, flite_renditions) = 12;
+  TORCH_ARG(bool, augment) = true;
+  /// audio: a regular expression searched in each file's name (not its folder); its first
+  /// group (else the whole match) is the label. Empty: the label is the file's subfolder
+  /// (one per class). Example, FSDD's 7_jackson_32.wav: "^([0-9]+)_".
+  TORCH_ARG(std::string, label_regex) = "";
+  /// audio: a regular expression whose first group (else whole match) in the file name is
+  /// the speaker, for test_speakers. Example, FSDD: "^[0-9]+_([a-z]+)_".
+  TORCH_ARG(std::string, speaker_regex) = "";
+  /// audio: the speakers whose files are the test split (needs speaker_regex).
+  TORCH_ARG(std::vector<std::string>, test_speakers) = {};
+  /// audio: a text file listing the test files (paths relative to `path`, one per line;
+  /// '#' starts a comment). Takes precedence over test_speakers.
+  TORCH_ARG(std::string, test_list) = "";
+  /// audio: with neither test_list nor test_speakers, this fraction of each class (at least
+  /// one file) is the test split, chosen by a hash of the file's path (stable when files
+  /// are added). Default: 0.2.
+  TORCH_ARG(double, test_fraction) = 0.2;
+  /// audio: every file is a test file and the training split is empty (evaluating a trained
+  /// model on a folder: snn eval --data audio). Default: false.
+  TORCH_ARG(bool, all_test) = false;
   /// Told what is being read or made (e.g. for a progress line); may be empty.
   TORCH_ARG(std::function<void(const std::string&)>, log);
 };
@@ -53,6 +81,8 @@ struct TrainingData {
   int64_t classes = 0;
   /// One sample's frame shape: {channels} (audio) or {polarities, H, W} (camera).
   std::vector<int64_t> frame;
+  /// The classes' names, label order (the files' keys; "0", "1", ... where they have none).
+  std::vector<std::string> class_names;
   /// Test sample 0 as events, and a name for it (its class), for reports.
   events::Events sample;
   std::string sample_name;
@@ -78,6 +108,10 @@ std::vector<std::string> data_source_names();
 DataSource data_source(const std::string& name);
 /// data_source(options.source()).load(options), with the options checked first.
 TrainingData load_data(const DataOptions& options);
+
+/// Where the audio source caches encoded folders: $SNN_CACHE_DIR/data/audio, else
+/// ~/.cache/snn.cpp/data/audio.
+std::string audio_cache_dir();
 
 /// Where the CLI makes the embedded spoken digits: $SNN_CACHE_DIR/data/spoken-digits, else
 /// ~/.cache/snn.cpp/data/spoken-digits.

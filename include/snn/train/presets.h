@@ -143,4 +143,10 @@ Dataset event_frames(const data::EventDataset& dataset, int64_t time_bins,
 Dataset hsd_frames(const std::string& path, int64_t channels = 140, int64_t time_bins = 70,
                    int64_t bin_ms = 0);
 
+/// Audio events (700 cochlea channels, as snn::audio::encode_audio makes them) as frames,
+/// the same way as hsd_frames: [N, time_bins, channels] and the labels [N].
+Dataset audio_frames(const std::vector<events::Events>& samples,
+                     const std::vector<int64_t>& labels, int64_t channels = 140,
+                     int64_t time_bins = 70, int64_t bin_ms = 0);
+
 }  // namespace snn::train

@@ -129,6 +129,11 @@ struct TrainerOptions {
   /// firing_rate_weight) needs the analysis anyway. Default: true.
   TORCH_ARG(bool, activity_metrics) = true;
   /// Written after every epoch when not empty: a checkpoint to resume from.
+  /// Perturbs each training batch [B, T, ...] (as float) before its forward, e.g. with
+  /// snn::train::augment_frames (snn/train/augment.h). It is called with a generator seeded
+  /// by the seed, the epoch and the batch's index, so that a resumed run draws exactly what
+  /// the uninterrupted one drew. Empty: none. Default: empty.
+  TORCH_ARG(std::function<at::Tensor(const at::Tensor&, at::Generator&)>, augment);
   TORCH_ARG(std::string, checkpoint_path) = "";
 };
 
@@ -193,6 +198,16 @@ struct StepInfo {
 ///   auto m = snn::train::evaluate(model, test, EvaluateOptions().batch_size(256));
 EpochMetrics evaluate(const Model& model, const Dataset& data,
                       const EvaluateOptions& options = {});
+
+/// The predicted class of every sample of `data` [N] (options.loss()'s decoder), without
+/// gradients, in eval mode, the states reset before every batch and after the last.
+at::Tensor predictions(const Model& model, const Dataset& data,
+                       const EvaluateOptions& options = {});
+
+/// counts[label][predicted] over the samples, [classes, classes] int64. Labels and
+/// predictions must lie in [0, classes).
+at::Tensor confusion_matrix(const at::Tensor& labels, const at::Tensor& predicted,
+                            int64_t classes);
 
 class Trainer {
  public:
