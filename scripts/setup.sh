@@ -13,7 +13,7 @@ fail() { echo "setup: $*" >&2; exit 1; }
 
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
-              libpng-dev libgif-dev libespeak-ng-dev espeak-ng-data libsndfile1-dev
+              libpng-dev libgif-dev libespeak-ng-dev espeak-ng-data flite1-dev libsndfile1-dev
               libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev python3-venv
               gnuplot-nox chromium
               clang-14 libclang-rt-14-dev)

@@ -30,7 +30,7 @@ namespace {
 
 constexpr const char* kWhat = "snn::data::make_spoken_digits";
 // Bump when anything that decides the files' bytes changes.
-constexpr int kGeneratorVersion = 2;
+constexpr int kGeneratorVersion = 3;
 
 const char* const kEnglish[10] = {"zero", "one", "two",   "three", "four",
                                   "five", "six", "seven", "eight", "nine"};
@@ -50,6 +50,12 @@ const std::vector<std::string>& voices() {
       "edward",  "john",    "max",    "norbert",  "paul",    "pedro",   "quincy",  "rob",
       "robert",  "travis",  "victor", "zac",      "Gene2",   "Henrique", "Diogo",  "announcer",
   };
+  return v;
+}
+
+// CMU Flite's English voices (speaker indices after eSpeak's 64 variants).
+const std::vector<std::string>& flite_voices() {
+  static const std::vector<std::string> v = {"kal", "kal16", "awb", "rms", "slt"};
   return v;
 }
 
@@ -167,8 +173,9 @@ class Speaker {
 
   int sample_rate() const { return rate_; }
 
+  // The samples; `rate` is set to their sample rate.
   std::vector<short> speak(const std::string& voice, const std::string& text, int rate, int pitch,
-                           int range, unsigned seed) {
+                           int range, unsigned seed, double& sample_rate) {
     std::ostringstream request;
     request << seed << ' ' << rate << ' ' << pitch << ' ' << range << ' ' << voice << ' ' << text
             << '\n';
@@ -176,9 +183,12 @@ class Speaker {
     int64_t n = -1;
     std::vector<short> samples;
     bool ok = write_all(to_, r.data(), r.size()) && read_all(from_, &n, sizeof n);
+    int64_t got_rate = 0;
     if (ok && n > 0) {
       samples.resize(static_cast<size_t>(n));
-      ok = read_all(from_, samples.data(), samples.size() * sizeof(short));
+      ok = read_all(from_, &got_rate, sizeof got_rate) && got_rate > 0 &&
+           read_all(from_, samples.data(), samples.size() * sizeof(short));
+      sample_rate = static_cast<double>(got_rate);
     }
     TORCH_CHECK(ok && n > 0, kWhat, ": eSpeak NG could not speak '", text, "' in voice ", voice,
                 ok ? " (is the voice in espeak-ng-data?)" : " (the speech helper stopped)");
@@ -208,7 +218,148 @@ std::vector<Utterance> plan(const SpokenDigitsOptions& o) {
       }
     }
   }
+  // Flite's voices: English only, training only.
+  for (size_t f = 0; f < flite_voices().size() && o.flite_renditions() > 0; ++f) {
+    for (int64_t label = 0; label < 10; ++label) {
+      for (int64_t r = 0; r < o.flite_renditions(); ++r) {
+        Utterance u;
+        u.voice = static_cast<int64_t>(voices().size() + f);
+        u.label = label;
+        u.seed = splitmix64(s);
+        out.push_back(u);
+      }
+    }
+  }
   return out;
+}
+
+// A biquad (RBJ's audio-EQ cookbook), run in place over `x`.
+struct Biquad {
+  double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
+  void run(std::vector<float>& x) const {
+    double x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+    for (auto& v : x) {
+      const double in = v, out = b0 * in + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+      x2 = x1;
+      x1 = in;
+      y2 = y1;
+      y1 = out;
+      v = static_cast<float>(out);
+    }
+  }
+  static Biquad make(double b0, double b1, double b2, double a0, double a1, double a2) {
+    return {b0 / a0, b1 / a0, b2 / a0, a1 / a0, a2 / a0};
+  }
+  static Biquad peaking(double f, double q, double gain_db, double rate) {
+    const double a = std::pow(10.0, gain_db / 40.0), w = 2 * M_PI * f / rate;
+    const double alpha = std::sin(w) / (2 * q), c = std::cos(w);
+    return make(1 + alpha * a, -2 * c, 1 - alpha * a, 1 + alpha / a, -2 * c, 1 - alpha / a);
+  }
+  static Biquad highpass(double f, double rate) {
+    const double w = 2 * M_PI * f / rate, alpha = std::sin(w) / (2 * M_SQRT1_2), c = std::cos(w);
+    return make((1 + c) / 2, -(1 + c), (1 + c) / 2, 1 + alpha, -2 * c, 1 - alpha);
+  }
+};
+
+double rms_of(const std::vector<float>& x) {
+  double e = 0;
+  for (const float v : x) e += static_cast<double>(v) * v;
+  return std::sqrt(e / static_cast<double>(std::max<size_t>(x.size(), 1)));
+}
+
+// A small room: Schroeder's reverberator (four parallel feedback combs, two all-passes),
+// the comb gains set by the reverberation time rt60 (s); `wet` of it added to the dry sound.
+void reverberate(std::vector<float>& x, double rate, double rt60, double size, double wet) {
+  const double comb_ms[4] = {29.7, 37.1, 41.1, 43.7};
+  std::vector<float> sum(x.size(), 0.0f);
+  for (const double ms : comb_ms) {
+    const auto d = std::max<size_t>(1, static_cast<size_t>(ms * size * rate / 1000));
+    const double g = std::pow(10.0, -3.0 * static_cast<double>(d) / rate / rt60);
+    std::vector<float> y(x.size(), 0.0f);
+    for (size_t i = 0; i < x.size(); ++i) {
+      y[i] = static_cast<float>(x[i] + (i >= d ? g * y[i - d] : 0.0));
+      sum[i] += 0.25f * y[i];
+    }
+  }
+  for (const double ms : {5.0, 1.7}) {
+    const auto d = std::max<size_t>(1, static_cast<size_t>(ms * rate / 1000));
+    const double g = 0.7;
+    std::vector<float> y(sum.size(), 0.0f);
+    for (size_t i = 0; i < sum.size(); ++i) {
+      const double delayed_in = i >= d ? sum[i - d] : 0.0, delayed_out = i >= d ? y[i - d] : 0.0;
+      y[i] = static_cast<float>(-g * sum[i] + delayed_in + g * delayed_out);
+    }
+    sum.swap(y);
+  }
+  const double scale = wet * rms_of(x) / std::max(rms_of(sum), 1e-12);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(x[i] + scale * sum[i]);
+}
+
+// Background noise of unit RMS, one of five kinds: white, pink, brown, babble (the
+// utterance itself reversed and shifted three times: speech-like, unintelligible), mains
+// hum (50 or 60 Hz and its harmonics, with a little white noise).
+std::vector<float> background(const std::vector<float>& speech, double rate, Rng& rng) {
+  const size_t n = speech.size();
+  std::vector<float> noise(n, 0.0f);
+  const int kind = static_cast<int>(rng.uniform() * 5);
+  if (kind == 3 && n > 0) {
+    for (int k = 0; k < 3; ++k) {
+      const auto shift = static_cast<size_t>(rng.uniform() * static_cast<double>(n));
+      for (size_t i = 0; i < n; ++i) noise[i] += speech[n - 1 - (i + shift) % n];
+    }
+  } else if (kind == 4) {
+    const double f0 = rng.uniform() < 0.5 ? 50.0 : 60.0;
+    const double phase = rng.uniform(0, 2 * M_PI);
+    for (size_t i = 0; i < n; ++i) {
+      const double t = static_cast<double>(i) / rate;
+      double v = 0.1 * rng.normal();
+      for (int h = 1; h <= 5; ++h) v += std::sin(2 * M_PI * f0 * h * t + phase * h) / h;
+      noise[i] = static_cast<float>(v);
+    }
+  } else {
+    double b0 = 0, b1 = 0, b2 = 0, brown = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double w = rng.normal();
+      if (kind == 0) {
+        noise[i] = static_cast<float>(w);
+      } else if (kind == 1) {  // pink: Paul Kellet's economy filter
+        b0 = 0.99765 * b0 + w * 0.0990460;
+        b1 = 0.96300 * b1 + w * 0.2965164;
+        b2 = 0.57000 * b2 + w * 1.0526913;
+        noise[i] = static_cast<float>(b0 + b1 + b2 + w * 0.1848);
+      } else {  // brown: leaky integration
+        brown = 0.98 * brown + w;
+        noise[i] = static_cast<float>(brown);
+      }
+    }
+  }
+  const double r = rms_of(noise);
+  if (r > 0) {
+    for (auto& v : noise) v = static_cast<float>(v / r);
+  }
+  return noise;
+}
+
+// The augmentation of SpokenDigitsOptions::augment, in place; returns the new sample rate.
+double augment(std::vector<float>& audio, double rate, double snr_db, Rng& rng) {
+  rate *= rng.uniform(0.88, 1.12);  // speed and vocal-tract length
+  Biquad::highpass(rng.uniform(50, 300), rate).run(audio);
+  const int bands = static_cast<int>(rng.uniform() * 4);
+  for (int b = 0; b < bands; ++b) {
+    const double f = std::exp(rng.uniform(std::log(150.0), std::log(4500.0)));
+    Biquad::peaking(f, rng.uniform(0.7, 3.0), rng.uniform(-10, 10), rate).run(audio);
+  }
+  if (rng.uniform() < 0.5) {
+    reverberate(audio, rate, rng.uniform(0.15, 0.7), rng.uniform(0.6, 1.4), rng.uniform(0.1, 0.5));
+  }
+  const auto noise = background(audio, rate, rng);
+  const double scale = rms_of(audio) * std::pow(10.0, -snr_db / 20.0);
+  for (size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<float>(audio[i] + scale * noise[i]);
+  if (rng.uniform() < 0.5) {  // an 8-kHz recording: nothing above 4 kHz
+    audio = audio::resample(audio, rate, 8000.0);
+    rate = 8000.0;
+  }
+  return rate;
 }
 
 // Synthesises, perturbs and encodes one utterance.
@@ -220,23 +371,32 @@ events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, Spe
   const double gain_db = rng.uniform(-6, 6);
   const double snr_db = rng.uniform(o.min_snr_db(), o.max_snr_db());
   const bool german = u.label >= 10;
-  const std::string voice = std::string(german ? "de" : "en") + "+" + voices()[u.voice];
+  const auto espeak_voices = static_cast<int64_t>(voices().size());
+  const std::string voice =
+      u.voice >= espeak_voices ? "flite:" + flite_voices()[u.voice - espeak_voices]
+                               : std::string(german ? "de" : "en") + "+" + voices()[u.voice];
   const std::string text = german ? kGerman[u.label - 10] : kEnglish[u.label];
-  const auto speech =
-      speaker.speak(voice, text, rate, pitch, range, static_cast<unsigned>(u.seed >> 32));
+  double sample_rate = 0;
+  const auto speech = speaker.speak(voice, text, rate, pitch, range,
+                                    static_cast<unsigned>(u.seed >> 32), sample_rate);
   std::vector<float> audio(speech.size());
   double energy = 0;
   for (size_t i = 0; i < speech.size(); ++i) {
     audio[i] = static_cast<float>(speech[i]) / 32768.0f;
     energy += static_cast<double>(audio[i]) * audio[i];
   }
-  const double rms = std::sqrt(energy / std::max<size_t>(audio.size(), 1));
   const double gain = std::pow(10.0, gain_db / 20.0);
+  if (o.augment()) {
+    const double rate = augment(audio, sample_rate, snr_db, rng);
+    for (auto& a : audio) a = static_cast<float>(gain * a);
+    return audio::encode_audio(audio, rate, o.cochlea());
+  }
+  const double rms = std::sqrt(energy / std::max<size_t>(audio.size(), 1));
   const double noise = rms * std::pow(10.0, -snr_db / 20.0);
   for (auto& a : audio) {
     a = static_cast<float>(gain * (a + noise * rng.normal()));
   }
-  return audio::encode_audio(audio, speaker.sample_rate(), o.cochlea());
+  return audio::encode_audio(audio, sample_rate, o.cochlea());
 }
 
 std::string read_text(const std::filesystem::path& p) {
@@ -247,6 +407,8 @@ std::string read_text(const std::filesystem::path& p) {
 }  // namespace
 
 std::vector<std::string> spoken_digit_voices() { return voices(); }
+
+std::vector<std::string> spoken_digit_flite_voices() { return flite_voices(); }
 
 std::vector<std::string> spoken_digit_keys() {
   std::vector<std::string> keys;
@@ -261,7 +423,7 @@ std::string spoken_digits_key(const SpokenDigitsOptions& o) {
   os.precision(17);
   os << "SpokenDigits(version=" << kGeneratorVersion << ", espeak-ng=" << espeak_Info(nullptr)
      << ", seed=" << o.seed() << ", voices=" << o.voices() << ", renditions=" << o.renditions()
-     << ", test_every=" << o.test_every() << ", snr_db=[" << o.min_snr_db() << ", "
+     << ", test_every=" << o.test_every() << ", augment=" << o.augment() << ", flite_renditions=" << o.flite_renditions() << ", snr_db=[" << o.min_snr_db() << ", "
      << o.max_snr_db() << "], cochlea=(channels=" << c.channels() << ", min_frequency="
      << c.min_frequency() << ", max_frequency=" << c.max_frequency()
      << ", bandwidth_scale=" << c.bandwidth_scale() << ", sample_rate=" << c.sample_rate()
@@ -276,6 +438,8 @@ SpokenDigitsFiles make_spoken_digits(const std::string& directory, const SpokenD
   TORCH_CHECK(o.voices() >= 2 && o.voices() <= max_voices, kWhat, ": voices must be in [2, ",
               max_voices, "], got ", o.voices());
   TORCH_CHECK(o.renditions() >= 1, kWhat, ": renditions must be >= 1, got ", o.renditions());
+  TORCH_CHECK(o.flite_renditions() >= 0, kWhat, ": flite_renditions must be >= 0, got ",
+              o.flite_renditions());
   TORCH_CHECK(o.test_every() >= 2 && o.test_every() <= o.voices(), kWhat,
               ": test_every must be in [2, voices], got ", o.test_every());
   TORCH_CHECK(o.min_snr_db() <= o.max_snr_db(), kWhat, ": min_snr_db ", o.min_snr_db(),

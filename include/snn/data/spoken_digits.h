@@ -41,9 +41,22 @@ struct SpokenDigitsOptions {
   /// the whole list does. Default: 4.
   TORCH_ARG(int64_t, test_every) = 4;
   /// Background noise: signal-to-noise ratio drawn from [min_snr_db, max_snr_db]. Defaults:
-  /// 15, 30 dB.
-  TORCH_ARG(double, min_snr_db) = 15.0;
+  /// 10, 30 dB.
+  TORCH_ARG(double, min_snr_db) = 10.0;
   TORCH_ARG(double, max_snr_db) = 30.0;
+  /// Utterances per CMU Flite voice (kal, kal16, awb, rms, slt: voices made from recordings
+  /// of people) and English digit, all in the training file (Flite speaks English only;
+  /// extra/speaker 64 + the voice's index in spoken_digit_flite_voices()). 0: none.
+  /// Default: 12.
+  TORCH_ARG(int64_t, flite_renditions) = 12;
+  /// Augmentation towards real recordings, drawn per utterance from its seed: speed and
+  /// vocal-tract length (the samples played 0.88–1.12× as fast: pitch, formants and duration
+  /// move together), microphone colouring (a high-pass and random peaking equalisers), room
+  /// reverberation (half the utterances), background noises of several kinds (white, pink,
+  /// brown, babble, mains hum) and 8-kHz recordings (half the utterances: nothing above
+  /// 4 kHz, as in telephone and low-bandwidth recordings). Off: only the noise and gain
+  /// above. Default: true.
+  TORCH_ARG(bool, augment) = true;
   /// Parallel synthesis and encoding; 0: the hardware's threads. Default: 0.
   TORCH_ARG(int64_t, threads) = 0;
   TORCH_ARG(audio::CochleaOptions, cochlea) = audio::CochleaOptions();
@@ -56,6 +69,8 @@ struct SpokenDigitsFiles {
 
 /// The voice variants in use, in order (eSpeak NG's variant names, e.g. "m3", "f2", "klatt").
 std::vector<std::string> spoken_digit_voices();
+/// CMU Flite's voices in use, in order ("kal", "kal16", "awb", "rms", "slt").
+std::vector<std::string> spoken_digit_flite_voices();
 /// The 20 class names, label order ("english zero" … "german neun").
 std::vector<std::string> spoken_digit_keys();
 /// A text that names everything deciding the files' content (the cache key).
