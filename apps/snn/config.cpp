@@ -8,10 +8,12 @@
 #include <functional>
 #include <sstream>
 #include <toml++/toml.h>
+#include <regex>
 #include <variant>
 
 #include "snn/data/spoken_digits.h"
 #include "snn/nn/neuron_options.h"
+#include "snn/train/augment.h"
 #include "snn/train/data_sources.h"
 #include "snn/train/presets.h"
 
@@ -20,7 +22,8 @@ namespace {
 
 using Member = std::variant<std::string RunConfig::*, int64_t RunConfig::*, double RunConfig::*,
                             bool RunConfig::*, std::vector<int64_t> RunConfig::*,
-                            std::optional<double> RunConfig::*>;
+                            std::optional<double> RunConfig::*,
+                            std::vector<std::string> RunConfig::*>;
 
 // A check of a value in the context of the whole configuration: an error message (without
 // the key) or empty.
@@ -85,6 +88,15 @@ std::string delays_check(const std::vector<int64_t>& d, int64_t time_bins) {
       return "must be in [0, data.time_bins - 1] = [0, " + std::to_string(time_bins - 1) +
              "]; got " + std::to_string(k);
     }
+  }
+  return "";
+}
+
+std::string regex_check(const std::string& pattern) {
+  try {
+    std::regex re(pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return "is not a valid regular expression: \"" + pattern + "\" (" + e.what() + ")";
   }
   return "";
 }
@@ -154,6 +166,39 @@ const std::vector<Field>& table() {
       {"data", "renditions", M(renditions), "3", {}, "--renditions",
        "spoken-digits: utterances per voice, digit and language",
        [](const RunConfig& c) { return positive(c.renditions); }},
+      {"data", "flite_renditions", M(flite_renditions), "12", {}, "--flite-renditions",
+       "spoken-digits: utterances per CMU Flite voice and English digit (training only; 0: none)",
+       [](const RunConfig& c) { return non_negative(c.flite_renditions); }},
+      {"data", "augment", M(augment), "true", {}, "--augment",
+       "spoken-digits: augmentation towards real recordings (speed and vocal-tract length, "
+       "microphone colouring, rooms, noises, 8-kHz recordings)", nullptr},
+      {"data", "label_regex", M(label_regex), "\"\"", {}, "--label-regex",
+       "audio: regular expression over each file name whose first group is the label (e.g. "
+       "\"^([0-9]+)_\" for FSDD's 7_jackson_32.wav); \"\": the file's subfolder is its label",
+       [](const RunConfig& c) { return regex_check(c.label_regex); }},
+      {"data", "speaker_regex", M(speaker_regex), "\"\"", {}, "--speaker-regex",
+       "audio: regular expression over each file name whose first group is the speaker (e.g. "
+       "\"^[0-9]+_([a-z]+)_\"), for test_speakers",
+       [](const RunConfig& c) { return regex_check(c.speaker_regex); }},
+      {"data", "test_speakers", M(test_speakers), "[]", {}, "--test-speakers",
+       "audio: the speakers whose files are the test split (needs speaker_regex)",
+       [](const RunConfig& c) {
+         return !c.test_speakers.empty() && c.speaker_regex.empty()
+                    ? std::string("needs data.speaker_regex (which part of a file name names "
+                                  "the speaker)")
+                    : std::string();
+       }},
+      {"data", "test_list", M(test_list), "\"\"", {}, "--test-list",
+       "audio: a file listing the test files (paths relative to data.path, one per line); "
+       "before test_speakers", nullptr},
+      {"data", "test_fraction", M(test_fraction), "0.2", {}, "--test-fraction",
+       "audio: without test_list and test_speakers, this fraction of each class is the test "
+       "split (chosen by a hash of the path)",
+       [](const RunConfig& c) {
+         return c.test_fraction > 0 && c.test_fraction < 1
+                    ? ""
+                    : "must be in (0, 1); got " + fmt(c.test_fraction);
+       }},
       // [model]
       {"model", "preset", M(preset), "\"delay-mlp\"", {}, "--preset",
        "Network and its defaults",
@@ -244,6 +289,18 @@ const std::vector<Field>& table() {
       {"train", "lr_schedule", M(lr_schedule), "\"cosine\"", {{"amld-tutorial", "\"constant\""}},
        "--lr-schedule", "Learning-rate schedule (cosine: to 0 over the epochs)", nullptr, false,
        &lr_schedule_names},
+      {"train", "augment", M(frame_augment), "\"auto\"", {}, "--frame-augment",
+       "Each training batch of audio frames perturbed afresh every epoch (seeded, resumable): "
+       "FrameAugment(channel_shift=3, time_stretch=0.15, time_shift=2, frequency_masks=1, "
+       "frequency_mask=10, time_masks=1, time_mask=3) (see snn/train/augment.h), \"none\", or "
+       "\"auto\": FrameAugment() for audio, none for camera data",
+       [](const RunConfig& c) {
+         if (c.frame_augment == "auto") return std::string();
+         if (c.frame_augment != "none" && camera(c)) {
+           return std::string("applies to audio frames only; set \"none\" or \"auto\" for camera data");
+         }
+         return spec_check([&] { snn::train::parse_frame_augment(c.frame_augment); });
+       }},
       {"train", "seed", M(seed), "0", {}, "--seed", "Seed of the weights and the shuffling",
        [](const RunConfig& c) { return non_negative(c.seed); }},
       {"train", "threads", M(threads), "0", {}, "--threads", "Threads; 0: every core",
@@ -266,6 +323,7 @@ const char* type_of(const Field& f) {
         else if constexpr (std::is_same_v<T, double>) return "number";
         else if constexpr (std::is_same_v<T, bool>) return "boolean";
         else if constexpr (std::is_same_v<T, std::vector<int64_t>>) return "array of integers";
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) return "array of strings";
         else return "number or \"none\"";
       },
       f.member);
@@ -303,6 +361,15 @@ void assign(const Field& f, const toml::node& v, RunConfig& c, const std::string
             out.push_back(e.as_integer()->get());
           }
           c.*m = out;
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          const auto* array = v.as_array();
+          if (array == nullptr) bad(where, name + " must be an array of strings");
+          std::vector<std::string> out;
+          for (const auto& e : *array) {
+            if (!e.is_string()) bad(where, name + " must be an array of strings");
+            out.push_back(e.as_string()->get());
+          }
+          c.*m = out;
         } else {
           if (v.is_string() && v.as_string()->get() == "none") c.*m = std::nullopt;
           else if (v.is_integer()) c.*m = static_cast<double>(v.as_integer()->get());
@@ -327,8 +394,20 @@ void assign_flag(const Field& f, const std::string& text, RunConfig& c) {
   const bool is_string = std::holds_alternative<std::string RunConfig::*>(f.member);
   const bool is_array = std::holds_alternative<std::vector<int64_t> RunConfig::*>(f.member);
   const bool is_optional = std::holds_alternative<std::optional<double> RunConfig::*>(f.member);
+  const bool is_strings = std::holds_alternative<std::vector<std::string> RunConfig::*>(f.member);
   if (is_string || (is_optional && text == "none")) {
     t.insert("v", text);
+  } else if (is_strings && (text.empty() || text.front() != '[')) {
+    // --test-speakers a,b: the names as given, split at commas
+    toml::array names;
+    size_t start = 0;
+    while (!text.empty()) {
+      const size_t comma = text.find(',', start);
+      names.push_back(text.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    t.insert("v", names);
   } else {
     const std::string literal = is_array && (text.empty() || text.front() != '[')
                                     ? "[" + text + "]"
@@ -382,6 +461,12 @@ std::string toml_value(const Field& f, const RunConfig& c) {
           os << "[";
           for (size_t i = 0; i < (c.*m).size(); ++i) os << (i ? ", " : "") << (c.*m)[i];
           os << "]";
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          os << "[";
+          for (size_t i = 0; i < (c.*m).size(); ++i) {
+            os << (i ? ", " : "") << basic_string((c.*m)[i]);
+          }
+          os << "]";
         } else {
           if (c.*m) os << fmt(*(c.*m));
           else os << "\"none\"";
@@ -406,6 +491,7 @@ const char* flag_type(const Field& f) {
   if (t == "number") return "NUMBER";
   if (t == "boolean") return "true|false";
   if (t == "array of integers") return "INT,INT,...";
+  if (t == "array of strings") return "TEXT,TEXT,...";
   if (t == "string") return "TEXT";
   return "NUMBER|none";
 }
@@ -528,13 +614,15 @@ std::string keys_markdown() {
   return os.str();
 }
 
-void add_flags(CLI::App* command, FlagValues& values, bool with_train_only) {
+void add_flags(CLI::App* command, FlagValues& values, bool with_train_only,
+               const std::vector<std::string>& only) {
   const auto& fields = table();
   values.text.assign(fields.size(), "");
   values.options.assign(fields.size(), nullptr);
   for (size_t i = 0; i < fields.size(); ++i) {
     const auto& f = fields[i];
     if (f.flag == nullptr || (f.train_only && !with_train_only)) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), name_of(f)) == only.end()) continue;
     values.options[i] =
         command->add_option(f.flag, values.text[i], help_of(f) + " [" + name_of(f) + "]");
     values.options[i]->type_name(flag_type(f));
@@ -548,6 +636,21 @@ void apply_flags(const FlagValues& values, RunConfig& c) {
       assign_flag(fields[i], values.text[i], c);
     }
   }
+}
+
+bool any_flag(const FlagValues& values) {
+  return std::any_of(values.options.begin(), values.options.end(),
+                     [](const CLI::Option* o) { return o != nullptr && o->count() > 0; });
+}
+
+bool flag_given(const FlagValues& values, const std::string& key) {
+  const auto& fields = table();
+  for (size_t i = 0; i < values.options.size(); ++i) {
+    if (values.options[i] != nullptr && values.options[i]->count() > 0 && name_of(fields[i]) == key) {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::optional<std::string> preset_flag(const FlagValues& values) {

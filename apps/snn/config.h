@@ -22,7 +22,12 @@ struct RunConfig {
   std::string source, data_path;
   int64_t channels, time_bins, bin_ms;
   double spatial_factor;
-  int64_t voices, renditions;
+  int64_t voices, renditions, flite_renditions;
+  bool augment;
+  std::string label_regex, speaker_regex;
+  std::vector<std::string> test_speakers;
+  std::string test_list;
+  double test_fraction;
   // [model]
   std::string preset, neuron;
   int64_t hidden;
@@ -37,7 +42,7 @@ struct RunConfig {
   // [train]
   int64_t epochs, batch_size;
   double lr;
-  std::string lr_schedule;
+  std::string lr_schedule, frame_augment;
   int64_t seed, threads;
 };
 
@@ -68,7 +73,13 @@ struct FlagValues {
   std::vector<std::string> text;       // per field of the table
   std::vector<CLI::Option*> options;   // per field; null where the command has no flag
 };
-void add_flags(CLI::App* command, FlagValues& values, bool with_train_only);
+// `only`: the keys ("data.source", ...) that get flags; empty: every key.
+void add_flags(CLI::App* command, FlagValues& values, bool with_train_only,
+               const std::vector<std::string>& only = {});
+// Whether any flag of the table was given.
+bool any_flag(const FlagValues& values);
+// Whether the flag of `key` ("data.test_fraction") was given.
+bool flag_given(const FlagValues& values, const std::string& key);
 void apply_flags(const FlagValues& values, RunConfig& c);
 // The text of the flag that names the preset (read before the others: it picks the defaults).
 std::optional<std::string> preset_flag(const FlagValues& values);

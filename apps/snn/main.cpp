@@ -290,6 +290,15 @@ int main(int argc, char** argv) {
                         "Utterances per voice, digit and language (default " +
                             std::to_string(synth.renditions()) + ")")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
+  bool synth_augment = synth.augment();
+  int64_t synth_flite = synth.flite_renditions();
+  synth_cmd->add_option("--flite-renditions", synth_flite,
+                        "Utterances per CMU Flite voice and English digit, training only (default " +
+                            std::to_string(synth.flite_renditions()) + "; 0: none)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1000}));
+  synth_cmd->add_option("--augment", synth_augment,
+                        "Augment towards real recordings: speed, colouring, rooms, noises, 8 kHz "
+                        "(default true)");
   synth_cmd->add_option("--threads", synth_threads, "Parallel workers (default: every core)")
       ->check(CLI::Range(int64_t{0}, int64_t{256}));
 
@@ -323,6 +332,8 @@ int main(int argc, char** argv) {
       synth_digits(synth_out, synth.seed(synth_seed)
                                   .voices(synth_voices)
                                   .renditions(synth_renditions)
+                                  .augment(synth_augment)
+                                  .flite_renditions(synth_flite)
                                   .threads(synth_threads));
     } else if (*audio_cmd) {
       encode_audio(audio_in, audio_out, audio_labels);

@@ -82,7 +82,7 @@ const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff
 
 int write_report(const fs::path& html, const std::string& title, const std::vector<ReportRun>& runs,
                  const snn::train::Dataset& test, const snn::events::Events& e,
-                 const std::string& sample_name) {
+                 const std::string& sample_name, const std::vector<std::string>& class_names) {
   TORCH_CHECK(!runs.empty(), "snn report: no runs");
   const fs::path dir = fs::path(html.string() + ".plots");
   fs::create_directories(dir);
@@ -234,6 +234,38 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
     }
     figures.push_back({r.name + ": firing rates of the neurons of every spiking layer (test set)",
                        s.str() + "\n", ""});
+  }
+
+  for (size_t i = 0; i < runs.size(); ++i) {
+    // The confusion matrix on the test set: per true class (row), the share of its samples
+    // given to each class (column).
+    const auto& r = runs[i];
+    int64_t classes = static_cast<int64_t>(class_names.size());
+    if (test.labels.numel() > 0) classes = std::max(classes, test.labels.max().item<int64_t>() + 1);
+    torch::nn::Sequential model = r.model;
+    const auto predicted = snn::train::predictions(model, test, snn::train::EvaluateOptions().batch_size(256));
+    const auto counts = snn::train::confusion_matrix(test.labels, predicted.clamp(0, classes - 1), classes)
+                            .to(at::kDouble);
+    const auto share = (counts / counts.sum(1, true).clamp_min(1)).contiguous();
+    std::ostringstream d, s, ytics;
+    for (int64_t row = 0; row < classes; ++row) {
+      for (int64_t col = 0; col < classes; ++col) d << (col ? " " : "") << share[row][col].item<double>();
+      d << '\n';
+      const std::string name = row < static_cast<int64_t>(class_names.size())
+                                   ? class_names[row] : std::to_string(row);
+      ytics << (row ? ", " : "") << q(std::to_string(row) + " " + name) << ' ' << row;
+    }
+    const std::string file = "run" + std::to_string(i) + "_confusion.dat";
+    write_text(dir / file, d.str());
+    const int font = classes > 24 ? 6 : classes > 12 ? 8 : 10;
+    s << "set xlabel 'predicted class'\nset ylabel 'true class'\nset yrange [" << classes - 0.5
+      << ":-0.5]\nset xrange [-0.5:" << classes - 0.5 << "]\nset cbrange [0:1]\n"
+      << "set palette defined (0 'white', 0.5 '#6baed6', 1 '#08306b')\nset cblabel 'share of the row'\n"
+      << "set ytics (" << ytics.str() << ") font ',"
+      << font << "'\nset xtics 0,1," << classes - 1 << " font '," << font << "'\nunset key\nplot "
+      << q(file) << " matrix with image\n";
+    figures.push_back({r.name + ": confusion matrix on the test set (row: true class; shade: share "
+                       "of its samples predicted as the column's class)", s.str(), ""});
   }
 
   std::ostringstream script;

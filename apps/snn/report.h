@@ -32,10 +32,13 @@ struct ReportRun {
 // Writes `html` (atomically): loss and accuracy curves, accuracy against synops, the input
 // `sample` (test sample 0, named `sample_name`: a time-channel raster of audio events, an
 // x-y picture of camera events), membrane traces of the five neurons of the first
-// hidden layer of each run that fired most on that sample (named in the caption), the firing-rate histogram of every spiking layer of each run.
+// hidden layer of each run that fired most on that sample (named in the caption), the
+// firing-rate histogram of every spiking layer of each run, and each run's confusion matrix
+// on `test` (classes named by `class_names`, label order; numbers where it has none).
 // Throws, naming gnuplot, when it cannot draw. Returns the number of figures.
 int write_report(const std::filesystem::path& html, const std::string& title,
                  const std::vector<ReportRun>& runs, const snn::train::Dataset& test,
-                 const snn::events::Events& sample, const std::string& sample_name);
+                 const snn::events::Events& sample, const std::string& sample_name,
+                 const std::vector<std::string>& class_names);
 
 }  // namespace snn_cli

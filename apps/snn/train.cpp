@@ -12,7 +12,9 @@
 #include <torch/optim/adam.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -23,8 +25,11 @@
 #include <memory>
 #include <sstream>
 
+#include "snn/audio/cochlea.h"
 #include "snn/io/files.h"
+#include "snn/nn/stateful.h"
 #include "snn/nn/neuron_options.h"
+#include "snn/train/augment.h"
 #include "snn/train/checkpoint.h"
 #include "snn/train/data_sources.h"
 #include "snn/train/presets.h"
@@ -43,7 +48,8 @@ struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
 };
 
-snn::train::TrainingData load(RunConfig& c) {
+// `all_test`: every file of an audio folder is a test file (snn eval --data audio).
+snn::train::TrainingData load(const RunConfig& c, bool all_test = false) {
   const auto start = std::chrono::steady_clock::now();
   auto d = snn::train::load_data(
       snn::train::DataOptions()
@@ -55,6 +61,14 @@ snn::train::TrainingData load(RunConfig& c) {
           .spatial_factor(c.spatial_factor)
           .voices(c.voices)
           .renditions(c.renditions)
+          .flite_renditions(c.flite_renditions)
+          .augment(c.augment)
+          .label_regex(c.label_regex)
+          .speaker_regex(c.speaker_regex)
+          .test_speakers(c.test_speakers)
+          .test_list(c.test_list)
+          .test_fraction(c.test_fraction)
+          .all_test(all_test)
           .log([](const std::string& line) { std::fprintf(stderr, "data: %s\n", line.c_str()); }));
   std::fprintf(stderr, "data: %lld training and %lld test samples ready in %.1f s\n",
                static_cast<long long>(d.train.inputs.size(0)),
@@ -64,8 +78,8 @@ snn::train::TrainingData load(RunConfig& c) {
 }
 
 // The data as the preset's network takes it: the MLPs see each camera frame as one vector.
-snn::train::TrainingData load_for_model(RunConfig& c) {
-  auto d = load(c);
+snn::train::TrainingData load_for_model(const RunConfig& c, bool all_test = false) {
+  auto d = load(c, all_test);
   if (c.preset != "dvs-conv" && d.frame.size() > 1) {
     d.train.inputs = d.train.inputs.flatten(2);
     d.test.inputs = d.test.inputs.flatten(2);
@@ -106,10 +120,32 @@ std::string metrics_json(const snn::train::EpochMetrics& m) {
   return os.str();
 }
 
+// The names of the model's classes, one per line in DIR/classes.txt (label order), so that
+// snn predict and snn eval --data need not load the training data.
+const char* const kClassesFile = "classes.txt";
+
+void write_classes(const fs::path& dir, const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& n : names) text += n + "\n";
+  snn::io::write_file_atomically((dir / kClassesFile).string(), text);
+}
+
 void write_metrics(const fs::path& dir, const std::vector<snn::train::EpochMetrics>& history) {
   std::string text;
   for (const auto& m : history) text += metrics_json(m) + "\n";
   snn::io::write_file_atomically((dir / "metrics.jsonl").string(), text);
+}
+
+// train.augment as the Trainer's hook (empty for "none").
+std::function<at::Tensor(const at::Tensor&, at::Generator&)> frame_augmenter(const RunConfig& c) {
+  const bool camera = snn::train::data_source(c.source).camera;
+  const auto o = c.frame_augment == "auto"
+                     ? (camera ? std::nullopt : std::optional(snn::train::FrameAugmentOptions()))
+                     : snn::train::parse_frame_augment(c.frame_augment);
+  if (!o) return {};
+  return [o = *o](const at::Tensor& x, at::Generator& g) {
+    return snn::train::augment_frames(x, o, g);
+  };
 }
 
 // Trains (or resumes) one run; returns every epoch's metrics.
@@ -120,6 +156,7 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
   if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
   fs::create_directories(dir);
   snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
+  write_classes(dir, data.class_names);
   torch::manual_seed(c.seed);
   auto model = make_model(c, data);
   auto adam = std::make_shared<torch::optim::Adam>(model->parameters(),
@@ -133,7 +170,8 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
                                   .lr_schedule(c.lr_schedule == "cosine"
                                                    ? snn::train::LrSchedule::cosine()
                                                    : snn::train::LrSchedule::constant())
-                                  .checkpoint_path(checkpoint));
+                                  .checkpoint_path(checkpoint)
+                                  .augment(frame_augmenter(c)));
   if (resume) {
     trainer.load_checkpoint(checkpoint);
     std::fprintf(stderr, "resuming %s after epoch %lld of %lld\n", dir.c_str(),
@@ -194,7 +232,7 @@ ReportRun report_run(const RunConfig& c, const fs::path& dir, const snn::train::
 void report(const fs::path& dir, const std::string& title, const std::vector<ReportRun>& runs,
             const snn::train::TrainingData& data) {
   const auto html = dir / "report.html";
-  write_report(html, title, runs, data.test, data.sample, data.sample_name);
+  write_report(html, title, runs, data.test, data.sample, data.sample_name, data.class_names);
   std::printf("report: %s\n", html.c_str());
 }
 
@@ -209,6 +247,161 @@ RunConfig config_of_run(const fs::path& dir) {
   read_config(config.string(), c);
   validate(c);
   return c;
+}
+
+// The model's class names: DIR/classes.txt, else (runs written before it) the run's data's.
+std::vector<std::string> classes_of_run(const fs::path& dir, const RunConfig& c) {
+  std::ifstream in(dir / kClassesFile);
+  if (!in) return load_for_model(c).class_names;
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) names.push_back(line);
+  if (names.empty()) {
+    throw CLI::ValidationError((dir / kClassesFile).string() + " names no class");
+  }
+  return names;
+}
+
+// A run directory, or a checkpoint file in one (its config.toml says what it is).
+struct RunPaths {
+  fs::path dir, checkpoint;
+};
+
+RunPaths run_paths(const std::string& given) {
+  const bool file = fs::is_regular_file(given);
+  fs::path dir = file ? fs::path(given).parent_path() : fs::path(given);
+  if (dir.empty()) dir = ".";
+  return {dir, file ? fs::path(given) : dir / "checkpoint.snn"};
+}
+
+bool same_name(const std::string& a, const std::string& b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+// The labels of data whose classes are `names` as the model's classes: the class of the same
+// name (case ignored), or, for a number k, the model's class k (FSDD's "7" is the spoken
+// digits' class 7, "english seven"). A label the model does not know is an error naming it.
+at::Tensor to_model_labels(const at::Tensor& labels, const std::vector<std::string>& names,
+                           const std::vector<std::string>& model) {
+  std::vector<int64_t> map(names.size(), -1);
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = 0; j < model.size() && map[i] < 0; ++j) {
+      if (same_name(names[i], model[j])) map[i] = static_cast<int64_t>(j);
+    }
+    const auto& n = names[i];
+    if (map[i] < 0 && !n.empty() && n.size() < 10 &&
+        std::all_of(n.begin(), n.end(), [](unsigned char ch) { return std::isdigit(ch) != 0; }) &&
+        std::stoll(n) < static_cast<int64_t>(model.size())) {
+      map[i] = std::stoll(n);
+    }
+    if (map[i] < 0) {
+      std::string known;
+      for (size_t j = 0; j < model.size(); ++j) {
+        known += (j ? ", " : "") + model[j];
+      }
+      throw CLI::ValidationError("the data's label \"" + n + "\" is not a class of the model "
+                                 "(by name, or by number below " + std::to_string(model.size()) +
+                                 "); its classes: " + known);
+    }
+  }
+  const auto index = at::tensor(map, at::kLong);
+  return labels.numel() == 0 ? labels : index.index_select(0, labels);
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+// snn eval --per-class: one line per class that has test samples.
+void print_per_class(const torch::nn::Sequential& model, const snn::train::Dataset& test,
+                     const std::vector<std::string>& names, int64_t batch_size) {
+  const auto classes = static_cast<int64_t>(names.size());
+  const auto predicted = snn::train::predictions(
+      model, test, snn::train::EvaluateOptions().batch_size(batch_size));
+  const auto counts = snn::train::confusion_matrix(test.labels, predicted, classes);
+  size_t width = 5;
+  for (const auto& n : names) width = std::max(width, n.size());
+  std::printf("%-*s  samples  accuracy  most often predicted instead\n", static_cast<int>(width),
+              "class");
+  for (int64_t c = 0; c < classes; ++c) {
+    const auto row = counts[c];
+    const int64_t n = row.sum().item<int64_t>();
+    if (n == 0) continue;
+    const int64_t right = row[c].item<int64_t>();
+    auto wrong = row.clone();
+    wrong[c] = 0;
+    const int64_t other = wrong.argmax().item<int64_t>(), k = wrong[other].item<int64_t>();
+    std::printf("%-*s  %7lld  %8.3f  %s\n", static_cast<int>(width), names[c].c_str(),
+                static_cast<long long>(n), static_cast<double>(right) / static_cast<double>(n),
+                k > 0 ? (names[other] + " (" + std::to_string(k) + ")").c_str() : "-");
+  }
+}
+
+// snn predict: each sound file through the cochlea and the run's model; the top classes.
+void predict_files(const TrainCommands& t) {
+  const auto paths = run_paths(t.run_dir);
+  const RunConfig c = config_of_run(paths.dir);
+  if (snn::train::data_source(c.source).camera) {
+    throw CLI::ValidationError(t.run_dir + " was trained on camera events (data.source " +
+                               c.source + "); snn predict takes sound files");
+  }
+  const auto names = classes_of_run(paths.dir, c);
+  snn::train::TrainingData shape;
+  shape.classes = static_cast<int64_t>(names.size());
+  shape.frame = {c.channels};
+  auto model = make_model(c, shape);
+  snn::train::load_model(paths.checkpoint.string(), *model);
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const int64_t k = std::min<int64_t>(t.top, shape.classes);
+  std::ostringstream json;
+  json << "[";
+  for (size_t f = 0; f < t.predict_files.size(); ++f) {
+    const auto& file = t.predict_files[f];
+    double rate = 0;
+    const auto audio = snn::audio::read_audio(file, rate);
+    const auto events = snn::audio::encode_audio(audio, rate);
+    const auto x = snn::train::audio_frames({events}, {0}, c.channels, c.time_bins, c.bin_ms).inputs;
+    snn::reset_states(*model);
+    const auto p = at::softmax(model->forward(x).sum(1)[0], 0);
+    const auto best = std::get<1>(p.topk(k));
+    if (t.json) {
+      json << (f ? ",\n " : "") << "{\"file\": " << json_string(file)
+           << ", \"seconds\": " << static_cast<double>(audio.size()) / rate << ", \"top\": [";
+    } else {
+      std::printf("%s:", file.c_str());
+    }
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t label = best[i].item<int64_t>();
+      const double prob = p[label].item<double>();
+      if (t.json) {
+        json << (i ? ", " : "") << "{\"class\": " << json_string(names[label])
+             << ", \"label\": " << label << ", \"probability\": " << std::setprecision(6) << prob
+             << "}";
+      } else {
+        std::printf("%s %s %.3f", i ? "," : "", names[label].c_str(), prob);
+      }
+    }
+    if (t.json) json << "]}";
+    else std::printf("\n");
+  }
+  if (t.json) std::printf("%s]\n", json.str().c_str());
 }
 
 // The neuron models of a comparison, one per line in DIR/neurons (written at its start, so
@@ -255,10 +448,30 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   t.train->add_option("--run-dir", t.run_dir, "Run directory (default runs/NEURON-TIME)");
   t.train->add_option("--resume", t.resume, "Continue the run in this directory");
 
-  t.eval = app.add_subcommand("eval", "Evaluate a run's checkpoint on its test data");
+  t.eval = app.add_subcommand(
+      "eval", "Evaluate a run's checkpoint on its test data, or on other data (--data, "
+              "--data-path: its labels mapped onto the model's classes by name or number)");
   t.eval->add_option("run_dir", t.run_dir,
                      "Run directory, or a checkpoint file in one (beside its config.toml)")
       ->required();
+  t.eval->add_flag("--per-class", t.per_class,
+                   "Also per class: samples, accuracy and the class most often predicted instead");
+  add_flags(t.eval, t.eval_flags, false,
+            {"data.source", "data.path", "data.label_regex", "data.speaker_regex",
+             "data.test_speakers", "data.test_list", "data.test_fraction"});
+
+  t.predict = app.add_subcommand(
+      "predict", "Classify sound files with a trained run: the top classes, by name, with their "
+                 "probabilities");
+  t.predict->add_option("run_dir", t.run_dir,
+                        "Run directory, or a checkpoint file in one (beside its config.toml)")
+      ->required();
+  t.predict->add_option("files", t.predict_files, "Sound files (WAV, FLAC, ...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  t.predict->add_option("--top", t.top, "Classes shown per file (default 3)")
+      ->check(CLI::PositiveNumber);
+  t.predict->add_flag("--json", t.json, "One JSON array: per file its top classes");
 
   t.compare = app.add_subcommand(
       "compare", "Train several neuron models (default IAF, LIF and ALIF) on the same data and "
@@ -326,18 +539,50 @@ int run_train_commands(const TrainCommands& t) {
       return 0;
     }
     if (*t.eval) {
-      // A run directory, or a checkpoint file in one (its config.toml says what it is).
-      const bool file = fs::is_regular_file(t.run_dir);
-      const fs::path dir = file ? fs::path(t.run_dir).parent_path() : fs::path(t.run_dir);
-      const fs::path checkpoint = file ? fs::path(t.run_dir) : dir / "checkpoint.snn";
-      RunConfig c = config_of_run(dir.empty() ? fs::path(".") : dir);
-      const auto data = load_for_model(c);
+      const auto paths = run_paths(t.run_dir);
+      RunConfig c = config_of_run(paths.dir);
+      const RunConfig trained = c;
+      // --data and its keys: other data than the run's, mapped onto the model's classes.
+      const bool other_data = any_flag(t.eval_flags);
+      if (other_data) {
+        // How the run's own files were labelled and split does not carry over to other data:
+        // the flags say it for the data given.
+        const RunConfig fresh = defaults(c.preset);
+        c.label_regex = fresh.label_regex;
+        c.speaker_regex = fresh.speaker_regex;
+        c.test_speakers = fresh.test_speakers;
+        c.test_list = fresh.test_list;
+        c.test_fraction = fresh.test_fraction;
+        apply_flags(t.eval_flags, c);
+        validate(c);
+        if (snn::train::data_source(c.source).camera != snn::train::data_source(trained.source).camera) {
+          throw CLI::ValidationError("--data " + c.source + " is not the kind of data the run was "
+                                     "trained on (data.source " + trained.source + ")");
+        }
+      }
+      // An audio folder without a test split given: every file is evaluated.
+      const bool all_test = other_data && c.source == "audio" && c.test_speakers.empty() &&
+                            c.test_list.empty() && !flag_given(t.eval_flags, "data.test_fraction");
+      auto data = load_for_model(c, all_test);
+      const auto model_names = other_data ? classes_of_run(paths.dir, trained) : data.class_names;
+      if (other_data) {
+        data.test.labels = to_model_labels(data.test.labels, data.class_names, model_names);
+      }
+      data.classes = static_cast<int64_t>(model_names.size());
       auto model = make_model(c, data);
-      snn::train::load_model(checkpoint.string(), *model);
+      snn::train::load_model(paths.checkpoint.string(), *model);
       const auto m = snn::train::evaluate(model, data.test,
                                           snn::train::EvaluateOptions().batch_size(c.batch_size));
-      std::printf("%s: test accuracy %.4f, loss %.4f, synops per sample %.4g, firing rate %.4f\n",
-                  t.run_dir.c_str(), m.test_accuracy, m.test_loss, m.synops, m.firing_rate);
+      std::printf("%s: test accuracy %.4f (%lld samples), loss %.4f, synops per sample %.4g, "
+                  "firing rate %.4f\n",
+                  t.run_dir.c_str(), m.test_accuracy,
+                  static_cast<long long>(data.test.labels.size(0)), m.test_loss, m.synops,
+                  m.firing_rate);
+      if (t.per_class) print_per_class(model, data.test, model_names, c.batch_size);
+      return 0;
+    }
+    if (*t.predict) {
+      predict_files(t);
       return 0;
     }
     if (*t.compare) {

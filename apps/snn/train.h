@@ -13,12 +13,19 @@ struct TrainCommands {
   CLI::App* train = nullptr;
   CLI::App* eval = nullptr;
   CLI::App* compare = nullptr;
+  CLI::App* predict = nullptr;
   CLI::App* config_keys = nullptr;
   CLI::App* config_show = nullptr;
   std::string config_file, run_dir, resume;
   // snn compare --neurons: the kinds compared (empty: snn::train::default_comparison()).
   std::vector<std::string> neurons;
-  FlagValues train_flags, compare_flags, show_flags;
+  FlagValues train_flags, compare_flags, show_flags, eval_flags;
+  // snn predict RUN FILES...: the sound files, the classes shown, JSON output.
+  std::vector<std::string> predict_files;
+  int64_t top = 3;
+  bool json = false;
+  // snn eval --per-class: accuracy per class and its most frequent confusion.
+  bool per_class = false;
 };
 
 void add_train_commands(CLI::App& app, TrainCommands& commands);

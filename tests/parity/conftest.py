@@ -80,7 +80,7 @@ def small_digits(cli, tmp_path_factory):
     import subprocess
     out = tmp_path_factory.mktemp("digits")
     proc = subprocess.run([str(cli), "data", "synth-digits", "--out", str(out), "--voices", "4",
-                           "--renditions", "1"], capture_output=True, text=True, timeout=600)
+                           "--renditions", "1", "--flite-renditions", "1"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "(held-out voices)" in proc.stdout
     return out

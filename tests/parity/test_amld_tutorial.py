@@ -65,6 +65,7 @@ def checkpoint(path):
 def train_one_step(cli, digits, run_dir, neuron, lr):
     proc = subprocess.run([str(cli), "train", "--preset", "amld-tutorial", "--neuron", neuron,
                            "--data-path", str(digits), "--voices", "4", "--renditions", "1",
+                           "--flite-renditions", "1",
                            "--epochs", "1", "--lr", str(lr), "--threads", "1",
                            "--run-dir", str(run_dir)], capture_output=True, text=True,
                           timeout=600)

@@ -25,7 +25,7 @@ def test_hostile_paths_work_end_to_end(cli, tmp_path, name):
     data = home / "data"
     config = home / "small.toml"
     # The data path goes through the TOML file as well as through a flag below.
-    config.write_text("[data]\nvoices = 4\nrenditions = 1\n\n[model]\nhidden = 16\n\n"
+    config.write_text("[data]\nvoices = 4\nrenditions = 1\nflite_renditions = 1\n\n[model]\nhidden = 16\n\n"
                       "[train]\nbatch_size = 16\n")
     # Relative names starting with '-' are given as --flag=VALUE, and after '--' for eval.
     proc = run(cli, "train", "--config", config, "--data-path=" + str(data), "--epochs", 1,

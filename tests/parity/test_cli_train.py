@@ -22,7 +22,7 @@ def small(tmp_path_factory):
     """A configuration of the small set (4 voices, 1 rendition: 60 training samples)."""
     d = tmp_path_factory.mktemp("train")
     config = d / "small.toml"
-    config.write_text(f'[data]\npath = "{d / "data"}"\nvoices = 4\nrenditions = 1\n\n'
+    config.write_text(f'[data]\npath = "{d / "data"}"\nvoices = 4\nrenditions = 1\nflite_renditions = 1\n\n'
                       "[model]\nhidden = 32\n\n[train]\nbatch_size = 16\nlr = 0.005\n")
     return config
 
@@ -94,7 +94,15 @@ def test_interrupt_and_resume_match_an_uninterrupted_run(cli, small, tmp_path):
     assert 3 <= done < epochs
     resumed = run(cli, "train", "--resume", tmp_path / "cut")
     assert resumed.returncode == 0, resumed.stderr
+    # The frames are augmented afresh every epoch (train.augment "auto": FrameAugment on
+    # audio); the resumed run draws what the uninterrupted one drew, bit for bit.
+    assert 'augment = "auto"' in (tmp_path / "cut" / "config.toml").read_text()
     assert metrics(tmp_path / "cut") == metrics(tmp_path / "straight")
+    plain = run(cli, "train", "--config", small, "--epochs", 3, "--frame-augment", "none",
+                "--run-dir", tmp_path / "plain")
+    assert plain.returncode == 0, plain.stderr
+    assert metrics(tmp_path / "plain")[2] != metrics(tmp_path / "straight")[2], \
+        "the augmentation changes what is trained"
 
 
 def test_compare_interrupted_and_resumed_matches_an_uninterrupted_one(cli, small, tmp_path):
@@ -147,7 +155,7 @@ def test_compare_runs_snntorch_families_and_resumes_with_them(cli, small, tmp_pa
             assert rows[-1]["train_loss"] < rows[0]["train_loss"], rows
         assert f'neuron = "{neuron}"' in (tmp_path / "straight" / neuron / "config.toml").read_text()
     page = (tmp_path / "straight" / "report.html").read_text()
-    assert page.count('<div class="fig">') == 4 + 2 * len(neurons)
+    assert page.count('<div class="fig">') == 4 + 3 * len(neurons)
     assert "Leaky, Synaptic, Alpha, RLeaky, RSynaptic and Lapicque" in page
     assert not (tmp_path / "straight" / "iaf").exists()
     # Interrupted in its second model, resumed without --neurons: the same runs.
@@ -239,7 +247,9 @@ def test_report_renders_every_plot_in_a_browser(cli, small, tmp_path):
     assert f"report: {html}" in proc.stdout
     page = html.read_text()
     figures = page.count('<div class="fig">')
-    assert figures == 4 + 2 * 3, "curves, accuracy, accuracy vs synops, raster; traces and rates per model"
+    assert figures == 4 + 3 * 3, ("curves, accuracy, accuracy vs synops, raster; traces, rates "
+                                  "and the confusion matrix per model")
+    assert page.count("confusion matrix on the test set") == 3
     assert "<svg" in page and "src=" not in page, "plots inline: the page stands alone"
     shot = tmp_path / "shot.png"
     height = HEADER + FIGURE * figures

@@ -33,7 +33,9 @@ std::string bytes(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-SpokenDigitsOptions small() { return SpokenDigitsOptions().voices(4).renditions(1).test_every(2); }
+SpokenDigitsOptions small() {
+  return SpokenDigitsOptions().voices(4).renditions(1).test_every(2).flite_renditions(0);
+}
 
 TEST(SpokenDigitsTest, SameOptionsGiveByteIdenticalFiles) {
   const auto a = snn::data::make_spoken_digits(scratch("a").string(), small());
@@ -87,6 +89,37 @@ TEST(SpokenDigitsTest, BalancedClassesAndAVoiceSplit) {
   EXPECT_EQ(shd.events(3).size(), train.events(3).size());
 }
 
+TEST(SpokenDigitsTest, FliteVoicesSpeakEnglishInTrainingOnly) {
+  const auto files =
+      snn::data::make_spoken_digits(scratch("flite").string(), small().flite_renditions(2));
+  snn::events::HSDFile train(files.train), test(files.test);
+  const auto voices = static_cast<int64_t>(snn::data::spoken_digit_voices().size());
+  ASSERT_EQ(train.size(), 2 * 20 + 5 * 10 * 2);
+  ASSERT_EQ(test.size(), 2 * 20);
+  std::map<int64_t, int> per_voice;
+  for (int64_t i = 0; i < train.size(); ++i) {
+    if (train.speaker(i) < voices) continue;
+    ++per_voice[train.speaker(i)];
+    EXPECT_LT(train.label(i), 10) << "Flite speaks English digits only";
+    EXPECT_GT(train.events(i).size(), 500) << "sample " << i << " must have spikes";
+  }
+  EXPECT_EQ(per_voice.size(), snn::data::spoken_digit_flite_voices().size());
+  for (const auto& [v, n] : per_voice) EXPECT_EQ(n, 20) << v;
+  for (int64_t i = 0; i < test.size(); ++i) EXPECT_LT(test.speaker(i), voices);
+}
+
+TEST(SpokenDigitsTest, AugmentationIsSeededAndCanBeTurnedOff) {
+  const auto on = snn::data::make_spoken_digits(scratch("aug_on").string(), small().voices(2));
+  const auto again =
+      snn::data::make_spoken_digits(scratch("aug_again").string(), small().voices(2).threads(1));
+  const auto off = snn::data::make_spoken_digits(scratch("aug_off").string(),
+                                                 small().voices(2).augment(false));
+  EXPECT_EQ(bytes(on.train), bytes(again.train)) << "the same seed draws the same perturbations";
+  EXPECT_NE(bytes(on.train), bytes(off.train));
+  EXPECT_NE(snn::data::spoken_digits_key(small()),
+            snn::data::spoken_digits_key(small().augment(false)));
+}
+
 TEST(SpokenDigitsTest, BadOptionsAreNamed) {
   auto message = [](const SpokenDigitsOptions& o) {
     return snn::test::error_of([&] { snn::data::make_spoken_digits(scratch("bad").string(), o); });
@@ -94,6 +127,8 @@ TEST(SpokenDigitsTest, BadOptionsAreNamed) {
   EXPECT_NE(message(small().voices(1)).find("voices must be in [2, "), std::string::npos);
   EXPECT_NE(message(small().renditions(0)).find("renditions must be >= 1"), std::string::npos);
   EXPECT_NE(message(small().test_every(9)).find("test_every"), std::string::npos);
+  EXPECT_NE(message(small().flite_renditions(-1)).find("flite_renditions must be >= 0"),
+            std::string::npos);
 }
 
 // A pure tone excites the channels around its frequency and few others.
