@@ -289,11 +289,12 @@ const std::vector<Field>& table() {
       {"train", "lr_schedule", M(lr_schedule), "\"cosine\"", {{"amld-tutorial", "\"constant\""}},
        "--lr-schedule", "Learning-rate schedule (cosine: to 0 over the epochs)", nullptr, false,
        &lr_schedule_names},
-      {"train", "augment", M(frame_augment), "\"auto\"", {}, "--frame-augment",
+      {"train", "augment", M(frame_augment), "\"auto\"", {{"amld-tutorial", "\"none\""}},
+       "--frame-augment",
        "Each training batch of audio frames perturbed afresh every epoch (seeded, resumable): "
        "FrameAugment(channel_shift=3, time_stretch=0.15, time_shift=2, frequency_masks=1, "
        "frequency_mask=10, time_masks=1, time_mask=3) (see snn/train/augment.h), \"none\", or "
-       "\"auto\": FrameAugment() for audio, none for camera data",
+       "\"auto\": FrameAugment() for audio, none for camera data (amld-tutorial: none, as the tutorial)",
        [](const RunConfig& c) {
          if (c.frame_augment == "auto") return std::string();
          if (c.frame_augment != "none" && camera(c)) {
