@@ -204,11 +204,22 @@ void synth_digits(const std::string& out, const snn::data::SpokenDigitsOptions& 
               static_cast<long long>(test.size()));
 }
 
-// A user's sound files → one SHD-layout file of their spikes.
-void encode_audio(const std::vector<std::string>& inputs, const std::string& out,
+// A user's sound files (a folder: every sound file in it, sorted) → one SHD-layout file of
+// their spikes.
+void encode_audio(const std::vector<std::string>& given, const std::string& out,
                   const std::vector<int64_t>& labels) {
+  std::vector<std::string> inputs;
+  for (const auto& g : given) {
+    if (!std::filesystem::is_directory(g)) {
+      inputs.push_back(g);
+      continue;
+    }
+    for (const auto& f : snn::audio::list_sound_files(g)) {
+      inputs.push_back((std::filesystem::path(g) / f).string());
+    }
+  }
   if (!labels.empty() && labels.size() != inputs.size()) {
-    throw CLI::ValidationError("--labels", "give one label per input file (" +
+    throw CLI::ValidationError("--labels", "give one label per sound file (folders expanded: " +
                                                std::to_string(inputs.size()) + "), got " +
                                                std::to_string(labels.size()));
   }
@@ -307,9 +318,11 @@ int main(int argc, char** argv) {
   std::vector<int64_t> audio_labels;
   auto* audio_cmd = data->add_subcommand(
       "encode-audio", "Turn sound files (WAV, FLAC, ...) into spikes with the cochlea, in SHD's layout");
-  audio_cmd->add_option("inputs", audio_in, "Sound files")->required()->check(CLI::ExistingFile);
+  audio_cmd->add_option("inputs", audio_in, "Sound files, or folders of them (every sound file "
+                        "inside, sorted by path)")->required()->check(CLI::ExistingPath);
   audio_cmd->add_option("-o,--out", audio_out, "Output .h5 file")->required();
-  audio_cmd->add_option("--labels", audio_labels, "One label per input (default: all 0)");
+  audio_cmd->add_option("--labels", audio_labels,
+                        "One label per sound file, folders expanded (default: all 0)");
 
   snn_cli::TrainCommands training;
   snn_cli::add_train_commands(app, training);

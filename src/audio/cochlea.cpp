@@ -8,6 +8,9 @@
 #include <sndfile.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <set>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -216,6 +219,38 @@ std::vector<float> read_audio(const std::string& path, double& sample_rate) {
   }
   sample_rate = info.samplerate;
   return mono;
+}
+
+bool is_sound_file(const std::string& path) {
+  static const std::set<std::string> kExtensions = {".wav", ".flac", ".ogg", ".oga", ".aif",
+                                                     ".aiff", ".aifc", ".au", ".snd", ".caf",
+                                                     ".w64", ".mp3", ".opus"};
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return kExtensions.count(ext) > 0;
+}
+
+std::vector<std::string> list_sound_files(const std::string& folder) {
+  namespace fs = std::filesystem;
+  const fs::path root(folder);
+  TORCH_CHECK(fs::is_directory(root), folder, " is not a folder (of sound files)");
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    const auto name = it->path().filename().string();
+    if (!name.empty() && name.front() == '.') {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && is_sound_file(it->path().string())) {
+      files.push_back(fs::relative(it->path(), root).generic_string());
+    }
+  }
+  TORCH_CHECK(!files.empty(), "no sound files (.wav, .flac, .ogg, .aiff, .au, .mp3, ...) in ",
+              folder);
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace snn::audio

@@ -39,36 +39,16 @@ struct SoundFile {
   bool test = false;
 };
 
-bool is_sound_file(const fs::path& p) {
-  static const std::set<std::string> kExtensions = {".wav", ".flac", ".ogg", ".oga", ".aif",
-                                                     ".aiff", ".aifc", ".au", ".snd", ".caf",
-                                                     ".w64", ".mp3", ".opus"};
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return kExtensions.count(ext) > 0;
-}
-
-// Every sound file under `root`, by relative path (hidden files and folders skipped).
+// Every sound file under `root`, by relative path.
 std::vector<SoundFile> list_sound_files(const fs::path& root) {
   TORCH_CHECK(fs::is_directory(root), "data: the audio source needs a folder of sound files "
               "(data.path, --data-path); ", root.string(), " is not a folder");
   std::vector<SoundFile> files;
-  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-       ++it) {
-    const auto name = it->path().filename().string();
-    if (!name.empty() && name.front() == '.') {
-      if (it->is_directory()) it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file() && is_sound_file(it->path())) {
-      files.push_back({fs::relative(it->path(), root).generic_string(), "", "", false});
-    }
+  try {
+    for (auto& f : audio::list_sound_files(root.string())) files.push_back({f, "", "", false});
+  } catch (const c10::Error& e) {
+    TORCH_CHECK(false, "data: ", e.what_without_backtrace());
   }
-  TORCH_CHECK(!files.empty(), "data: no sound files (.wav, .flac, .ogg, .aiff, .au, .mp3, ...) "
-              "in ", root.string());
-  std::sort(files.begin(), files.end(),
-            [](const SoundFile& a, const SoundFile& b) { return a.relative < b.relative; });
   return files;
 }
 

@@ -166,3 +166,20 @@ def test_eval_on_other_data(cli, folders, env, trained, tmp_path):
     assert proc.returncode == 2
     assert 'the data\'s label "middle" is not a class of the model' in proc.stderr, proc.stderr
     assert "its classes: high, low" in proc.stderr
+
+
+def test_encode_audio_takes_folders(cli, folders, tmp_path):
+    import h5py
+    out = tmp_path / "all.h5"
+    proc = run(cli, "data", "encode-audio", folders / "classes", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    names = sorted(str(p) for p in (folders / "classes").rglob("*.wav"))
+    assert [line.split(":")[0] for line in proc.stdout.splitlines()[:-1]] == names
+    with h5py.File(out, "r") as f:
+        assert len(f["labels"]) == len(names) == 24
+    proc = run(cli, "data", "encode-audio", folders / "classes", "-o", out, "--labels", 1, 2)
+    assert proc.returncode == 2 and "give one label per sound file" in proc.stderr, proc.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = run(cli, "data", "encode-audio", empty, "-o", out)
+    assert proc.returncode == 2 and f"no sound files" in proc.stderr and str(empty) in proc.stderr

@@ -97,4 +97,4 @@ def test_encode_audio_places_tones(cli, tmp_path):
             assert abs(np.log2(centres[peak] / f0)) < 0.2, (f0, centres[peak])
     bad = subprocess.run([str(cli), "data", "encode-audio", files[0], "-o", str(out), "--labels",
                           "1", "2"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "one label per input file" in bad.stderr
+    assert bad.returncode == 2 and "one label per sound file" in bad.stderr

@@ -58,4 +58,12 @@ std::vector<float> resample(const std::vector<float>& samples, double from_rate,
 /// samples and sets `sample_rate`. Throws, naming the file, when it cannot be read.
 std::vector<float> read_audio(const std::string& path, double& sample_rate);
 
+/// Whether the file name has the extension of a sound file read_audio can read (.wav, .flac,
+/// .ogg, .aiff, .au, .caf, .w64, .mp3, .opus, ...; case ignored).
+bool is_sound_file(const std::string& path);
+/// Every sound file under `folder` (recursively; hidden files and folders skipped), as
+/// paths relative to it ('/'-separated), sorted. Throws, naming the folder, when it is not
+/// one or holds no sound file.
+std::vector<std::string> list_sound_files(const std::string& folder);
+
 }  // namespace snn::audio
