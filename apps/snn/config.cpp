@@ -422,8 +422,9 @@ void assign_flag(const Field& f, const std::string& text, RunConfig& c) {
   assign(f, *t.get("v"), c, where);
 }
 
-// A TOML basic string: quoted, with backslash, quote and control characters escaped.
-std::string basic_string(const std::string& s) {
+}  // namespace
+
+std::string quoted(const std::string& s) {
   std::string out = "\"";
   for (const char ch : s) {
     const auto u = static_cast<unsigned char>(ch);
@@ -445,13 +446,15 @@ std::string basic_string(const std::string& s) {
   return out + "\"";
 }
 
+namespace {
+
 std::string toml_value(const Field& f, const RunConfig& c) {
   return std::visit(
       [&](auto m) -> std::string {
         using T = std::remove_cvref_t<decltype(c.*m)>;
         std::ostringstream os;
         if constexpr (std::is_same_v<T, std::string>) {
-          os << basic_string(c.*m);
+          os << quoted(c.*m);
         } else if constexpr (std::is_same_v<T, int64_t>) {
           os << c.*m;
         } else if constexpr (std::is_same_v<T, double>) {
@@ -465,7 +468,7 @@ std::string toml_value(const Field& f, const RunConfig& c) {
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           os << "[";
           for (size_t i = 0; i < (c.*m).size(); ++i) {
-            os << (i ? ", " : "") << basic_string((c.*m)[i]);
+            os << (i ? ", " : "") << quoted((c.*m)[i]);
           }
           os << "]";
         } else {

@@ -61,6 +61,9 @@ std::string preset_of(const std::string& path, const std::string& otherwise);
 void validate(const RunConfig& c);
 // The neurons the run's model has (model.neuron and its constants).
 snn::train::PresetNeurons preset_neurons(const RunConfig& c);
+// `s` quoted, with backslash, quote and control characters escaped: a TOML basic string
+// and a JSON string alike.
+std::string quoted(const std::string& s);
 // Every key, by section, as TOML (strings escaped): what config.toml holds.
 std::string to_toml(const RunConfig& c);
 // The keys as a Markdown table (key, type, default, presets, flag, meaning): the README's list.

@@ -310,24 +310,6 @@ at::Tensor to_model_labels(const at::Tensor& labels, const std::vector<std::stri
   return labels.numel() == 0 ? labels : index.index_select(0, labels);
 }
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", u);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
 // snn eval --per-class: one line per class that has test samples.
 void print_per_class(const torch::nn::Sequential& model, const snn::train::Dataset& test,
                      const std::vector<std::string>& names, int64_t batch_size) {
@@ -382,7 +364,7 @@ void predict_files(const TrainCommands& t) {
     const auto p = at::softmax(model->forward(x).sum(1)[0], 0);
     const auto best = std::get<1>(p.topk(k));
     if (t.json) {
-      json << (f ? ",\n " : "") << "{\"file\": " << json_string(file)
+      json << (f ? ",\n " : "") << "{\"file\": " << quoted(file)
            << ", \"seconds\": " << static_cast<double>(audio.size()) / rate << ", \"top\": [";
     } else {
       std::printf("%s:", file.c_str());
@@ -391,7 +373,7 @@ void predict_files(const TrainCommands& t) {
       const int64_t label = best[i].item<int64_t>();
       const double prob = p[label].item<double>();
       if (t.json) {
-        json << (i ? ", " : "") << "{\"class\": " << json_string(names[label])
+        json << (i ? ", " : "") << "{\"class\": " << quoted(names[label])
              << ", \"label\": " << label << ", \"probability\": " << std::setprecision(6) << prob
              << "}";
       } else {
