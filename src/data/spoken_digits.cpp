@@ -158,7 +158,6 @@ class Speaker {
     TORCH_CHECK(read_all(from_, &rate, sizeof rate) && rate > 0, kWhat,
                 ": eSpeak NG could not be initialised in ", helper,
                 " (is the espeak-ng-data package installed?)");
-    rate_ = static_cast<int>(rate);
   }
   ~Speaker() {
     if (to_ >= 0) ::close(to_);
@@ -171,9 +170,7 @@ class Speaker {
   Speaker(const Speaker&) = delete;
   Speaker& operator=(const Speaker&) = delete;
 
-  int sample_rate() const { return rate_; }
-
-  // The samples; `rate` is set to their sample rate.
+  // The samples; `sample_rate` is set to theirs (eSpeak's, or the Flite voice's own).
   std::vector<short> speak(const std::string& voice, const std::string& text, int rate, int pitch,
                            int range, unsigned seed, double& sample_rate) {
     std::ostringstream request;
@@ -190,15 +187,18 @@ class Speaker {
            read_all(from_, samples.data(), samples.size() * sizeof(short));
       sample_rate = static_cast<double>(got_rate);
     }
-    TORCH_CHECK(ok && n > 0, kWhat, ": eSpeak NG could not speak '", text, "' in voice ", voice,
-                ok ? " (is the voice in espeak-ng-data?)" : " (the speech helper stopped)");
+    const bool flite = voice.rfind("flite:", 0) == 0;
+    TORCH_CHECK(ok && n > 0, kWhat, ": ", flite ? "Flite" : "eSpeak NG", " could not speak '", text,
+                "' in voice ", voice,
+                !ok    ? " (the speech helper stopped)"
+                : flite ? " (is the voice one of Flite's kal, kal16, awb, rms, slt?)"
+                        : " (is the voice in espeak-ng-data?)");
     return samples;
   }
 
  private:
   pid_t pid_ = -1;
   int to_ = -1, from_ = -1;
-  int rate_ = 0;
 };
 
 std::vector<Utterance> plan(const SpokenDigitsOptions& o) {
@@ -380,19 +380,14 @@ events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, Spe
   const auto speech = speaker.speak(voice, text, rate, pitch, range,
                                     static_cast<unsigned>(u.seed >> 32), sample_rate);
   std::vector<float> audio(speech.size());
-  double energy = 0;
-  for (size_t i = 0; i < speech.size(); ++i) {
-    audio[i] = static_cast<float>(speech[i]) / 32768.0f;
-    energy += static_cast<double>(audio[i]) * audio[i];
-  }
+  for (size_t i = 0; i < speech.size(); ++i) audio[i] = static_cast<float>(speech[i]) / 32768.0f;
   const double gain = std::pow(10.0, gain_db / 20.0);
   if (o.augment()) {
     const double rate = augment(audio, sample_rate, snr_db, rng);
     for (auto& a : audio) a = static_cast<float>(gain * a);
     return audio::encode_audio(audio, rate, o.cochlea());
   }
-  const double rms = std::sqrt(energy / std::max<size_t>(audio.size(), 1));
-  const double noise = rms * std::pow(10.0, -snr_db / 20.0);
+  const double noise = rms_of(audio) * std::pow(10.0, -snr_db / 20.0);
   for (auto& a : audio) {
     a = static_cast<float>(gain * (a + noise * rng.normal()));
   }
