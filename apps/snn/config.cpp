@@ -647,25 +647,28 @@ bool any_flag(const FlagValues& values) {
                      [](const CLI::Option* o) { return o != nullptr && o->count() > 0; });
 }
 
-bool flag_given(const FlagValues& values, const std::string& key) {
-  const auto& fields = table();
-  for (size_t i = 0; i < values.options.size(); ++i) {
-    if (values.options[i] != nullptr && values.options[i]->count() > 0 && name_of(fields[i]) == key) {
-      return true;
-    }
-  }
-  return false;
-}
+namespace {
 
-std::optional<std::string> preset_flag(const FlagValues& values) {
+// The text of the flag of `key` ("model.preset"), when it was given.
+std::optional<std::string> given_flag(const FlagValues& values, const std::string& key) {
   const auto& fields = table();
   for (size_t i = 0; i < values.options.size(); ++i) {
     if (values.options[i] != nullptr && values.options[i]->count() > 0 &&
-        std::string(fields[i].key) == "preset") {
+        name_of(fields[i]) == key) {
       return values.text[i];
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+bool flag_given(const FlagValues& values, const std::string& key) {
+  return given_flag(values, key).has_value();
+}
+
+std::optional<std::string> preset_flag(const FlagValues& values) {
+  return given_flag(values, "model.preset");
 }
 
 }  // namespace snn_cli
