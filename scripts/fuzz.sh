@@ -79,7 +79,7 @@ if [[ "$needed" == *" fuzz_reader "* ]]; then
 fi
 EVENTS=(src/events/events.cpp src/events/column.cpp src/util/atomic_file.cpp)
 if [[ "$needed" == *" fuzz_hsd "* ]]; then
-  build fuzz_hsd fuzz/fuzz_hsd.cpp src/events/io/hsd.cpp src/util/hdf5_lock.cpp "${EVENTS[@]}" -- \
+  build fuzz_hsd fuzz/fuzz_hsd.cpp src/events/io/hsd.cpp src/util/hdf5_lock.cpp src/util/hdf5_util.cpp "${EVENTS[@]}" -- \
     -I/usr/include/hdf5/serial -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 "${TORCH_LIBS[@]}"
   # Seeds: SHD files with float64 and float16 times, speakers and keys (h5py).
   mkdir -p "$WORK_DIR/seeds/hsd"

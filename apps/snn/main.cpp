@@ -22,6 +22,7 @@
 #include "snn/events/transforms.h"
 #include "snn/io/image.h"
 #include "snn/memory.h"
+#include "snn/nir/graph.h"
 #include "snn/version.h"
 #include "train.h"
 
@@ -39,7 +40,8 @@ struct Input {
 void add_input(CLI::App* cmd, Input& in, const char* what) {
   cmd->add_option("file", in.path, what)->required()->check(CLI::ExistingFile);
   cmd->add_option("--format", in.format,
-                  "File format: auto, nmnist, evt2, evt3, dat, aedat3, hdf5 (default: auto)");
+                  "File format: auto, nmnist, evt2, evt3, dat, aedat3, hdf5; inspect also nir "
+                  "(default: auto; .nir files are NIR graphs)");
   cmd->add_option("--sample", in.sample, "Sample index, for HDF5 (SHD/SSC) files")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--sensor", in.sensor,
@@ -94,7 +96,25 @@ void print_stats(const ev::EventStats& s) {
   std::printf("\n");
 }
 
+bool is_nir(const Input& in) {
+  if (in.format == "nir") return true;
+  const auto ext = std::filesystem::path(in.path).extension().string();
+  return in.format == "auto" && (ext == ".nir" || ext == ".NIR");
+}
+
+// A NIR graph: its version, nodes with their parameters' shapes, edges.
+void inspect_nir(const Input& in) {
+  TORCH_CHECK(in.sample < 0 && in.sensor.empty(), "--sample and --sensor apply to event files; ",
+              in.path, " is a NIR graph");
+  const auto file = snn::nir::read(in.path);
+  std::printf("file:      %s\nformat:    NIR graph (version %s)\nnodes:     %zu\n",
+              in.path.c_str(), file.version.empty() ? "not given" : file.version.c_str(),
+              file.graph.nodes.size());
+  std::printf("%s", snn::nir::describe(file.graph).c_str());
+}
+
 void inspect(const Input& in) {
+  if (is_nir(in)) return inspect_nir(in);
   const auto format = format_of(in);
   std::printf("file:      %s\nformat:    %s\n", in.path.c_str(), ev::format_name(format).c_str());
   ev::EventStats stats;
@@ -253,8 +273,9 @@ int main(int argc, char** argv) {
 
   Input inspect_in;
   auto* inspect_cmd = data->add_subcommand(
-      "inspect", "Format, sensor size, events, duration, rate and polarity balance of a file");
-  add_input(inspect_cmd, inspect_in, "Event file");
+      "inspect", "Format, sensor size, events, duration, rate and polarity balance of an event file; "
+      "the nodes, parameters and edges of a NIR graph (.nir)");
+  add_input(inspect_cmd, inspect_in, "Event file or NIR graph");
 
   Input convert_in;
   std::string convert_out, out_format = "auto", transform;

@@ -11,27 +11,15 @@
 
 #include "util/atomic_file.h"
 #include "util/hdf5_lock.h"
+#include "util/hdf5_util.h"
 
 namespace snn::data::detail {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Closes an HDF5 handle when it goes out of scope.
-struct Handle {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  Handle(hid_t i, herr_t (*c)(hid_t)) : id(i), close(c) {}
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() {
-    if (id >= 0) close(id);
-  }
-};
-
-void quiet_hdf5() {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-}
+using snn::detail::h5::Handle;
+using snn::detail::h5::QuietErrors;
 
 hid_t h5_type(at::ScalarType t, const std::string& path) {
   switch (t) {
@@ -65,23 +53,23 @@ void write_tensor(hid_t file, const char* name, const at::Tensor& tensor, bool c
                H5Sclose);
   Handle props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (compress && t.dim() > 0 && t.numel() > 0) {
-    H5Pset_chunk(props.id, static_cast<int>(dims.size()), dims.data());
-    H5Pset_deflate(props.id, 1);
+    H5Pset_chunk(props.get(), static_cast<int>(dims.size()), dims.data());
+    H5Pset_deflate(props.get(), 1);
   }
   const hid_t type = h5_type(t.scalar_type(), path);
-  Handle dset(H5Dcreate2(file, name, type, space.id, H5P_DEFAULT, props.id, H5P_DEFAULT), H5Dclose);
-  TORCH_CHECK(dset.id >= 0, "snn::data: cannot create dataset '", name, "' in ", path);
+  Handle dset(H5Dcreate2(file, name, type, space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT), H5Dclose);
+  TORCH_CHECK(dset.get() >= 0, "snn::data: cannot create dataset '", name, "' in ", path);
   TORCH_CHECK(
-      t.numel() == 0 || H5Dwrite(dset.id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
+      t.numel() == 0 || H5Dwrite(dset.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
       "snn::data: cannot write dataset '", name, "' to ", path);
   // The exact dtype, so that bool and uint8 (both stored as uint8) come back as they were.
   const std::string dtype = c10::toString(t.scalar_type());
   Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(str.id, dtype.size());
+  H5Tset_size(str.get(), dtype.size());
   Handle attr_space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attr(H5Acreate2(dset.id, "dtype", str.id, attr_space.id, H5P_DEFAULT, H5P_DEFAULT),
+  Handle attr(H5Acreate2(dset.get(), "dtype", str.get(), attr_space.get(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose);
-  TORCH_CHECK(attr.id >= 0 && H5Awrite(attr.id, str.id, dtype.data()) >= 0,
+  TORCH_CHECK(attr.get() >= 0 && H5Awrite(attr.get(), str.get(), dtype.data()) >= 0,
               "snn::data: cannot write the dtype of '", name, "' to ", path);
 }
 
@@ -95,24 +83,24 @@ at::ScalarType dtype_from_name(const std::string& name, const std::string& path)
 
 at::Tensor read_tensor(hid_t file, const char* name, const std::string& path) {
   Handle dset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
-  TORCH_CHECK(dset.id >= 0, "snn::data: ", path, " has no dataset '", name, "'");
-  Handle attr(H5Aopen(dset.id, "dtype", H5P_DEFAULT), H5Aclose);
-  TORCH_CHECK(attr.id >= 0, "snn::data: dataset '", name, "' in ", path, " has no dtype");
-  Handle atype(H5Aget_type(attr.id), H5Tclose);
-  const size_t len = H5Tget_size(atype.id);
+  TORCH_CHECK(dset.get() >= 0, "snn::data: ", path, " has no dataset '", name, "'");
+  Handle attr(H5Aopen(dset.get(), "dtype", H5P_DEFAULT), H5Aclose);
+  TORCH_CHECK(attr.get() >= 0, "snn::data: dataset '", name, "' in ", path, " has no dtype");
+  Handle atype(H5Aget_type(attr.get()), H5Tclose);
+  const size_t len = H5Tget_size(atype.get());
   TORCH_CHECK(len > 0 && len < 64, "snn::data: bad dtype attribute in ", path);
   std::string dtype_name(len, '\0');
-  TORCH_CHECK(H5Aread(attr.id, atype.id, dtype_name.data()) >= 0,
+  TORCH_CHECK(H5Aread(attr.get(), atype.get(), dtype_name.data()) >= 0,
               "snn::data: cannot read the dtype of '", name, "' in ", path);
   const auto dtype = dtype_from_name(dtype_name, path);
-  Handle space(H5Dget_space(dset.id), H5Sclose);
-  const int rank = H5Sget_simple_extent_ndims(space.id);
+  Handle space(H5Dget_space(dset.get()), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
   TORCH_CHECK(rank >= 0 && rank <= 16, "snn::data: bad rank of '", name, "' in ", path);
   std::vector<hsize_t> dims(rank);
-  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   auto t =
       at::empty(std::vector<int64_t>(dims.begin(), dims.end()), at::TensorOptions().dtype(dtype));
-  TORCH_CHECK(t.numel() == 0 || H5Dread(dset.id, h5_type(dtype, path), H5S_ALL, H5S_ALL,
+  TORCH_CHECK(t.numel() == 0 || H5Dread(dset.get(), h5_type(dtype, path), H5S_ALL, H5S_ALL,
                                         H5P_DEFAULT, t.data_ptr()) >= 0,
               "snn::data: cannot read dataset '", name, "' from ", path);
   return t;
@@ -138,16 +126,16 @@ std::string stable_hash_hex(const std::string& s) {
 void save_example(const std::string& path, const at::Tensor& data, const at::Tensor& target,
                   bool compress) {
   auto lock = snn::detail::hdf5_lock();
-  quiet_hdf5();
+  QuietErrors quiet;
   // HDF5 creates the temporary file; AtomicFile names it, renames it on commit and removes
   // it on an error.
   snn::detail::AtomicFile target_file(path, /*open=*/false);
   const std::string& tmp = target_file.temp_path();
   {
     Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    TORCH_CHECK(file.id >= 0, "snn::data: cannot create cache file ", tmp);
-    write_tensor(file.id, "data", data, compress, path);
-    write_tensor(file.id, "target", target, compress, path);
+    TORCH_CHECK(file.get() >= 0, "snn::data: cannot create cache file ", tmp);
+    write_tensor(file.get(), "data", data, compress, path);
+    write_tensor(file.get(), "target", target, compress, path);
   }
   target_file.commit();
 }
@@ -156,12 +144,12 @@ std::optional<torch::data::Example<>> load_example(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
   auto lock = snn::detail::hdf5_lock();
-  quiet_hdf5();
+  QuietErrors quiet;
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  TORCH_CHECK(file.id >= 0, "snn::data: cannot open cache file ", path,
+  TORCH_CHECK(file.get() >= 0, "snn::data: cannot open cache file ", path,
               " (not HDF5, or damaged: delete it to have it rebuilt)");
-  return torch::data::Example<>{read_tensor(file.id, "data", path),
-                                read_tensor(file.id, "target", path)};
+  return torch::data::Example<>{read_tensor(file.get(), "data", path),
+                                read_tensor(file.get(), "target", path)};
 }
 
 std::string cache_folder(const std::string& root, const std::string& key, bool reset) {
