@@ -10,6 +10,23 @@
 
 namespace snn {
 
+Value::Value(double value)
+    : value_(at::scalar_tensor(value, at::TensorOptions().dtype(at::kFloat))) {}
+
+Value::Value(at::Tensor value) : value_(std::move(value)) {
+  TORCH_CHECK(value_.defined(), "snn: a parameter tensor must be defined");
+  TORCH_CHECK(at::isFloatingType(value_.scalar_type()),
+              "snn: a parameter must be a floating-point tensor, got ",
+              value_.scalar_type());
+}
+
+std::ostream& operator<<(std::ostream& os, const Value& value) {
+  const auto& t = value.tensor();
+  if (t.numel() == 1) return os << t.item<double>();
+  return os << "tensor of shape " << t.sizes();
+}
+
+
 TimeConstant::TimeConstant(double tau)
     : tau_(at::scalar_tensor(tau, at::TensorOptions().dtype(at::kFloat))) {}
 

@@ -42,7 +42,12 @@ void StatefulModule::set_state(const std::string& name, at::Tensor value) {
 }
 
 void StatefulModule::init_states(at::IntArrayRef shape, const at::TensorOptions& options) {
-  for (auto& [name, value] : states_) value = at::zeros(shape, options);
+  for (auto& [name, value] : states_) value = initial_state(name, shape, options);
+}
+
+at::Tensor StatefulModule::initial_state(const std::string& /*name*/, at::IntArrayRef shape,
+                                         const at::TensorOptions& options) const {
+  return at::zeros(shape, options);
 }
 
 void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options) {
@@ -51,7 +56,7 @@ void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorO
   for (auto& [name, value] : states_) {
     if (!value.defined() || value.sizes() != shape || value.scalar_type() != options.dtype() ||
         value.device() != options.device()) {
-      value = at::zeros(shape, options);
+      value = initial_state(name, shape, options);
     }
   }
 }
@@ -59,15 +64,17 @@ void StatefulModule::ensure_state_shape(at::IntArrayRef shape, const at::TensorO
 void StatefulModule::reset_states(bool randomize, const std::map<std::string, StateRange>& ranges) {
   if (!is_state_initialised()) return;
   for (auto& [name, value] : states_) {
+    if (!randomize) {
+      value = initial_state(name, value.sizes(), value.options()).detach();
+      continue;
+    }
     auto fresh = at::empty_like(value.detach());
-    if (randomize) {
+    {
       const auto it = ranges.find(name);
       const auto [low, high] = it == ranges.end() ? StateRange{0.0, 1.0} : it->second;
       TORCH_CHECK(low <= high, "snn: reset range of state '", name,
                   "' must have low <= high, got [", low, ", ", high, ")");
       fresh.uniform_(low, high);
-    } else {
-      fresh.zero_();
     }
     value = fresh;
   }

@@ -74,7 +74,7 @@ std::string surrogate_choices() {
 // The keys a family's specification takes, in the order str() prints them.
 enum class Key {
   Synapse, Recurrent, NormInput, Spike, Reset, ResetDelay, ResetGrad, ZeroKeepsInput, Surrogate,
-  MinVMem, StateQuant
+  MinVMem, StateQuant, Leak
 };
 
 struct FamilyInfo {
@@ -164,6 +164,17 @@ const std::vector<FamilyInfo>& families() {
                   {"mem", "syn_exc", "syn_inh"}, {"alpha", "beta", "threshold", "tau_alpha"},
                   nullptr, nullptr, {ResetKind::Subtract, ResetKind::ToValue, ResetKind::None},
                   {SpikeKind::Heaviside}}),
+      // NIR's neurons as Norse runs them (forward Euler): LIF, IF (leak=false) and, with a
+      // synapse, CubaLIF; Norse's SuperSpike surrogate, FastSigmoid(slope=100).
+      family_row({NeuronFamily::CubaLIF, "CubaLIF", true, {K::Synapse, K::Leak, K::Surrogate},
+                  false, false, SpikeKind::Heaviside,
+                  SurrogateSpec{SurrogateKind::FastSigmoid, {100.0}}, {"v"},
+                  {"dt_tau_mem", "v_leak", "r", "v_threshold", "v_reset"}, "i", "dt_tau_syn",
+                  {ResetKind::Subtract}, {SpikeKind::Heaviside}}),
+      // NIR's LI, I (leak=false) and CubaLI: the membrane, no spikes.
+      family_row({NeuronFamily::CubaLI, "CubaLI", false, {K::Synapse, K::Leak}, false, false,
+                  SpikeKind::Heaviside, SurrogateSpec{}, {"v"}, {"dt_tau_mem", "v_leak", "r"},
+                  "i", "dt_tau_syn", {ResetKind::Subtract}, {SpikeKind::Heaviside}}),
   };
   return table;
 }
@@ -405,6 +416,7 @@ NeuronSpec NeuronSpec::parse(const std::string& text) {
         if (s.state_quant != 0) registered_surrogate(s.state_quant);  // names an unknown id
         break;
       }
+      case Key::Leak: s.leak = a.boolean("leak", true); break;
     }
   }
   a.finish();
@@ -452,6 +464,7 @@ std::string NeuronSpec::str() const {
       case Key::Surrogate: add("surrogate", surrogate_str()); break;
       case Key::MinVMem: add("min_v_mem", spec::format(min_v_mem)); break;
       case Key::StateQuant: add("state_quant", std::to_string(state_quant)); break;
+      case Key::Leak: add("leak", spec::format(leak)); break;
     }
   }
   return out + ")";

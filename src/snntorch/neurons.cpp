@@ -8,22 +8,6 @@
 
 namespace snn::snntorch {
 
-Value::Value(double value)
-    : value_(at::scalar_tensor(value, at::TensorOptions().dtype(at::kFloat))) {}
-
-Value::Value(at::Tensor value) : value_(std::move(value)) {
-  TORCH_CHECK(value_.defined(), "snn::snntorch: a parameter tensor must be defined");
-  TORCH_CHECK(at::isFloatingType(value_.scalar_type()),
-              "snn::snntorch: a parameter must be a floating-point tensor, got ",
-              value_.scalar_type());
-}
-
-std::ostream& operator<<(std::ostream& os, const Value& value) {
-  const auto& t = value.tensor();
-  if (t.numel() == 1) return os << t.item<double>();
-  return os << "tensor of shape " << t.sizes();
-}
-
 StateQuant state_quant(const at::Tensor& levels) {
   TORCH_CHECK(levels.dim() == 1 && levels.numel() >= 1 && at::isFloatingType(levels.scalar_type()),
               "snn::snntorch::state_quant: expected levels of shape [n] (floating point), got ",

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Synaptic delays as a tapped delay line: snn::DelayLine.
+/// Synaptic delays: a tapped delay line, snn::DelayLine, and a delay per neuron, snn::Delay
+/// (NIR's Delay node).
 ///
 /// Input [B, T, C, *rest]; output [B, T, K·C, *rest] for K delays d_0 … d_{K-1} (in time
 /// steps): block k of the channel dimension is the input d_k steps ago,
@@ -14,6 +15,7 @@
 /// The last max(d) input steps are the layer's state ("history", [B, max(d), C, *rest],
 /// zeros at first), so that a sequence cut into several calls gives the same output as one
 /// call; `reset_states()` starts again from silence (see snn/nn/stateful.h). No parameters.
+#include <ATen/core/Tensor.h>
 #include <torch/arg.h>
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
@@ -49,5 +51,36 @@ class DelayLineImpl : public torch::nn::Cloneable<DelayLineImpl>, public Statefu
   int64_t max_delay_ = 0;
 };
 TORCH_MODULE(DelayLine);
+
+/// Options of snn::Delay. Example: `snn::Delay(snn::DelayOptions(torch::tensor({0, 2, 5})))`.
+struct DelayOptions {
+  /* implicit */ DelayOptions(at::Tensor delays) : delays_(std::move(delays)) {}
+  /// The delay of each feature in time steps: integers >= 0, of the feature shape (or
+  /// broadcastable to it, right-aligned; a scalar delays every feature alike).
+  TORCH_ARG(at::Tensor, delays);
+};
+
+/// A delay per feature over batch-first input [B, T, *features] → the same shape:
+///   y[b, t, n] = x[b, t - d_n, n]   (zero before the first input step).
+/// NIR's Delay node (y(t) = x(t - τ)) with d = round(τ / dt). The last max(d) input steps
+/// are the state ("history", [B, max(d), *features]), so that a sequence cut into several
+/// calls gives the same output as one call. No parameters.
+class DelayImpl : public torch::nn::Cloneable<DelayImpl>, public StatefulModule {
+ public:
+  explicit DelayImpl(DelayOptions options);
+  void reset() override;
+  at::Tensor forward(const at::Tensor& input);
+  void pretty_print(std::ostream& os) const override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  DelayOptions options;
+  /// The longest delay.
+  int64_t max_delay() const { return max_delay_; }
+
+ private:
+  int64_t max_delay_ = 0;
+};
+TORCH_MODULE(Delay);
 
 }  // namespace snn

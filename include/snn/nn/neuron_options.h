@@ -156,6 +156,20 @@ class TimeConstant {
   at::Tensor tau_;
 };
 
+/// A neuron parameter (a threshold, a decay, a leak potential ...): one value for every
+/// neuron, or a floating-point tensor broadcast right-aligned against the feature shape
+/// (e.g. [N]: one per neuron).
+class Value {
+ public:
+  /* implicit */ Value(double value);
+  /* implicit */ Value(at::Tensor value);
+  const at::Tensor& tensor() const { return value_; }
+
+ private:
+  at::Tensor value_;
+};
+std::ostream& operator<<(std::ostream& os, const Value& value);
+
 /// An option of an options base that several layers share (CRTP over the layer's options
 /// type): like TORCH_ARG, but the setter returns the layer's options type, so that calls
 /// chain: `snn::LIFOptions(10.0).spike_threshold(2.0).norm_input(false)`.

@@ -31,7 +31,8 @@ class StatefulModule {
  public:
   virtual ~StatefulModule() = default;
 
-  /// Zeroes every state, or, with `randomize`, draws it uniformly from the range given
+  /// Sets every state to its initial value (zero, unless the layer says otherwise:
+  /// initial_state), or, with `randomize`, draws it uniformly from the range given
   /// for that state in `ranges` ([0, 1) otherwise). The new state is detached.
   /// Does nothing before the state is initialised.
   void reset_states(bool randomize = false, const std::map<std::string, StateRange>& ranges = {});
@@ -48,10 +49,15 @@ class StatefulModule {
   /// Declares the states, in order; call from `reset()`. States that keep their name
   /// keep their value (so that a clone carries the state over).
   void define_states(const std::vector<std::string>& names);
-  /// Sets every state to zeros of `shape` with `options`.
+  /// Sets every state to its initial value of `shape` with `options`.
   void init_states(at::IntArrayRef shape, const at::TensorOptions& options);
+  /// The value a state starts from (at the first forward, on a change of shape, and after
+  /// reset_states): zeros; a layer whose states start elsewhere (e.g. at a leak potential)
+  /// overrides it.
+  virtual at::Tensor initial_state(const std::string& name, at::IntArrayRef shape,
+                                   const at::TensorOptions& options) const;
   /// Makes sure the states are [B, *features] for this input; a state that is not (or of
-  /// another dtype or device) becomes zeros.
+  /// another dtype or device) starts again from its initial value.
   void ensure_state_shape(at::IntArrayRef shape, const at::TensorOptions& options);
   /// Stores a new value (with its graph) of a state.
   void set_state(const std::string& name, at::Tensor value);

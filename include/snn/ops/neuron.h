@@ -62,6 +62,21 @@
 ///           spk_t = H(m - θ), its gradient σ into m and -σ into θ; output spk_t.
 ///         The membrane does not carry over from step to step (snnTorch's update has no
 ///         mem_{t-1} term beside the reset).
+///   CubaLIF states [v, i if synapse]; params [dt_tau_mem (Δt/τ_mem), v_leak, r, v_threshold,
+///         v_reset, dt_tau_syn if synapse]. NIR's LIF (IF with leak=false; CubaLIF with a
+///         synapse), discretised by forward Euler as Norse computes it, operation for
+///         operation (k_m = dt_tau_mem, k_s = dt_tau_syn; the layer scales x by w_in first):
+///           i_t = i_{t-1} + k_s·((v_leak - i_{t-1}) + x_t);  a_t = r·i_t   (synapse)
+///           a_t = r·x_t                                                    (no synapse)
+///           w_t = v_{t-1} + k_m·((a_t + v_leak) - v_{t-1})   (leak; else v_{t-1} + a_t)
+///           s_t = H(w_t - θ) (strict >);  v_t = v_reset where s_t, else w_t
+///         output s_t. The spike's gradient is the surrogate (default Norse's SuperSpike,
+///         FastSigmoid(slope=100)) into w_t and, negated, into θ; the reset passes gradient
+///         through s_t (v_t = (1 - s_t)·w_t + s_t·v_reset, as Norse's reset_value).
+///   CubaLI states [v, i if synapse]; params [dt_tau_mem, v_leak, r, dt_tau_syn if
+///         synapse]. NIR's LI (I with leak=false; CubaLI with a synapse), no spikes:
+///           i_t, a_t as CubaLIF;  v_t = v_{t-1} + k_m·((v_leak - v_{t-1}) + a_t)
+///           (leak; else v_{t-1} + a_t); output v_t.
 /// Spike functions (Sinabs' names): MultiSpike (w > 0)·trunc(w/θ); SingleSpike
 /// (w - θ ≥ 0); MaxSpike(max_num_spikes_per_bin=n) MultiSpike clamped to n;
 /// HeavisideSpike (w - θ > 0), snnTorch's (the Leaky family's default); SignSpike
@@ -126,7 +141,7 @@
 namespace snn::ops {
 
 /// The neuron model: which states, parameters and update a specification describes.
-enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky, Alpha };
+enum class NeuronFamily { LIF, ALIF, ExpLeak, Leaky, Alpha, CubaLIF, CubaLI };
 /// Spike functions (Sinabs' MultiSpike, SingleSpike, MaxSpike; snnTorch's strict
 /// Heaviside; spikingtorch's sign step, 1/2 at the threshold).
 enum class SpikeKind { Multi, Single, Max, Heaviside, HalfStep };
@@ -187,6 +202,9 @@ struct NeuronSpec {
   /// update and before the spike (syn and mem; Alpha: syn_exc, syn_inh, mem), with the
   /// identity as its gradient (a straight-through estimator). Runs on the reference.
   int64_t state_quant = 0;
+  /// CubaLIF, CubaLI: the membrane leaks (LIF, LI, CubaLIF, CubaLI); false: it integrates
+  /// (NIR's IF and I), and dt_tau_mem is not used.
+  bool leak = true;
 
   /// Parses and validates a specification; errors name the field and the allowed values.
   static NeuronSpec parse(const std::string& text);

@@ -53,19 +53,9 @@
 
 namespace snn::snntorch {
 
-/// A neuron parameter (beta, alpha, threshold, graded_spikes_factor): one value for every
-/// neuron, or a tensor broadcast right-aligned against the feature shape (e.g. [N]: one
-/// per neuron), as snnTorch takes them.
-class Value {
- public:
-  /* implicit */ Value(double value);
-  /* implicit */ Value(at::Tensor value);
-  const at::Tensor& tensor() const { return value_; }
-
- private:
-  at::Tensor value_;
-};
-std::ostream& operator<<(std::ostream& os, const Value& value);
+/// A neuron parameter (beta, alpha, threshold, graded_spikes_factor): snn::Value, one value
+/// for every neuron or a tensor broadcast against the feature shape, as snnTorch takes them.
+using snn::Value;
 
 /// snnTorch's state_quant: a quantiser of the states, applied after each step's update and
 /// before the spike, with the identity as its gradient. Make one with state_quant(levels)

@@ -13,7 +13,7 @@
 namespace snn::ops::detail {
 
 constexpr int kMaxStates = 3;
-constexpr int kMaxParams = 5;
+constexpr int kMaxParams = 6;
 
 // Contiguous arrays: x, out, rec, g_rec, g_x [B, T, N]; s0, g_s0, g_p [B, N]; p [N], or
 // one value where p_stride is 0. g_out: element (b, t, n) at b·g_out_stride_b +

@@ -107,6 +107,7 @@ struct Policy {
         reset_delay(s.reset_delay),
         zero_keeps_input(s.zero_keeps_input),
         reset_grad(s.reset_grad),
+        leak(s.leak),
         zero(scalar_t(0)),
         one(scalar_t(1)),
         max_spikes(static_cast<scalar_t>(s.max_spikes.value_or(0))),
@@ -244,6 +245,7 @@ struct Policy {
   ResetKind reset;
   SurrogateKind surrogate;
   bool norm_input, clamp, has_max, subtract_threshold, reset_delay, zero_keeps_input, reset_grad;
+  bool leak;
   Vec zero, one, max_spikes, reset_value, min_v_mem;
   Vec arg[5], inv_arg0, half_arg0, atan_scale;
   Vec gauss_den, gauss_two_var, gauss_wide_den, gauss_wide_two_var, one_plus_h;
@@ -581,6 +583,91 @@ struct AlphaDynamics {
   }
 };
 
+// NIR's neurons as Norse computes them, see snn/ops/neuron.h: CubaLIF (kSpikes) and CubaLI.
+// states [v, i]; params [k_m, v_leak, r, θ, v_reset, k_s] (CubaLIF) or [k_m, v_leak, r, k_s].
+template <typename scalar_t, bool kSyn, bool kSpk>
+struct CubaDynamics {
+  using Vec = Vectorized<scalar_t>;
+  static constexpr NeuronFamily kFamily = kSpk ? NeuronFamily::CubaLIF : NeuronFamily::CubaLI;
+  static constexpr bool kSynapse = kSyn, kSpikes = kSpk;
+  static constexpr int kStates = kSyn ? 2 : 1;
+  static constexpr int kParams = (kSpk ? 5 : 3) + (kSyn ? 1 : 0);
+  static constexpr int kKs = kParams - 1;  // k_s, with a synapse
+  static constexpr int kThreshold = kSpk ? 3 : -1;
+
+  // The input current a_t (and, with a synapse, the new i_t into i).
+  static Vec current(const Vec& x, const Vec& i_prev, const Vec* p, Vec& i) {
+    if constexpr (kSyn) {
+      i = i_prev + p[kKs] * ((p[1] - i_prev) + x);
+      return p[2] * i;
+    } else {
+      i = x;
+      return p[2] * x;
+    }
+  }
+  // The membrane before the spike: LIF's order (a + v_leak) - v, LI's (v_leak - v) + a.
+  template <typename Pol>
+  static Vec membrane(const Pol& P, const Vec& v, const Vec& a, const Vec* p) {
+    if (!P.leak) return v + a;
+    if constexpr (kSpk) return v + p[0] * ((a + p[1]) - v);
+    return v + p[0] * ((p[1] - v) + a);
+  }
+  template <typename Pol>
+  static Vec forward(const Pol& P, const Vec& x, Vec* s, const Vec* p) {
+    Vec i;
+    const Vec a = current(x, s[kSyn ? 1 : 0], p, i);
+    const Vec w = membrane(P, s[0], a, p);
+    if constexpr (kSyn) s[1] = i;
+    if constexpr (kSpk) {
+      const Vec z = (w - p[3]).gt(P.zero);
+      s[0] = (P.one - z) * w + z * p[4];
+      return z;
+    } else {
+      s[0] = w;
+      return w;
+    }
+  }
+  template <typename Pol>
+  static Vec backward(const Pol& P, const Vec& x, const Vec& out, const Vec* prev, const Vec* p,
+                      const Vec& inv_th, const Vec& g_out, Vec* g, Vec* gp) {
+    Vec i;
+    const Vec a = current(x, prev[kSyn ? 1 : 0], p, i);
+    const Vec w = membrane(P, prev[0], a, p);
+    Vec g_w;
+    if constexpr (kSpk) {
+      // v_t = (1 - z)·w + z·v_reset, z = H(w - θ) with dz/dw = σ, dz/dθ = -σ.
+      const Vec z = out;
+      const Vec g_z = (g_out + g[0] * (p[4] - w)) * P.surrogate_fn(w, p[3], inv_th);
+      g_w = g[0] * (P.one - z) + g_z;
+      gp[3] = gp[3] - g_z;
+      gp[4] = gp[4] + g[0] * z;
+    } else {
+      g_w = g[0] + g_out;
+    }
+    Vec g_a;
+    if (P.leak) {
+      gp[0] = gp[0] + g_w * (kSpk ? (a + p[1]) - prev[0] : (p[1] - prev[0]) + a);
+      gp[1] = gp[1] + g_w * p[0];
+      g[0] = g_w * (P.one - p[0]);
+      g_a = g_w * p[0];
+    } else {
+      g[0] = g_w;
+      g_a = g_w;
+    }
+    gp[2] = gp[2] + g_a * i;
+    const Vec g_i = g_a * p[2];
+    if constexpr (kSyn) {
+      const Vec g_it = g_i + g[1];
+      gp[kKs] = gp[kKs] + g_it * ((p[1] - prev[1]) + x);
+      gp[1] = gp[1] + g_it * p[kKs];
+      g[1] = g_it * (P.one - p[kKs]);
+      return g_it * p[kKs];
+    } else {
+      return g_i;
+    }
+  }
+};
+
 // ---- the engine ------------------------------------------------------------------------------
 // Runs f(b, n0, n1) for every batch row b and chunk [n0, n1) of neurons, in parallel.
 // Chunks are independent neurons; time stays inside each call of f.
@@ -751,7 +838,9 @@ using AllDynamics =
                ALIFDynamics<scalar_t, false>, ALIFDynamics<scalar_t, true>,
                ExpLeakDynamics<scalar_t, false>, LeakyDynamics<scalar_t, false>,
                LeakyDynamics<scalar_t, true>, LeakyDynamics<scalar_t, false, true>,
-               LeakyDynamics<scalar_t, true, true>, AlphaDynamics<scalar_t, false>>;
+               LeakyDynamics<scalar_t, true, true>, AlphaDynamics<scalar_t, false>,
+               CubaDynamics<scalar_t, false, true>, CubaDynamics<scalar_t, true, true>,
+               CubaDynamics<scalar_t, false, false>, CubaDynamics<scalar_t, true, false>>;
 
 // Whether a dynamics has the recurrent input (kRecurrent; false where it does not say).
 template <typename Dyn>

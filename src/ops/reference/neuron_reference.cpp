@@ -218,6 +218,36 @@ at::Tensor alpha_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::
   return h;
 }
 
+// NIR's neurons as Norse computes them (CubaLIF, CubaLI): the input current a_t.
+// params [k_m, v_leak, r, (θ, v_reset,) k_s]; states [v, i].
+at::Tensor cuba_current(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                        const std::vector<at::Tensor>& p) {
+  const auto& v_leak = p[1];
+  const auto& r = p[2];
+  if (!s.synapse) return r * x;
+  st[1] = st[1] + p.back() * ((v_leak - st[1]) + x);
+  return r * st[1];
+}
+
+at::Tensor cuba_lif_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                         const std::vector<at::Tensor>& p) {
+  const auto a = cuba_current(s, x, st, p);
+  const auto& th = p[3];
+  const auto w = s.leak ? st[0] + p[0] * ((a + p[1]) - st[0]) : st[0] + a;
+  const auto shift = w - th;
+  const auto sg = surrogate(w.detach(), th.detach(), s.surrogate);
+  const auto z = (shift.detach() > 0).to(x.scalar_type()) + (shift * sg - (shift * sg).detach());
+  st[0] = (1 - z) * w + z * p[4];
+  return z;
+}
+
+at::Tensor cuba_li_step(const NeuronSpec& s, const at::Tensor& x, std::vector<at::Tensor>& st,
+                        const std::vector<at::Tensor>& p) {
+  const auto a = cuba_current(s, x, st, p);
+  st[0] = s.leak ? st[0] + p[0] * ((p[1] - st[0]) + a) : st[0] + a;
+  return st[0];
+}
+
 // Adding a family: its step function and its row here.
 Step step_of(NeuronFamily family) {
   static const std::vector<std::pair<NeuronFamily, Step>> table = {
@@ -226,6 +256,8 @@ Step step_of(NeuronFamily family) {
       {NeuronFamily::ExpLeak, &exp_leak_step},
       {NeuronFamily::Leaky, &leaky_step},
       {NeuronFamily::Alpha, &alpha_step},
+      {NeuronFamily::CubaLIF, &cuba_lif_step},
+      {NeuronFamily::CubaLI, &cuba_li_step},
   };
   for (const auto& [f, step] : table) {
     if (f == family) return step;
