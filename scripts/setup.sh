@@ -39,8 +39,8 @@ install_extras() {
   echo "setup: installing scripts/requirements-extra.lock into $SNN_VENV"
   "$SNN_VENV/bin/python" -m pip install -q --no-input --no-deps -r "$SNN_EXTRA_LOCK" \
     || fail "pip install -r scripts/requirements-extra.lock failed (see pip's message above)"
-  "$SNN_VENV/bin/python" -c "import spikingtorch" \
-    || fail "the environment at $SNN_VENV cannot import spikingtorch"
+  "$SNN_VENV/bin/python" -c "import spikingtorch, nir, nirtorch" \
+    || fail "the environment at $SNN_VENV cannot import spikingtorch, nir and nirtorch"
   touch "$stamp"
 }
 if [ -f "$SNN_VENV/.complete" ]; then

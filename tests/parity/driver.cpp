@@ -628,6 +628,40 @@ struct StTutorialNetImpl : torch::nn::Module {
 };
 TORCH_MODULE(StTutorialNet);
 
+// Layer "nir": snn::nir::load(path) with convention (and dt), run on "input" [B, T, ...] in
+// "calls" consecutive chunks of time; the result holds the output and the state of every
+// stateful node after the last call. With "export_path": the imported module is exported
+// there again (snn::nir::export_module with the input as sample) after the run.
+c10::impl::GenericDict run_nir_case(const Dict& c) {
+  snn::nir::ImportOptions options;
+  options.convention(snn::nir::parse_convention(c.at("convention").toStringRef()));
+  if (has(c, "dt")) options.dt(c.at("dt").toDouble());
+  auto model = snn::nir::load(c.at("path").toStringRef(), options);
+  const auto input = c.at("input").toTensor();
+  const int64_t calls = has(c, "calls") ? c.at("calls").toInt() : 1;
+  std::vector<at::Tensor> outs;
+  for (const auto& chunk : input.tensor_split(calls, 1)) outs.push_back(model->forward(chunk));
+  c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
+  out.insert("output", at::cat(outs, 1).detach());
+  c10::impl::GenericDict states(c10::StringType::get(), c10::AnyType::get());
+  for (const auto& name : model->order()) {
+    const auto module = model->node_module(name);
+    const auto* stateful = dynamic_cast<const snn::StatefulModule*>(module.get());
+    if (stateful == nullptr || !stateful->is_state_initialised()) continue;
+    c10::impl::GenericDict s(c10::StringType::get(), c10::AnyType::get());
+    for (const auto& state : stateful->state_names()) s.insert(state, stateful->state(state).detach());
+    states.insert(name, s);
+  }
+  out.insert("states", states);
+  out.insert("recurrent", model->recurrent());
+  if (has(c, "export_path")) {
+    snn::reset_states(*model);
+    snn::nir::write(c.at("export_path").toStringRef(),
+                    snn::nir::export_module(*model, input, snn::nir::ExportOptions()));
+  }
+  return out;
+}
+
 c10::impl::GenericDict run_spikingtorch_case(const Dict& c) {
   namespace st = snn::spikingtorch;
   c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
@@ -949,6 +983,10 @@ int main(int argc, char** argv) {
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "snntorch") {
       write_result(run_snntorch_case(c), argv[2]);
+      return 0;
+    }
+    if (c.contains("layer") && c.at("layer").toStringRef() == "nir") {
+      write_result(run_nir_case(c), argv[2]);
       return 0;
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "analyzer") {
