@@ -389,6 +389,8 @@ void Tracer::module(const std::string& path, torch::nn::Module& m, Flow& flow) {
 // module holds), with the edges as imported.
 void Tracer::graph_module(const std::string& prefix, GraphModuleImpl& g, Flow& flow) {
   const auto& src = g.graph();
+  const auto received = g.node_inputs(flow.x);
+  reset_states(g);
   const auto y = g.forward(flow.x);
   std::map<std::string, std::string> renamed;
   std::string input, output;
@@ -408,7 +410,7 @@ void Tracer::graph_module(const std::string& prefix, GraphModuleImpl& g, Flow& f
       Tracer sub{options, {}, step};
       Flow f;
       f.from = {"in"};
-      f.x = flow.x;
+      f.x = received.at(name);
       if (sub.leaf("n", *module, f) && sub.graph.nodes.count("n") != 0) {
         n.params = sub.graph.nodes.at("n").params;
         n.metadata = sub.graph.nodes.at("n").metadata;

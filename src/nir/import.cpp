@@ -261,6 +261,7 @@ std::map<std::string, at::Tensor> GraphModuleImpl::forward_all(
     for (size_t i = 0; i < steps_.size(); ++i) {
       const Step& s = steps_[i];
       const at::Tensor x = s.type == "Input" ? inputs.at(s.name) : gather(s, values, nullptr);
+      if (recording_ != nullptr) (*recording_)[s.name] = x;
       values[i] = s.run(x);
     }
   } else {
@@ -289,6 +290,7 @@ std::map<std::string, at::Tensor> GraphModuleImpl::forward_all(
         const Step& s = steps_[i];
         const at::Tensor x = s.type == "Input" ? inputs.at(s.name).narrow(1, t, 1)
                                                : gather(s, now, &previous);
+        if (recording_ != nullptr) (*recording_)[s.name] = x;
         now[i] = s.run(x);
         if (s.type == "Output") per_step[i].push_back(now[i]);
       }
@@ -305,6 +307,19 @@ std::map<std::string, at::Tensor> GraphModuleImpl::forward_all(
   }
   std::map<std::string, at::Tensor> out;
   for (size_t i : output_steps_) out[steps_[i].name] = values[i];
+  return out;
+}
+
+std::map<std::string, at::Tensor> GraphModuleImpl::node_inputs(const at::Tensor& input) {
+  std::map<std::string, at::Tensor> out;
+  recording_ = &out;
+  try {
+    forward(input);
+  } catch (...) {
+    recording_ = nullptr;
+    throw;
+  }
+  recording_ = nullptr;
   return out;
 }
 

@@ -369,3 +369,117 @@ def test_recurrent_graph_runs_as_norse_runs_it(driver, tmp_path):
     out, states = norse_run(nir.read(str(path)), x, 1e-4)
     assert out.sum() > 0
     compare(ours, out, states, [("lif1", "lif1", {"v": "v", "i": "i"}), ("lif2", "lif2", {"v": "v", "i": "i"})])
+
+
+# ---- export: snn.cpp → NIR → the libraries, and back ---------------------------------------
+
+
+@pytest.mark.parametrize("convention", ["norse", "snntorch", "sinabs"])
+def test_exported_graph_runs_in_the_library_and_here_as_before(driver, tmp_path, convention):
+    """A graph imported here (each convention's layers: CubaLIF; Leaky and Synaptic; IAF,
+    LIF, ExpLeak) and exported again: nir.read loads the file, the library's importer runs
+    it as it ran the original, and snn.cpp's own import of it gives identical outputs."""
+    rng = np.random.default_rng(10)
+    torch.manual_seed(10)
+    if convention == "norse":
+        g, x = norse_graph(rng), torch.rand(2, 30, 6) * 2
+        lib = lambda graph: norse_run(graph, x, 1e-3)[0]
+    elif convention == "snntorch":
+        g, x = snntorch_graph(rng), torch.rand(2, 30, 5) * 2
+        lib = lambda graph: snntorch_run(graph, x)[0]
+    else:
+        n = 7
+        g = nir.NIRGraph(nodes={
+            "input": nir.Input(input_type=np.array([4])),
+            "fc1": nir.Affine(weight=f32(rng, n, 4, low=-1, high=2), bias=np.zeros(n, np.float32)),
+            "lif": nir.LIF(tau=f32(rng, n, low=3, high=20), r=np.ones(n, np.float32),
+                           v_leak=np.zeros(n, np.float32), v_threshold=np.full(n, .8, np.float32)),
+            "fc2": nir.Affine(weight=f32(rng, 3, n, low=-1, high=2), bias=np.zeros(3, np.float32)),
+            "if": nir.IF(r=np.ones(3, np.float32), v_threshold=np.full(3, 1.1, np.float32)),
+            "output": nir.Output(output_type=np.array([3]))},
+            edges=[("input", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "if"), ("if", "output")])
+        x = torch.rand(2, 30, 4) * 2
+        lib = lambda graph: sinabs_run(graph, x)[0]
+    original = write(g, tmp_path / "original.nir")
+    exported = tmp_path / "exported.nir"
+    first = run_nir(driver, tmp_path, original, convention, x, export_path=exported)
+    assert first["output"].sum() > 0
+    read_back = nir.read(str(exported))
+    assert set(read_back.nodes) >= {"input", "output"}
+    assert torch.equal(lib(read_back), lib(nir.read(str(original))))
+    again = run_nir(driver, tmp_path, exported, convention, x)
+    assert torch.equal(again["output"], first["output"])
+
+
+def test_sinabs_export_runs_here_as_the_sinabs_model(driver, tmp_path):
+    """sinabs.to_nir of a Sinabs model (per-neuron τ, norm_input=False, min_v_mem = -θ as
+    its importer assumes) imports here and runs as the model itself."""
+    import sinabs
+    import sinabs.layers as sl
+    from sinabs.nir import to_nir
+    torch.manual_seed(11)
+    B, T = 2, 25
+    model = torch.nn.Sequential(
+        sl.FlattenTime(), torch.nn.Linear(6, 10),
+        sl.LIFSqueeze(tau_mem=torch.rand(10) * 20 + 2, spike_threshold=torch.full((10,), .9),
+                      norm_input=False, batch_size=B),
+        torch.nn.Linear(10, 4), sl.IAFSqueeze(min_v_mem=-1.0, batch_size=B), sl.UnflattenTime(B))
+    x = torch.rand(B, T, 6) * 2
+    expected = model(x).detach()
+    sinabs.reset_states(model)
+    g = to_nir(model[1:5], x.reshape(B * T, 6))
+    path = write(g, tmp_path / "sinabs.nir")
+    ours = run_nir(driver, tmp_path, path, "sinabs", x)
+    assert expected.sum() > 0
+    assert torch.equal(ours["output"], expected)
+
+
+def test_snntorch_export_runs_here_as_the_snntorch_model(driver, tmp_path):
+    """snntorch.export_to_nir of Leaky and Synaptic (vector β, zero reset in the spiking
+    step: the layers its importer builds) imports here and runs as the model itself."""
+    import snntorch as snn
+    from snntorch.export_nir import export_to_nir
+    torch.manual_seed(12)
+    n = 8
+    kw = dict(reset_mechanism="zero", reset_delay=False, init_hidden=True)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(5, n), snn.Leaky(beta=torch.full((n,), 0.9), threshold=torch.ones(n), **kw),
+        torch.nn.Linear(n, 3), snn.Synaptic(alpha=torch.full((3,), 0.8), beta=torch.full((3,), 0.85),
+                                             threshold=torch.ones(3), **kw))
+    with torch.no_grad():
+        model[0].weight.uniform_(0, 1)
+        model[2].weight.uniform_(0, 1)
+    x = torch.rand(2, 30, 5) * 2
+    g = export_to_nir(model, x[:, 0], ignore_dims=[0])
+    for m in model.modules():
+        if hasattr(m, "reset_mem"):
+            m.reset_mem()
+    expected = torch.stack([model(x[:, t]) for t in range(x.shape[1])], 1).detach()
+    path = write(g, tmp_path / "snntorch.nir")
+    ours = run_nir(driver, tmp_path, path, "snntorch", x)
+    assert expected.sum() > 0
+    assert torch.equal(ours["output"], expected)
+
+
+def test_norse_export_runs_here_as_norse_reimports_it(driver, tmp_path):
+    """norse.to_nir of LIFBoxCell / LIBoxCell layers imports here as Norse imports the file.
+    (Norse writes τ = dt/τ_inv but reads τ_inv = 1/τ: its round trip changes the time
+    constants by dt; snn.cpp follows its importer.)"""
+    import norse.torch as nt
+    from norse.torch.functional.lif_box import LIFBoxParameters
+    torch.manual_seed(13)
+    n = 6
+    model = nt.SequentialState(
+        torch.nn.Linear(4, n),
+        nt.LIFBoxCell(LIFBoxParameters(tau_mem_inv=torch.full((n,), 0.4), v_th=torch.full((n,), .1),
+                                       v_leak=torch.zeros(n))),
+        torch.nn.Linear(n, 3))
+    with torch.no_grad():
+        model[0].weight.uniform_(0, 1)
+    g = nt.to_nir(model, torch.randn(4))
+    path = write(g, tmp_path / "norse.nir")
+    x = torch.rand(2, 30, 4) * 4
+    expected, _ = norse_run(nir.read(str(path), type_check=False), x, 1e-3)
+    ours = run_nir(driver, tmp_path, path, "norse", x)
+    assert expected.abs().sum() > 0
+    assert torch.equal(ours["output"], expected)

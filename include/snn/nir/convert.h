@@ -74,6 +74,10 @@ class GraphModuleImpl : public torch::nn::Cloneable<GraphModuleImpl>, public Sta
   /// Several inputs and outputs, by node name: every Input node needs a tensor; returns
   /// every Output node's.
   std::map<std::string, at::Tensor> forward_all(const std::map<std::string, at::Tensor>& inputs);
+  /// Runs forward on `input` and returns what each node received (its inputs summed; for a
+  /// graph that runs step by step, the last step's), by node name: for export and
+  /// inspection.
+  std::map<std::string, at::Tensor> node_inputs(const at::Tensor& input);
   /// Whether the graph has a cycle (and so runs step by step).
   bool recurrent() const { return recurrent_; }
   /// The nodes in the order they run.
@@ -105,6 +109,7 @@ class GraphModuleImpl : public torch::nn::Cloneable<GraphModuleImpl>, public Sta
   std::vector<std::string> order_names_;
   std::vector<size_t> input_steps_, output_steps_;
   bool recurrent_ = false;
+  std::map<std::string, at::Tensor>* recording_ = nullptr;
 };
 TORCH_MODULE(GraphModule);
 
