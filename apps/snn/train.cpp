@@ -27,6 +27,8 @@
 
 #include "snn/audio/cochlea.h"
 #include "snn/io/files.h"
+#include "snn/nir/convert.h"
+#include "snn/nir/graph.h"
 #include "snn/nn/stateful.h"
 #include "snn/nn/neuron_options.h"
 #include "snn/train/augment.h"
@@ -311,7 +313,7 @@ at::Tensor to_model_labels(const at::Tensor& labels, const std::vector<std::stri
 }
 
 // snn eval --per-class: one line per class that has test samples.
-void print_per_class(const torch::nn::Sequential& model, const snn::train::Dataset& test,
+void print_per_class(const snn::train::Model& model, const snn::train::Dataset& test,
                      const std::vector<std::string>& names, int64_t batch_size) {
   const auto classes = static_cast<int64_t>(names.size());
   const auto predicted = snn::train::predictions(
@@ -386,6 +388,114 @@ void predict_files(const TrainCommands& t) {
   if (t.json) std::printf("%s]\n", json.str().c_str());
 }
 
+// The shapes a run's model is made for, without its data where they are known (audio:
+// {channels}; camera data is read for its frame shape). Returns the sample input a trace
+// of the model takes: [1, T, *frame as the model sees it].
+at::Tensor model_shape(const RunConfig& c, const std::vector<std::string>& names,
+                       snn::train::TrainingData& shape) {
+  shape.classes = static_cast<int64_t>(names.size());
+  std::vector<int64_t> sample{1, std::max<int64_t>(c.time_bins, 1)};
+  if (snn::train::data_source(c.source).camera) {
+    const auto data = load_for_model(c);
+    shape.frame = data.frame;
+    const auto dims = data.test.inputs.sizes().slice(2);
+    sample.insert(sample.end(), dims.begin(), dims.end());
+  } else {
+    shape.frame = {c.channels};
+    sample.push_back(c.channels);
+  }
+  return at::zeros(sample);
+}
+
+// snn export RUN --format nir -o FILE: the trained model as a NIR graph, with the run's
+// class names (metadata snn_classes) for snn eval.
+void export_run(const TrainCommands& t) {
+  const auto paths = run_paths(t.run_dir);
+  const RunConfig c = config_of_run(paths.dir);
+  const auto names = classes_of_run(paths.dir, c);
+  snn::train::TrainingData shape;
+  const auto sample = model_shape(c, names, shape);
+  auto model = make_model(c, shape);
+  snn::train::load_model(paths.checkpoint.string(), *model);
+  snn::nir::ExportOptions options;
+  if (t.dt > 0) options.dt(t.dt);
+  auto graph = snn::nir::export_module(*model, sample, options);
+  snn::nir::Value classes;
+  classes.strings = names;
+  classes.string_shape = {static_cast<int64_t>(names.size())};
+  graph.metadata["snn_classes"] = classes;
+  snn::nir::write(t.out, graph);
+  std::printf("%s: %zu nodes, %zu edges (convention %s, dt %g); from %s\n", t.out.c_str(),
+              graph.nodes.size(), graph.edges.size(),
+              graph.metadata.at("snn_convention").strings.at(0).c_str(),
+              graph.metadata.at("snn_dt").tensor.item<double>(), paths.checkpoint.c_str());
+}
+
+bool is_nir_file(const std::string& path) {
+  const auto ext = fs::path(path).extension().string();
+  return fs::is_regular_file(path) && (ext == ".nir" || ext == ".NIR");
+}
+
+// snn eval MODEL.nir: a NIR graph as the model, on the data of a run (--run) or the data
+// the flags give; its classes from the file (snn export writes them) or the data's.
+void eval_nir(const TrainCommands& t) {
+  const auto file = snn::nir::read(t.run_dir);
+  const auto& meta = file.graph.metadata;
+  auto text_meta = [&](const char* key) -> std::string {
+    const auto it = meta.find(key);
+    return it != meta.end() && it->second.is_text() && it->second.strings.size() == 1
+               ? it->second.strings[0]
+               : std::string();
+  };
+  snn::nir::ImportOptions options;
+  const std::string convention =
+      !t.convention.empty() ? t.convention
+      : !text_meta("snn_convention").empty() ? text_meta("snn_convention") : "norse";
+  options.convention(snn::nir::parse_convention(convention));
+  if (t.dt > 0) {
+    options.dt(t.dt);
+  } else if (t.convention.empty() && meta.count("snn_dt") != 0 && !meta.at("snn_dt").is_text()) {
+    options.dt(meta.at("snn_dt").tensor.item<double>());
+  }
+  const bool other_data = any_flag(t.eval_flags);
+  if (t.eval_run.empty() && !other_data) {
+    throw CLI::ValidationError("a NIR model needs data to be evaluated on: --run RUN (its test "
+                               "data) or --data SOURCE --data-path PATH");
+  }
+  RunConfig c = t.eval_run.empty() ? defaults(default_preset()) : config_of_run(t.eval_run);
+  apply_flags(t.eval_flags, c);
+  validate(c);
+  const bool all_test = other_data && c.source == "audio" && c.test_speakers.empty() &&
+                        c.test_list.empty() && !flag_given(t.eval_flags, "data.test_fraction");
+  // The frames as the graph's Input node takes them (a camera frame flattened or not).
+  auto data = load(c, all_test);
+  for (const auto& [name, node] : file.graph.nodes) {
+    if (node.type != "Input" || !node.has("shape")) continue;
+    const auto shape = node.tensor(name, "shape").to(at::kLong);
+    std::vector<int64_t> want{data.test.inputs.size(0), data.test.inputs.size(1)};
+    for (int64_t i = 0; i < shape.numel(); ++i) want.push_back(shape[i].item<int64_t>());
+    if (at::IntArrayRef(want) != data.test.inputs.sizes() &&
+        c10::multiply_integers(want) == data.test.inputs.numel()) {
+      data.test.inputs = data.test.inputs.reshape(want);
+    }
+  }
+  std::vector<std::string> names = data.class_names;
+  const auto classes = meta.find("snn_classes");
+  if (classes != meta.end() && classes->second.is_text() && !classes->second.strings.empty()) {
+    names = classes->second.strings;
+    data.test.labels = to_model_labels(data.test.labels, data.class_names, names);
+  }
+  snn::nir::GraphModule model(file.graph, options);
+  // (Synops and firing rates are counted on Sequential models; a graph has none here.)
+  const auto m = snn::train::evaluate(
+      model, data.test,
+      snn::train::EvaluateOptions().batch_size(c.batch_size).activity_metrics(false));
+  std::printf("%s: test accuracy %.4f (%lld samples), loss %.4f (NIR graph, convention %s)\n",
+              t.run_dir.c_str(), m.test_accuracy, static_cast<long long>(data.test.labels.size(0)),
+              m.test_loss, convention.c_str());
+  if (t.per_class) print_per_class(model, data.test, names, c.batch_size);
+}
+
 // The neuron models of a comparison, one per line in DIR/neurons (written at its start, so
 // that --resume continues with them); a comparison without the file compared the default.
 const char* const kComparisonFile = "neurons";
@@ -434,8 +544,19 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
       "eval", "Evaluate a run's checkpoint on its test data, or on other data (--data, "
               "--data-path: its labels mapped onto the model's classes by name or number)");
   t.eval->add_option("run_dir", t.run_dir,
-                     "Run directory, or a checkpoint file in one (beside its config.toml)")
+                     "Run directory, a checkpoint file in one (beside its config.toml), or a NIR "
+                     "graph (.nir) as the model")
       ->required();
+  t.eval->add_option("--run", t.eval_run,
+                     "With a NIR model: evaluate on this run's test data (its configuration)");
+  t.eval->add_option("--convention", t.convention,
+                     "With a NIR model: whose discretisation its neurons follow: norse, snntorch, "
+                     "sinabs (default: what snn export wrote, else norse)")
+      ->check(CLI::IsMember({"norse", "snntorch", "sinabs"}));
+  t.eval->add_option("--dt", t.dt,
+                     "With a NIR model: the time step, in the unit of its time constants "
+                     "(default: what snn export wrote, else the convention's)")
+      ->check(CLI::PositiveNumber);
   t.eval->add_flag("--per-class", t.per_class,
                    "Also per class: samples, accuracy and the class most often predicted instead");
   add_flags(t.eval, t.eval_flags, false,
@@ -454,6 +575,20 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   t.predict->add_option("--top", t.top, "Classes shown per file (default 3)")
       ->check(CLI::PositiveNumber);
   t.predict->add_flag("--json", t.json, "One JSON array: per file its top classes");
+
+  t.export_model = app.add_subcommand(
+      "export", "Write a trained run's model as a NIR graph, for Sinabs, snnTorch, Norse and the "
+                "chips' toolchains (snn eval and snn data inspect read it)");
+  t.export_model->add_option("run_dir", t.run_dir,
+                             "Run directory, or a checkpoint file in one (beside its config.toml)")
+      ->required();
+  t.export_model->add_option("--format", t.format, "Output format (default nir)")
+      ->check(CLI::IsMember({"nir"}));
+  t.export_model->add_option("-o,--out", t.out, "Output file (.nir)")->required();
+  t.export_model->add_option("--dt", t.dt,
+                             "Time step the file's time constants and delays are written with "
+                             "(default: the layers' own: 1 for Sinabs' family, 1e-4 for snnTorch's)")
+      ->check(CLI::PositiveNumber);
 
   t.compare = app.add_subcommand(
       "compare", "Train several neuron models (default IAF, LIF and ALIF) on the same data and "
@@ -520,7 +655,19 @@ int run_train_commands(const TrainCommands& t) {
                   last.synops, dir.c_str());
       return 0;
     }
+    if (*t.export_model) {
+      export_run(t);
+      return 0;
+    }
+    if (*t.eval && is_nir_file(t.run_dir)) {
+      eval_nir(t);
+      return 0;
+    }
     if (*t.eval) {
+      if (!t.eval_run.empty() || !t.convention.empty() || t.dt > 0) {
+        throw CLI::ValidationError("--run, --convention and --dt apply to a NIR model (.nir); " +
+                                   t.run_dir + " is a run");
+      }
       const auto paths = run_paths(t.run_dir);
       RunConfig c = config_of_run(paths.dir);
       const RunConfig trained = c;

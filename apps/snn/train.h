@@ -14,6 +14,7 @@ struct TrainCommands {
   CLI::App* eval = nullptr;
   CLI::App* compare = nullptr;
   CLI::App* predict = nullptr;
+  CLI::App* export_model = nullptr;
   CLI::App* config_keys = nullptr;
   CLI::App* config_show = nullptr;
   std::string config_file, run_dir, resume;
@@ -26,6 +27,10 @@ struct TrainCommands {
   bool json = false;
   // snn eval --per-class: accuracy per class and its most frequent confusion.
   bool per_class = false;
+  // snn export RUN --format nir -o FILE [--dt DT]; snn eval MODEL.nir [--run RUN]
+  // [--convention C] [--dt DT].
+  std::string format = "nir", out, eval_run, convention;
+  double dt = 0;  // 0: the default (the layers' / the file's / the convention's)
 };
 
 void add_train_commands(CLI::App& app, TrainCommands& commands);

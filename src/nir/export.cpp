@@ -456,6 +456,22 @@ double default_step(torch::nn::Module& model, const ExportOptions& options) {
   return 1.0;
 }
 
+// Whose discretisation the model's neurons follow (for snn_convention).
+Convention default_convention(torch::nn::Module& model) {
+  for (const auto& m : model.modules()) {
+    if (dynamic_cast<snntorch::LeakyImpl*>(m.get()) != nullptr ||
+        dynamic_cast<snntorch::SynapticImpl*>(m.get()) != nullptr) {
+      return Convention::SnnTorch;
+    }
+    if (dynamic_cast<CubaLIFImpl*>(m.get()) != nullptr ||
+        dynamic_cast<CubaLIImpl*>(m.get()) != nullptr) {
+      return Convention::Norse;
+    }
+    if (auto* g = dynamic_cast<GraphModuleImpl*>(m.get())) return g->options().convention();
+  }
+  return Convention::Sinabs;
+}
+
 }  // namespace
 
 Graph export_module(torch::nn::Module& model, const at::Tensor& sample,
@@ -484,6 +500,9 @@ Graph export_module(torch::nn::Module& model, const at::Tensor& sample,
   t.graph.add(out, std::move(output));
   for (const auto& s : flow.from) t.graph.edges.push_back({s, out});
   reset_states(model);
+  // How snn.cpp imports the file as it was: the convention of the layers, the time step.
+  t.graph.metadata["snn_convention"] = Value::text(convention_name(default_convention(model)));
+  t.graph.metadata["snn_dt"] = Value::number(at::scalar_tensor(t.step, at::kDouble));
   return std::move(t.graph);
 }
 
