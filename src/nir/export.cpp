@@ -88,6 +88,18 @@ struct Tracer {
   // One module (path: its name in the model). Returns false when it is not a leaf this
   // exporter knows.
   bool leaf(const std::string& path, torch::nn::Module& m, Flow& flow);
+  // A neuron node `n` with a recurrent connection `rec` (run on its spikes `y`) whose output
+  // returns into it: NIR's cycle.
+  void recurrent(const std::string& path, Node n, torch::nn::Module& rec, Flow& flow,
+                 const at::Tensor& y) {
+    add(flow, path, std::move(n), y);
+    const std::string neuron = flow.from[0];
+    Flow back;
+    back.from = {neuron};
+    back.x = y;
+    module(path + ".rec", rec, back);
+    for (const auto& s : back.from) graph.edges.push_back({s, neuron});
+  }
   void sequential(const std::string& prefix, torch::nn::SequentialImpl& seq, Flow& flow);
   void module(const std::string& path, torch::nn::Module& m, Flow& flow);
   void graph_module(const std::string& prefix, GraphModuleImpl& g, Flow& flow);
@@ -263,13 +275,20 @@ bool Tracer::leaf(const std::string& path, torch::nn::Module& m, Flow& flow) {
     }
     Node n = node(type, std::move(p));
     remember(n, layer, l->spec(), *l, step);
-    add(flow, path, std::move(n), y);
+    if constexpr (requires { l->rec_connect; }) {
+      // A recurrent form: the connection on the spikes, back into the neurons.
+      recurrent(path, std::move(n), *l->rec_connect.ptr(), flow, y);
+    } else {
+      add(flow, path, std::move(n), y);
+    }
     return true;
   };
   if (auto* l = dynamic_cast<IAFImpl*>(&m)) return sinabs(l, "IAF", "IF", false, true);
   if (auto* l = dynamic_cast<IAFSqueezeImpl*>(&m)) return sinabs(l, "IAFSqueeze", "IF", false, true);
+  if (auto* l = dynamic_cast<IAFRecurrentImpl*>(&m)) return sinabs(l, "IAF", "IF", false, true);
   if (auto* l = dynamic_cast<LIFImpl*>(&m)) return sinabs(l, "LIF", "LIF", true, true);
   if (auto* l = dynamic_cast<LIFSqueezeImpl*>(&m)) return sinabs(l, "LIFSqueeze", "LIF", true, true);
+  if (auto* l = dynamic_cast<LIFRecurrentImpl*>(&m)) return sinabs(l, "LIF", "LIF", true, true);
   if (auto* l = dynamic_cast<ExpLeakImpl*>(&m)) return sinabs(l, "ExpLeak", "LI", true, false);
   if (auto* l = dynamic_cast<ExpLeakSqueezeImpl*>(&m)) {
     return sinabs(l, "ExpLeakSqueeze", "LI", true, false);
@@ -288,6 +307,54 @@ bool Tracer::leaf(const std::string& path, torch::nn::Module& m, Flow& flow) {
                           {"v_reset", full(fs, 0.0)}});
     remember(n, "Leaky", l->spec(), *l, step);
     add(flow, path, std::move(n), y);
+    return true;
+  }
+  // RLeaky / RSynaptic: the neuron as Leaky / Synaptic writes it and the connection
+  // (w_rec: Affine of the Linear, Conv2d, or Linear(diag(V)) one-to-one), as snnTorch writes
+  // them; the reset variants stay snnTorch's importer's (zero, in the spiking step).
+  auto snntorch_recurrent = [&](auto* l, Node n, const at::Tensor& y) {
+    const auto fs = features(y);
+    torch::nn::Sequential rec;
+    if (!l->recurrent_linear.is_empty()) {
+      rec->push_back(l->recurrent_linear);
+    } else if (!l->recurrent_conv.is_empty()) {
+      rec->push_back(l->recurrent_conv);
+    } else {
+      const int64_t count = c10::multiply_integers(fs);
+      TORCH_CHECK(fs.size() == 1, "snn::nir: export: ", path, ": a one-to-one recurrence over "
+                  "features of shape ", at::IntArrayRef(fs), " (NIR's Linear takes vectors)");
+      torch::nn::Linear diag(torch::nn::LinearOptions(count, count).bias(false));
+      diag->weight.set_data(at::diag(per_neuron(l->V, fs)));
+      rec->push_back(diag);
+    }
+    recurrent(path, std::move(n), *rec.ptr(), flow, y);
+  };
+  if (auto* l = dynamic_cast<snntorch::RLeakyImpl*>(&m)) {
+    const auto y = l->forward(flow.x);
+    const auto fs = features(y);
+    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
+    const auto tau = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
+    snntorch_recurrent(l, node("LIF", {{"tau", tau},
+                                       {"r", at::div(tau, step)},
+                                       {"v_leak", full(fs, 0.0)},
+                                       {"v_threshold", per_neuron(l->threshold, fs)},
+                                       {"v_reset", full(fs, 0.0)}}), y);
+    return true;
+  }
+  if (auto* l = dynamic_cast<snntorch::RSynapticImpl*>(&m)) {
+    const auto y = l->forward(flow.x);
+    const auto fs = features(y);
+    const auto alpha = per_neuron(l->alpha.clamp(0, 1), fs);
+    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
+    const auto tau_syn = at::div(at::full_like(alpha, step), at::rsub(alpha, 1.0));
+    const auto tau_mem = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
+    snntorch_recurrent(l, node("CubaLIF", {{"tau_syn", tau_syn},
+                                           {"tau_mem", tau_mem},
+                                           {"r", at::div(tau_mem, step)},
+                                           {"v_leak", full(fs, 0.0)},
+                                           {"w_in", at::div(tau_syn, step)},
+                                           {"v_threshold", per_neuron(l->threshold, fs)},
+                                           {"v_reset", full(fs, 0.0)}}), y);
     return true;
   }
   if (auto* l = dynamic_cast<snntorch::SynapticImpl*>(&m)) {
@@ -439,12 +506,18 @@ void Tracer::graph_module(const std::string& prefix, GraphModuleImpl& g, Flow& f
   flow.x = y;
 }
 
+bool is_snntorch(const torch::nn::Module& m) {
+  return dynamic_cast<const snntorch::LeakyImpl*>(&m) != nullptr ||
+         dynamic_cast<const snntorch::SynapticImpl*>(&m) != nullptr ||
+         dynamic_cast<const snntorch::RLeakyImpl*>(&m) != nullptr ||
+         dynamic_cast<const snntorch::RSynapticImpl*>(&m) != nullptr;
+}
+
 // The file's time step where ExportOptions::dt is not given (see its comment).
 double default_step(torch::nn::Module& model, const ExportOptions& options) {
   if (options.dt()) return *options.dt();
   for (const auto& m : model.modules()) {
-    if (dynamic_cast<snntorch::LeakyImpl*>(m.get()) != nullptr ||
-        dynamic_cast<snntorch::SynapticImpl*>(m.get()) != nullptr) {
+    if (is_snntorch(*m)) {
       return 1e-4;
     }
     if (auto* l = dynamic_cast<CubaLIFImpl*>(m.get())) return l->options.dt();
@@ -459,8 +532,7 @@ double default_step(torch::nn::Module& model, const ExportOptions& options) {
 // Whose discretisation the model's neurons follow (for snn_convention).
 Convention default_convention(torch::nn::Module& model) {
   for (const auto& m : model.modules()) {
-    if (dynamic_cast<snntorch::LeakyImpl*>(m.get()) != nullptr ||
-        dynamic_cast<snntorch::SynapticImpl*>(m.get()) != nullptr) {
+    if (is_snntorch(*m)) {
       return Convention::SnnTorch;
     }
     if (dynamic_cast<CubaLIFImpl*>(m.get()) != nullptr ||

@@ -662,6 +662,39 @@ c10::impl::GenericDict run_nir_case(const Dict& c) {
   return out;
 }
 
+// Layer "nir_export": a small recurrent model of snn.cpp's layers ("model": lif_recurrent,
+// iaf_recurrent, rleaky, rsynaptic; Linear(4, 6) in front, the recurrent connection a Linear
+// with or without "bias"), seeded; run on "input", then exported to "export_path". The
+// result holds the output.
+c10::impl::GenericDict run_nir_export_case(const Dict& c) {
+  torch::manual_seed(c.at("seed").toInt());
+  const auto& kind = c.at("model").toStringRef();
+  const bool bias = c.at("bias").toBool();
+  torch::nn::Sequential model(torch::nn::Linear(4, 6));
+  torch::nn::Linear rec(torch::nn::LinearOptions(6, 6).bias(bias));
+  if (kind == "lif_recurrent") {
+    model->push_back(snn::LIFRecurrent(snn::LIFOptions(8.0).spike_threshold(0.5), rec));
+  } else if (kind == "iaf_recurrent") {
+    model->push_back(snn::IAFRecurrent(snn::IAFOptions().spike_threshold(0.8), rec));
+  } else if (kind == "rleaky") {
+    snn::snntorch::RLeakyOptions o(0.9);
+    o.linear_features(6).reset_mechanism("zero").reset_delay(false);
+    model->push_back(snn::snntorch::RLeaky(o));
+  } else {
+    snn::snntorch::RSynapticOptions o(0.8, 0.9);
+    o.linear_features(6).reset_mechanism("zero").reset_delay(false);
+    model->push_back(snn::snntorch::RSynaptic(o));
+  }
+  const auto input = c.at("input").toTensor();
+  torch::NoGradGuard no_grad;
+  const auto out = model->forward(input);
+  snn::nir::write(c.at("export_path").toStringRef(),
+                  snn::nir::export_module(*model, input, snn::nir::ExportOptions()));
+  c10::impl::GenericDict result(c10::StringType::get(), c10::AnyType::get());
+  result.insert("output", out.detach());
+  return result;
+}
+
 c10::impl::GenericDict run_spikingtorch_case(const Dict& c) {
   namespace st = snn::spikingtorch;
   c10::impl::GenericDict out(c10::StringType::get(), c10::AnyType::get());
@@ -983,6 +1016,10 @@ int main(int argc, char** argv) {
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "snntorch") {
       write_result(run_snntorch_case(c), argv[2]);
+      return 0;
+    }
+    if (c.contains("layer") && c.at("layer").toStringRef() == "nir_export") {
+      write_result(run_nir_export_case(c), argv[2]);
       return 0;
     }
     if (c.contains("layer") && c.at("layer").toStringRef() == "nir") {

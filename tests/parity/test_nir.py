@@ -483,3 +483,29 @@ def test_norse_export_runs_here_as_norse_reimports_it(driver, tmp_path):
     ours = run_nir(driver, tmp_path, path, "norse", x)
     assert expected.abs().sum() > 0
     assert torch.equal(ours["output"], expected)
+
+
+@pytest.mark.parametrize("model,convention", [("lif_recurrent", "sinabs"), ("iaf_recurrent", "sinabs"),
+                                              ("rleaky", "snntorch"), ("rsynaptic", "snntorch")])
+def test_recurrent_layers_export_as_cycles(driver, tmp_path, model, convention):
+    """Sinabs' recurrent forms and snnTorch's RLeaky / RSynaptic export as a neuron node and
+    its connection in a cycle: nir.read loads the file, snn.cpp re-imports it to the same
+    outputs (a connection without bias: Sinabs restarts the recurrent input at zero in every
+    call, where NIR's Affine adds its bias from the first step), and snnTorch's importer
+    turns the snnTorch ones into a model that runs."""
+    torch.manual_seed(14)
+    x = torch.rand(2, 25, 4) * 2
+    path = tmp_path / "rec.nir"
+    first = run(driver, {"layer": "nir_export", "model": model, "bias": False, "seed": 14,
+                         "input": x, "export_path": str(path)}, tmp_path)
+    assert first["output"].sum() > 0
+    g = nir.read(str(path))
+    assert any(e[::-1] in g.edges for e in g.edges)  # a cycle of two nodes
+    again = run_nir(driver, tmp_path, path, convention, x)
+    assert again["recurrent"]
+    assert torch.equal(again["output"], first["output"])
+    if convention == "snntorch":
+        ordered = nir.NIRGraph(nodes={k: g.nodes[k] for k in ["input", "0", "1", "1.rec.0", "output"]},
+                               edges=g.edges, type_check=False)
+        out, _ = snntorch_run(ordered, x)
+        assert out.shape == first["output"].shape
