@@ -5,16 +5,19 @@
 #   the SHD / SSC HDF5 reader (fuzz/fuzz_hsd.cpp: hsd as users open files, HDF5 reading
 #   them in a child process first; hsd-direct with the file read in the fuzzer's process,
 #   where the sanitizers see HDF5's own memory errors),
+#   the NIR graph reader (fuzz/fuzz_nir.cpp: nir as users read files, isolated in a child;
+#   nir-direct read in the fuzzer's process),
 #   the text parsers of transforms, representations, slicers and neuron specifications
 #   (fuzz/fuzz_text.cpp: text).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=20] [WORK_DIR=build/fuzz] [TARGET ...]
 #
-# TARGET: nmnist evt2 evt3 dat aedat3 hsd hsd-direct text (default: all but hsd-direct).
-# Seeds: fuzz/corpus/<target> (hsd: small SHD files made by h5py at run time); new inputs go
-# to WORK_DIR/corpus/<target>, crashes to WORK_DIR/<target>-crash-*. The hsd target replays
-# fuzz/findings and every input that broke hsd-direct in WORK_DIR first: each must be an
-# error there. Exits 77 (CTest's skip; 1 when CI=true) when no clang++ with libFuzzer is
+# TARGET: nmnist evt2 evt3 dat aedat3 hsd hsd-direct nir nir-direct text (default: all but
+# the -direct ones).
+# Seeds: fuzz/corpus/<target> (hsd: small SHD files made by h5py at run time; nir: graphs
+# written by the nir package); new inputs go to WORK_DIR/corpus/<target>, crashes to
+# WORK_DIR/<target>-crash-*. The hsd and nir targets replay fuzz/findings and every input
+# that broke their -direct target in WORK_DIR first: each must be an error there. Exits 77 (CTest's skip; 1 when CI=true) when no clang++ with libFuzzer is
 # found. SNN_FUZZ_CXX picks the compiler, SNN_FUZZ_MAX_LEN the longest input (default 8192
 # bytes), SNN_TORCH_DIR the torch package, SNN_FUZZ_ARGS adds libFuzzer flags (e.g.
 # "-fork=2 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1" to collect every finding of
@@ -25,7 +28,7 @@ SECONDS_PER_READER="${1:-20}"
 WORK_DIR="${2:-$SNN_BUILD_DIR/fuzz}"
 shift $(( $# > 2 ? 2 : $# ))
 READERS=("$@")
-[[ ${#READERS[@]} -gt 0 ]] || READERS=(nmnist evt2 evt3 dat aedat3 hsd text)
+[[ ${#READERS[@]} -gt 0 ]] || READERS=(nmnist evt2 evt3 dat aedat3 hsd nir text)
 
 # In CI (CI=true) a missing fuzzer toolchain is a failure, not a skip.
 SKIP=77
@@ -67,6 +70,7 @@ build() {
 harness_of() {
   case "$1" in
     hsd|hsd-direct) echo fuzz_hsd ;;
+    nir|nir-direct) echo fuzz_nir ;;
     text) echo fuzz_text ;;
     *) echo fuzz_reader ;;
   esac
@@ -98,6 +102,37 @@ for k, tdtype in enumerate([np.float64, np.float16]):
         f["extra/keys"] = np.array([b"zero", b"one"])
 PY
 fi
+if [[ "$needed" == *" fuzz_nir "* ]]; then
+  build fuzz_nir fuzz/fuzz_nir.cpp src/nir/graph.cpp src/util/hdf5_lock.cpp src/util/hdf5_util.cpp \
+    src/util/atomic_file.cpp -- \
+    -I/usr/include/hdf5/serial -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5 "${TORCH_LIBS[@]}"
+  # Seeds: NIR graphs written by the nir package (a chain of every neuron node, a conv net, a
+  # recurrent graph, a subgraph) and the shared fixtures where present.
+  mkdir -p "$WORK_DIR/seeds/nir"
+  "$SNN_VENV/bin/python" - "$WORK_DIR/seeds/nir" "$SNN_ROOT/../shared/fixtures/nir" <<'PY'
+import os, shutil, sys, numpy as np, nir
+out, fixtures = sys.argv[1], sys.argv[2]
+o = lambda *s: np.ones(s, np.float32)
+z = lambda *s: np.zeros(s, np.float32)
+nodes = {"input": nir.Input(input_type=np.array([3])), "fc": nir.Affine(weight=o(3, 3), bias=z(3)),
+         "lif": nir.LIF(tau=o(3), r=o(3), v_leak=z(3), v_threshold=o(3)),
+         "cuba": nir.CubaLIF(tau_mem=o(3), tau_syn=o(3), r=o(3), v_leak=z(3), v_threshold=o(3)),
+         "li": nir.LI(tau=o(3), r=o(3), v_leak=z(3)), "d": nir.Delay(delay=o(3)),
+         "output": nir.Output(output_type=np.array([3]))}
+chain = ["input", "fc", "lif", "cuba", "li", "d", "output"]
+g = nir.NIRGraph(nodes=nodes, edges=list(zip(chain, chain[1:])), metadata={"k": "v"})
+nir.write(f"{out}/chain.nir", g, compression=None)
+rec = nir.NIRGraph(nodes={k: nodes[k] for k in ["input", "fc", "cuba", "output"]} | {"w": nir.Linear(weight=o(3, 3))},
+                   edges=[("input", "fc"), ("fc", "cuba"), ("cuba", "w"), ("w", "cuba"), ("cuba", "output")])
+nir.write(f"{out}/recurrent.nir", rec, compression=None)
+sub = nir.NIRGraph(nodes={"input": nodes["input"], "inner": g, "output": nodes["output"]},
+                   edges=[("input", "inner"), ("inner", "output")], type_check=False)
+nir.write(f"{out}/subgraph.nir", sub)
+for name in ["lif_norse.nir", "cnn_sinabs.nir"]:
+    if os.path.exists(f"{fixtures}/{name}"):
+        shutil.copy(f"{fixtures}/{name}", f"{out}/{name}")
+PY
+fi
 if [[ "$needed" == *" fuzz_text "* ]]; then
   build fuzz_text fuzz/fuzz_text.cpp src/util/text_spec.cpp src/ops/neuron_spec.cpp \
     src/events/transforms/transforms.cpp src/events/transforms/downsampling.cpp \
@@ -116,28 +151,32 @@ for reader in "${READERS[@]}"; do
     seeds="$WORK_DIR/seeds/hsd"
     max_len=65536  # an SHD file of three samples is about 9 KB
   fi
+  if [[ "$reader" == nir* ]]; then
+    seeds="$WORK_DIR/seeds/nir"
+    max_len=65536  # the seed graphs are 10-40 KB (the Sinabs fixture's conv net: 70 KB)
+  fi
   echo "fuzz: $reader for ${SECONDS_PER_READER}s"
   extra=()
   asan="${ASAN_OPTIONS:-}"
-  if [[ "$reader" == hsd ]]; then
-    # Past findings, and what broke hsd-direct here, are replayed first: they must be errors,
-    # not crashes or hangs.
+  if [[ "$reader" == hsd || "$reader" == nir ]]; then
+    # Past findings (HDF5 files that broke HDF5), and what broke the -direct target here, are
+    # replayed first: they must be errors, not crashes or hangs.
     extra=("$SNN_ROOT/fuzz/findings")
     found=()
-    for f in "$WORK_DIR"/hsd-direct-{crash,oom,timeout,leak}-*; do [[ -e "$f" ]] && found+=("$f"); done
+    for f in "$WORK_DIR/$reader"-direct-{crash,oom,timeout,leak}-*; do [[ -e "$f" ]] && found+=("$f"); done
     if [[ ${#found[@]} -gt 0 ]]; then
-      rm -rf "$WORK_DIR/replay-hsd" && mkdir -p "$WORK_DIR/replay-hsd"
-      cp "${found[@]}" "$WORK_DIR/replay-hsd/"
-      echo "fuzz: hsd replays ${#found[@]} inputs that broke hsd-direct"
-      extra+=("$WORK_DIR/replay-hsd")
+      rm -rf "$WORK_DIR/replay-$reader" && mkdir -p "$WORK_DIR/replay-$reader"
+      cp "${found[@]}" "$WORK_DIR/replay-$reader/"
+      echo "fuzz: $reader replays ${#found[@]} inputs that broke $reader-direct"
+      extra+=("$WORK_DIR/replay-$reader")
     fi
   fi
-  if [[ "$reader" == hsd* ]]; then
+  if [[ "$reader" == hsd* || "$reader" == nir* ]]; then
     # HDF5 sizes some allocations from the file and fails cleanly when malloc returns null
     # (a corrupt local heap asks for 100 TB); ASan would abort on such a request instead.
     asan="allocator_may_return_null=1${asan:+:$asan}"
   fi
-  if [[ "$reader" == hsd ]]; then
+  if [[ "$reader" == hsd || "$reader" == nir ]]; then
     # The child that reads each input first asks HDF5's size claims of malloc (4 GB for a
     # corrupt object header: fuzz/findings), untouched and harmless there; libFuzzer's
     # malloc limit would stop each such child with an artifact of its own. The memory the

@@ -115,6 +115,20 @@ TEST(NIRFileTest, BadFilesAndNamesAreNamed) {
   EXPECT_THROW_WITH(snn::nir::read(path, tiny), "more than 8 bytes");
 }
 
+TEST(NIRFileTest, FuzzFindingsAreErrorsNamingTheFile) {
+  // Files that broke the HDF5 library (crashes, hangs, huge allocations): read as users
+  // read files (in a child first), each is an error naming it.
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SNN_SOURCE_DIR "/fuzz/findings")) {
+    const auto path = entry.path().string();
+    if (entry.path().extension() == ".md") continue;
+    ++count;
+    const auto msg = snn::test::error_of([&] { snn::nir::read(path); });
+    EXPECT_NE(msg.find(path), std::string::npos) << path << ": " << msg;
+  }
+  EXPECT_GE(count, 5);
+}
+
 TEST(NIRImportTest, GraphErrorsNameTheNodeAndTheReason) {
   auto with = [](const std::function<void(Graph&)>& edit) {
     Graph g = chain();
