@@ -622,10 +622,14 @@ BuiltNode build_node(const std::string& name, const Node& node, const ImportOpti
               "', which snn.cpp does not import (it imports ", node_types(), ")");
 }
 
-const std::vector<NodeDoc>& node_docs() {
-  static const std::vector<NodeDoc> docs = [] {
-    std::vector<NodeDoc> out;
-    for (const auto& r : rows()) {
+}  // namespace snn::nir::detail
+
+namespace snn::nir {
+
+const std::vector<NodeMapping>& node_mappings() {
+  static const std::vector<NodeMapping> docs = [] {
+    std::vector<NodeMapping> out;
+    for (const auto& r : detail::rows()) {
       out.push_back({r.type, r.doc_norse, *r.doc_snntorch ? r.doc_snntorch : "as norse",
                      *r.doc_sinabs ? r.doc_sinabs : "as norse"});
     }
@@ -634,4 +638,4 @@ const std::vector<NodeDoc>& node_docs() {
   return docs;
 }
 
-}  // namespace snn::nir::detail
+}  // namespace snn::nir

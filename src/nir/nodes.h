@@ -33,11 +33,5 @@ std::optional<std::vector<int64_t>> output_features(const Node& node);
 /// The time step an import uses: ImportOptions::dt, or the convention's default.
 double import_dt(const ImportOptions& options);
 
-/// One row per node type: its name, and per convention what it becomes ("" where the
-/// convention has no mapping), for documentation and error messages.
-struct NodeDoc {
-  std::string type, norse, snntorch, sinabs;
-};
-const std::vector<NodeDoc>& node_docs();
 
 }  // namespace snn::nir::detail

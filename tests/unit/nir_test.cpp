@@ -328,3 +328,19 @@ TEST(DelayTest, EachFeatureIsDelayedByItsOwnSteps) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(NIRImportTest, TheReadmeTableIsTheImportersTable) {
+  std::ifstream in(SNN_SOURCE_DIR "/README.md");
+  std::stringstream readme;
+  readme << in.rdbuf();
+  ASSERT_FALSE(readme.str().empty());
+  for (const auto& m : snn::nir::node_mappings()) {
+    const std::string row =
+        "| `" + m.type + "` | " + m.norse + " | " + m.snntorch + " | " + m.sinabs + " |";
+    EXPECT_NE(readme.str().find(row + "\n"), std::string::npos) << "README.md lacks the row\n" << row;
+  }
+}
+
+}  // namespace

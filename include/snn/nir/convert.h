@@ -113,6 +113,14 @@ class GraphModuleImpl : public torch::nn::Cloneable<GraphModuleImpl>, public Sta
 };
 TORCH_MODULE(GraphModule);
 
+/// What a node type becomes on import, per convention: the importer's own table (the
+/// README's "NIR" table is this). "as norse": the library has no mapping of its own, and
+/// the node runs as NIR defines it.
+struct NodeMapping {
+  std::string type, norse, snntorch, sinabs;
+};
+const std::vector<NodeMapping>& node_mappings();
+
 /// Reads a NIR file (snn::nir::read, isolated) and imports it.
 GraphModule load(const std::string& path, const ImportOptions& options = {},
                  const ReadOptions& read_options = {});
