@@ -8,6 +8,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "nir/nodes.h"
 #include "snn/nir/convert.h"
@@ -445,11 +446,16 @@ void Tracer::module(const std::string& path, torch::nn::Module& m, Flow& flow) {
     return;
   }
   if (leaf(path, m, flow)) return;
-  TORCH_CHECK(false, "snn::nir: export: module '", path.empty() ? "(model)" : path,
-              "' of type ", m.name(), " has no NIR form (supported: Linear, Conv1d, Conv2d, "
-              "AvgPool2d, Flatten, SumPool2d, Delay, DelayLine before a Linear, FlattenTime, "
-              "UnflattenTime, Repeat, Sequential, IAF, LIF, ExpLeak and their Squeeze forms, "
-              "CubaLIF, CubaLI, snnTorch's Leaky and Synaptic, nir::GraphModule)");
+  std::ostringstream what;
+  m.pretty_print(what);
+  std::string printed = what.str();
+  if (printed.size() > 60) printed = printed.substr(0, 57) + "...";
+  TORCH_CHECK(false, "snn::nir: export: module '", path.empty() ? "(model)" : path, "' (",
+              printed, ") has no NIR form (supported: Linear, Conv1d, Conv2d, AvgPool2d, "
+              "Flatten, SumPool2d, Delay, DelayLine before a Linear, FlattenTime, "
+              "UnflattenTime, Repeat, Sequential, IAF, LIF, ExpLeak and their Squeeze and "
+              "Recurrent forms, CubaLIF, CubaLI, snnTorch's Leaky, Synaptic, RLeaky, RSynaptic, "
+              "nir::GraphModule)");
 }
 
 // A GraphModule exports its own graph, its parameters as they are now (what each node's

@@ -85,3 +85,28 @@ def test_nir_errors_are_named(cli, trained, tmp_path):
     assert proc.returncode == 2 and "is not a run directory" in proc.stderr
     proc = run(cli, "export", trained, "--format", "onnx", "-o", out)
     assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("neuron", ["leaky", "iaf"])
+def test_other_neurons_reimport_with_the_same_accuracy(cli, small, tmp_path, neuron):  # noqa: F811
+    """snnTorch's Leaky (exported as snnTorch writes it, its reset in the metadata) and IAF."""
+    assert run(cli, "train", "--config", small, "--epochs", 2, "--neuron", neuron, "--run-dir",
+               tmp_path / "run").returncode == 0
+    out = tmp_path / "m.nir"
+    proc = run(cli, "export", tmp_path / "run", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert ("convention snntorch" if neuron == "leaky" else "convention sinabs") in proc.stdout
+    native = run(cli, "eval", tmp_path / "run")
+    imported = run(cli, "eval", out, "--run", tmp_path / "run")
+    assert imported.returncode == 0, imported.stderr
+    assert accuracy_and_loss(imported.stdout) == accuracy_and_loss(native.stdout)
+
+
+def test_alif_has_no_nir_form(cli, small, tmp_path):  # noqa: F811
+    assert run(cli, "train", "--config", small, "--epochs", 1, "--neuron", "alif", "--run-dir",
+               tmp_path / "run").returncode == 0
+    proc = run(cli, "export", tmp_path / "run", "-o", tmp_path / "m.nir")
+    assert proc.returncode == 2
+    assert "module '2' (snn::ALIF(" in proc.stderr, proc.stderr
+    assert "has no NIR form" in proc.stderr
+    assert not (tmp_path / "m.nir").exists()

@@ -268,7 +268,7 @@ TEST(NIRExportTest, ASequentialRoundTripsToTheSameOutputs) {
   }
   torch::nn::Sequential bad(torch::nn::Linear(3, 3), torch::nn::ReLU());
   EXPECT_THROW_WITH(snn::nir::export_module(*bad, at::rand({1, 2, 3})),
-                    "module '1' of type torch::nn::ReLUImpl has no NIR form");
+                    "module '1' (torch::nn::ReLU()) has no NIR form");
 }
 
 TEST(NIRExportTest, CubaLayersWriteNIRNodesWithTheirTimeStep) {
