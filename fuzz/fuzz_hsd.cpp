@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_file.h"
 #include "snn/events/io.h"
 
 namespace {
@@ -23,17 +24,13 @@ bool isolate = true;
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  path = "/tmp/snn_fuzz_hsd_" + std::to_string(getpid()) + ".h5";
-  const char* format = std::getenv("SNN_FUZZ_FORMAT");
-  isolate = format == nullptr || std::string(format) != "hsd-direct";
+  path = snn_fuzz::input_path("hsd", ".h5");
+  isolate = snn_fuzz::isolated("hsd-direct");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) __builtin_trap();
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
-  std::fclose(f);
+  snn_fuzz::write_input(path, data, size);
   try {
     snn::events::HSDFile file(path, snn::events::HSDOptions{isolate});
     const auto s = snn::events::HSDFile::kSensor;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <string>
 
+#include "fuzz_file.h"
 #include "snn/nir/graph.h"
 
 namespace {
@@ -24,17 +25,13 @@ bool isolate = true;
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  path = "/tmp/snn_fuzz_nir_" + std::to_string(getpid()) + ".nir";
-  const char* format = std::getenv("SNN_FUZZ_FORMAT");
-  isolate = format == nullptr || std::string(format) != "nir-direct";
+  path = snn_fuzz::input_path("nir", ".nir");
+  isolate = snn_fuzz::isolated("nir-direct");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) __builtin_trap();
-  if (size > 0 && std::fwrite(data, 1, size, f) != size) __builtin_trap();
-  std::fclose(f);
+  snn_fuzz::write_input(path, data, size);
   try {
     snn::nir::ReadOptions options;
     options.isolate = isolate;
@@ -42,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto file = snn::nir::read(path, options);
     std::function<void(const snn::nir::Graph&)> check = [&](const snn::nir::Graph& g) {
       for (const auto& [name, node] : g.nodes) {
-        if (name.empty() || node.type.empty() && name.empty()) __builtin_trap();
+        if (name.empty()) __builtin_trap();
         if (node.type == "NIRGraph" && node.graph == nullptr) __builtin_trap();
         if (node.graph) check(*node.graph);
       }

@@ -205,54 +205,37 @@ bool Tracer::leaf(const std::string& path, torch::nn::Module& m, Flow& flow) {
     return true;
   }
   // ---- neurons ----
-  if (auto* l = dynamic_cast<CubaLIFImpl*>(&m)) {
-    const auto y = l->forward(flow.x);
-    const auto fs = features(y);
-    const double scale = step / l->options.dt();  // τ in the file's unit
-    std::map<std::string, at::Tensor> p{{"r", per_neuron(l->r, fs)},
-                                        {"v_threshold", per_neuron(l->v_threshold, fs)},
-                                        {"v_reset", per_neuron(l->v_reset, fs)}};
-    const char* type = "IF";
-    if (l->tau_mem.defined()) {
-      p["v_leak"] = per_neuron(l->v_leak, fs);
-      if (l->tau_syn.defined()) {
-        type = "CubaLIF";
-        p["tau_mem"] = per_neuron(l->tau_mem * scale, fs);
-        p["tau_syn"] = per_neuron(l->tau_syn * scale, fs);
-        p["w_in"] = per_neuron(l->w_in, fs);
-      } else {
-        type = "LIF";
-        p["tau"] = per_neuron(l->tau_mem * scale, fs);
-      }
-    }
-    TORCH_CHECK(l->tau_mem.defined() || !l->tau_syn.defined(), "snn::nir: export: ", path,
-                ": a CubaLIF with a synapse and no leak has no NIR node");
-    add(flow, path, node(type, std::move(p)), y);
-    return true;
-  }
-  if (auto* l = dynamic_cast<CubaLIImpl*>(&m)) {
+  // NIR's own neurons: IF / LIF / CubaLIF (spikes) and I / LI / CubaLI, τ rescaled from the
+  // layer's dt to the file's.
+  auto cuba = [&](auto* l, bool spikes) {
     const auto y = l->forward(flow.x);
     const auto fs = features(y);
     const double scale = step / l->options.dt();
     std::map<std::string, at::Tensor> p{{"r", per_neuron(l->r, fs)}};
-    const char* type = "I";
+    if (spikes) {
+      p["v_threshold"] = per_neuron(l->v_threshold, fs);
+      p["v_reset"] = per_neuron(l->v_reset, fs);
+    }
+    const char* type = spikes ? "IF" : "I";
     if (l->tau_mem.defined()) {
       p["v_leak"] = per_neuron(l->v_leak, fs);
       if (l->tau_syn.defined()) {
-        type = "CubaLI";
+        type = spikes ? "CubaLIF" : "CubaLI";
         p["tau_mem"] = per_neuron(l->tau_mem * scale, fs);
         p["tau_syn"] = per_neuron(l->tau_syn * scale, fs);
         p["w_in"] = per_neuron(l->w_in, fs);
       } else {
-        type = "LI";
+        type = spikes ? "LIF" : "LI";
         p["tau"] = per_neuron(l->tau_mem * scale, fs);
       }
     }
     TORCH_CHECK(l->tau_mem.defined() || !l->tau_syn.defined(), "snn::nir: export: ", path,
-                ": a CubaLI with a synapse and no leak has no NIR node");
+                ": a neuron with a synapse and no leak has no NIR node");
     add(flow, path, node(type, std::move(p)), y);
     return true;
-  }
+  };
+  if (auto* l = dynamic_cast<CubaLIFImpl*>(&m)) return cuba(l, true);
+  if (auto* l = dynamic_cast<CubaLIImpl*>(&m)) return cuba(l, false);
   // Sinabs' family, as Sinabs writes it (τ in steps · dt; r = 1, v_leak = v_reset = 0);
   // what NIR cannot say (multi-spikes, the subtractive reset, min_v_mem, norm_input, a
   // synapse) is kept in the node's metadata for snn.cpp's own import.

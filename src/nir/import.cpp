@@ -40,6 +40,18 @@ at::Tensor sum_of(const std::vector<at::Tensor>& parts, const std::string& node)
   return out;
 }
 
+// Runs one node; an error inside it (a shape a convolution does not take, ...) names the node.
+at::Tensor run_step(const GraphModuleImpl::Step& s, const at::Tensor& x) {
+  try {
+    return s.run(x);
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    if (msg.find("node '" + s.name + "'") != std::string::npos) throw;
+    TORCH_CHECK(false, "snn::nir: node '", s.name, "' (", s.type, ") on input ", x.sizes(), ": ",
+                msg);
+  }
+}
+
 }  // namespace
 
 Convention parse_convention(const std::string& text) {
@@ -262,7 +274,7 @@ std::map<std::string, at::Tensor> GraphModuleImpl::forward_all(
       const Step& s = steps_[i];
       const at::Tensor x = s.type == "Input" ? inputs.at(s.name) : gather(s, values, nullptr);
       if (recording_ != nullptr) (*recording_)[s.name] = x;
-      values[i] = s.run(x);
+      values[i] = run_step(s, x);
     }
   } else {
     // Step by step: a delayed edge carries its source's output of the previous step, kept
@@ -291,7 +303,7 @@ std::map<std::string, at::Tensor> GraphModuleImpl::forward_all(
         const at::Tensor x = s.type == "Input" ? inputs.at(s.name).narrow(1, t, 1)
                                                : gather(s, now, &previous);
         if (recording_ != nullptr) (*recording_)[s.name] = x;
-        now[i] = s.run(x);
+        now[i] = run_step(s, x);
         if (s.type == "Output") per_step[i].push_back(now[i]);
       }
       previous = std::move(now);

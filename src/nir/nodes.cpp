@@ -8,6 +8,7 @@
 #include <torch/nn/modules/pooling.h>
 
 #include <cmath>
+#include <type_traits>
 #include <sstream>
 
 #include "snn/nn/cuba.h"
@@ -206,24 +207,12 @@ BuiltNode conv_node(const Ctx& c) {
   if (bias.sizes() != at::IntArrayRef{w.size(0)}) {
     c.fail("expected a bias of shape [", w.size(0), "], got ", bias.sizes());
   }
-  std::shared_ptr<torch::nn::Module> ptr;
-  std::function<at::Tensor(const at::Tensor&)> f;
-  if constexpr (D == 1) {
-    torch::nn::Conv1d conv(o);
-    conv->weight.set_data(w);
-    conv->bias.set_data(bias);
-    auto m = conv.ptr();
-    ptr = m;
-    f = per_step([m](const at::Tensor& x) { return m->forward(x); });
-  } else {
-    torch::nn::Conv2d conv(o);
-    conv->weight.set_data(w);
-    conv->bias.set_data(bias);
-    auto m = conv.ptr();
-    ptr = m;
-    f = per_step([m](const at::Tensor& x) { return m->forward(x); });
-  }
-  return {ptr, f};
+  using Conv = std::conditional_t<D == 1, torch::nn::Conv1d, torch::nn::Conv2d>;
+  Conv conv(o);
+  conv->weight.set_data(w);
+  conv->bias.set_data(bias);
+  auto m = conv.ptr();
+  return {m, per_step([m](const at::Tensor& x) { return m->forward(x); })};
 }
 
 BuiltNode sum_pool_node(const Ctx& c) {

@@ -396,8 +396,11 @@ def test_exported_graph_runs_in_the_library_and_here_as_before(driver, tmp_path,
                            v_leak=np.zeros(n, np.float32), v_threshold=np.full(n, .8, np.float32)),
             "fc2": nir.Affine(weight=f32(rng, 3, n, low=-1, high=2), bias=np.zeros(3, np.float32)),
             "if": nir.IF(r=np.ones(3, np.float32), v_threshold=np.full(3, 1.1, np.float32)),
-            "output": nir.Output(output_type=np.array([3]))},
-            edges=[("input", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "if"), ("if", "output")])
+            "fc3": nir.Affine(weight=f32(rng, 2, 3, low=-1, high=2), bias=np.zeros(2, np.float32)),
+            "li": nir.LI(tau=f32(rng, 2, low=3, high=9), r=np.ones(2, np.float32), v_leak=np.zeros(2, np.float32)),
+            "output": nir.Output(output_type=np.array([2]))},
+            edges=[("input", "fc1"), ("fc1", "lif"), ("lif", "fc2"), ("fc2", "if"), ("if", "fc3"),
+                   ("fc3", "li"), ("li", "output")])
         x = torch.rand(2, 30, 4) * 2
         lib = lambda graph: sinabs_run(graph, x)[0]
     original = write(g, tmp_path / "original.nir")
@@ -409,6 +412,37 @@ def test_exported_graph_runs_in_the_library_and_here_as_before(driver, tmp_path,
     assert torch.equal(lib(read_back), lib(nir.read(str(original))))
     again = run_nir(driver, tmp_path, exported, convention, x)
     assert torch.equal(again["output"], first["output"])
+
+
+def test_exported_conv_graphs_run_in_sinabs_and_norse_as_before(driver, tmp_path):
+    """The Sinabs fixture's conv net (Conv2d, IF, SumPool2d, Flatten, Affine) imported here
+    and exported again runs in Sinabs as the fixture does; a conv graph under Norse's
+    convention likewise in Norse."""
+    path = fixture("cnn_sinabs.nir")
+    torch.manual_seed(15)
+    x = (torch.rand(2, 10, 2, 34, 34) < 0.15).float()
+    exported = tmp_path / "cnn.nir"
+    run_nir(driver, tmp_path, path, "sinabs", x, export_path=exported)
+    expected, _ = sinabs_run(nir.read(str(path)), x)
+    assert expected.sum() > 0
+    assert torch.equal(sinabs_run(nir.read(str(exported)), x)[0], expected)
+
+    rng = np.random.default_rng(16)
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([2, 8, 8])),
+        "conv": nir.Conv2d(input_shape=(8, 8), weight=f32(rng, 4, 2, 3, 3, low=-.5, high=1),
+                           stride=1, padding=1, dilation=1, groups=1, bias=np.zeros(4, np.float32)),
+        "if": nir.IF(r=np.ones((4, 8, 8), np.float32), v_threshold=np.ones((4, 8, 8), np.float32)),
+        "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        "output": nir.Output(output_type=np.array([4, 4, 4])),
+    }, edges=[("input", "conv"), ("conv", "if"), ("if", "pool"), ("pool", "output")], type_check=False)
+    original = write(g, tmp_path / "conv.nir")
+    x = (torch.rand(2, 15, 2, 8, 8) < 0.3).float()
+    exported = tmp_path / "conv_out.nir"
+    run_nir(driver, tmp_path, original, "norse", x, export_path=exported)
+    expected, _ = norse_run(nir.read(str(original), type_check=False), x, 1e-3)
+    assert expected.sum() > 0
+    assert torch.equal(norse_run(nir.read(str(exported), type_check=False), x, 1e-3)[0], expected)
 
 
 def test_sinabs_export_runs_here_as_the_sinabs_model(driver, tmp_path):

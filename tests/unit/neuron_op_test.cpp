@@ -67,7 +67,8 @@ TEST(NeuronSpecTest, ErrorsNameTheFieldAndTheChoices) {
   EXPECT_THROW_WITH(NeuronSpec::parse("ExpLeak(spike=MultiSpike())"),
                     "ExpLeak has no parameter 'spike'");
   EXPECT_THROW_WITH(NeuronSpec::parse("Izhikevich()"),
-                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), Leaky(...), Alpha(...), got "
+                    "the family must be one of LIF(...), ALIF(...), ExpLeak(...), Leaky(...), Alpha(...), "
+                    "CubaLIF(...), CubaLI(...), got "
                     "Izhikevich(...)");
   EXPECT_THROW_WITH(NeuronSpec::parse("LIF(spike=MaxSpike(max_num_spikes_per_bin=0))"),
                     "max_num_spikes_per_bin=...) must be >= 1 or none, got 0");
@@ -177,6 +178,12 @@ std::vector<std::string> grid() {
                         "ExpLeak(norm_input=true, min_v_mem=0.1)"}) {
     specs.emplace_back(s);
   }
+  // NIR's neurons as Norse runs them: with and without synapse and leak, both outputs.
+  for (const char* s : {"CubaLIF()", "CubaLIF(synapse=true)", "CubaLIF(leak=false)",
+                        "CubaLIF(synapse=true, surrogate=SingleExponential())", "CubaLI()",
+                        "CubaLI(synapse=true)", "CubaLI(leak=false)"}) {
+    specs.emplace_back(s);
+  }
   return specs;
 }
 
@@ -214,6 +221,10 @@ Result run(bool fused, const NeuronSpec& spec, const std::string& text, at::Scal
     if (name == "graded_spikes_factor") params.push_back(param(0.5, 1.5));
     if (name == "alpha") params.push_back(alpha_family ? param(0.85, 0.95) : param(0.3, 0.9));
     if (name == "tau_alpha") params.push_back(param(1.0, 1.6));
+    if (name == "dt_tau_mem" || name == "dt_tau_syn") params.push_back(param(0.05, 0.5));
+    if (name == "v_leak" || name == "v_reset") params.push_back(param(-0.2, 0.2));
+    if (name == "r") params.push_back(param(0.5, 1.5));
+    if (name == "v_threshold") params.push_back(param(0.3, 0.6));
   }
   const auto f = fused ? &snn::ops::neuron : &snn::ops::neuron_reference;
   const auto out = f(x, state, params, text);
