@@ -543,3 +543,46 @@ def test_recurrent_layers_export_as_cycles(driver, tmp_path, model, convention):
                                edges=g.edges, type_check=False)
         out, _ = snntorch_run(ordered, x)
         assert out.shape == first["output"].shape
+
+
+def test_snntorch_conv_graphs(driver, tmp_path):
+    """Conv2d → LIF → AvgPool2d → SumPool2d → Flatten → Affine → LIF, and Conv1d → LIF,
+    under snnTorch's convention against its importer (batch 1: its Flatten counts the batch
+    in start_dim, see the README)."""
+    rng = np.random.default_rng(17)
+    lif = lambda *shape: nir.LIF(tau=np.full(shape, 1e-3, np.float32), r=np.full(shape, 10.0, np.float32),
+                                 v_leak=np.zeros(shape, np.float32), v_threshold=np.full(shape, .5, np.float32))
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([2, 8, 8])),
+        "conv": nir.Conv2d(input_shape=(8, 8), weight=f32(rng, 4, 2, 3, 3, low=-.3, high=1),
+                           stride=1, padding=1, dilation=1, groups=1, bias=f32(rng, 4, low=0, high=.1)),
+        "lif1": lif(4, 8, 8),
+        "avg": nir.AvgPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        "sum": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])),
+        "flat": nir.Flatten(input_type={"input": np.array([4, 2, 2])}, start_dim=0, end_dim=-1),
+        "fc": nir.Affine(weight=f32(rng, 3, 16, low=-.2, high=.8), bias=np.zeros(3, np.float32)),
+        "lif2": lif(3),
+        "output": nir.Output(output_type=np.array([3])),
+    }, edges=[("input", "conv"), ("conv", "lif1"), ("lif1", "avg"), ("avg", "sum"), ("sum", "flat"),
+              ("flat", "fc"), ("fc", "lif2"), ("lif2", "output")], type_check=False)
+    path = write(g, tmp_path / "conv2d.nir")
+    torch.manual_seed(17)
+    x = (torch.rand(1, 20, 2, 8, 8) < 0.4).float()
+    out, _ = snntorch_run(g, x)
+    ours = run_nir(driver, tmp_path, path, "snntorch", x)
+    assert out.sum() > 0
+    assert torch.equal(ours["output"], out.reshape(ours["output"].shape))
+
+    g1 = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([2, 10])),
+        "conv": nir.Conv1d(input_shape=10, weight=f32(rng, 3, 2, 3, low=-.3, high=1), stride=1,
+                           padding=1, dilation=1, groups=1, bias=np.zeros(3, np.float32)),
+        "lif": lif(3, 10),
+        "output": nir.Output(output_type=np.array([3, 10])),
+    }, edges=[("input", "conv"), ("conv", "lif"), ("lif", "output")], type_check=False)
+    path = write(g1, tmp_path / "conv1d.nir")
+    x = (torch.rand(2, 20, 2, 10) < 0.4).float()
+    out, states = snntorch_run(g1, x)
+    ours = run_nir(driver, tmp_path, path, "snntorch", x)
+    assert out.sum() > 0
+    compare(ours, out, states, [("lif", "lif", {"mem": "mem"})])

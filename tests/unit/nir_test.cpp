@@ -242,6 +242,33 @@ TEST(NIRImportTest, SeveralInputsSubgraphsDelaysAndStatelessNodes) {
   EXPECT_THROW_WITH(m->forward_all({{"a", xa}}), "no tensor for the Input node 'b'");
 }
 
+TEST(NIRImportTest, IntegratorsAndCurrentBasedLeakyIntegrators) {
+  // I: v += r·x (a cumulative sum); CubaLI: the synapse's current into a leaky membrane,
+  // against the definition step by step (Norse's order of operations, dt 1e-3).
+  Graph g;
+  g.add("input", io("Input", {3}));
+  g.add("i", node("I", {{"r", at::full({3}, 0.5)}}));
+  g.add("cuba", node("CubaLI", {{"tau_mem", at::full({3}, 4e-3)},
+                                {"tau_syn", at::full({3}, 2e-3)},
+                                {"r", at::full({3}, 2.0)},
+                                {"v_leak", at::full({3}, 0.1)},
+                                {"w_in", at::full({3}, 1.5)}}));
+  g.add("sum", io("Output", {3}));
+  g.add("membrane", io("Output", {3}));
+  g.edges = {{"input", "i"}, {"i", "sum"}, {"input", "cuba"}, {"cuba", "membrane"}};
+  snn::nir::GraphModule m(g);
+  const auto x = at::rand({2, 15, 3});
+  const auto out = m->forward_all({{"input", x}});
+  EXPECT_TRUE(at::allclose(out.at("sum"), at::cumsum(x * 0.5, 1)));
+  const float km = 1e-3f * (1.0f / 4e-3f), ks = 1e-3f * (1.0f / 2e-3f);
+  auto v = at::full({2, 3}, 0.1), i = at::full({2, 3}, 0.1);
+  for (int64_t t = 0; t < 15; ++t) {
+    i = i + ks * ((0.1 - i) + x.select(1, t) * 1.5);
+    v = v + km * ((0.1 - v) + i * 2.0);
+    EXPECT_TRUE(at::allclose(out.at("membrane").select(1, t), v)) << t;
+  }
+}
+
 TEST(NIRExportTest, ASequentialRoundTripsToTheSameOutputs) {
   torch::manual_seed(4);
   torch::nn::Sequential model(
