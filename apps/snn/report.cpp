@@ -28,11 +28,6 @@ struct Figure {
   std::string svg;     // filled after gnuplot ran
 };
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 void write_text(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
   out << text;
@@ -73,7 +68,9 @@ void run_gnuplot(const fs::path& dir, const std::string& script) {
                 e.what_without_backtrace());
   }
   TORCH_CHECK(rc == 0, "snn report: gnuplot failed (exit ", rc,
-              "; is gnuplot installed? Debian: gnuplot-nox): ", read_file(dir / "gnuplot.log"));
+              "; is gnuplot installed? Debian: gnuplot-nox): ",
+              fs::exists(dir / "gnuplot.log") ? snn::io::read_file((dir / "gnuplot.log").string())
+                                               : std::string());
 }
 
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
@@ -277,7 +274,7 @@ int write_report(const fs::path& html, const std::string& title, const std::vect
   }
   run_gnuplot(dir, script.str());
   for (size_t i = 0; i < figures.size(); ++i) {
-    std::string svg = read_file(dir / ("fig" + std::to_string(i) + ".svg"));
+    std::string svg = snn::io::read_file((dir / ("fig" + std::to_string(i) + ".svg")).string());
     const auto start = svg.find("<svg");
     TORCH_CHECK(start != std::string::npos, "snn report: gnuplot wrote no SVG for figure ", i + 1);
     figures[i].svg = svg.substr(start);

@@ -1,6 +1,7 @@
 // The embedded spoken-digits dataset (see snn/data/spoken_digits.h): eSpeak NG in forked
 // processes, noise and gain, the cochlea, SHD's HDF5 layout.
 #include "snn/data/spoken_digits.h"
+#include "snn/io/files.h"
 
 #include <c10/util/Exception.h>
 #include <dlfcn.h>
@@ -394,11 +395,6 @@ events::Events make_sample(const Utterance& u, const SpokenDigitsOptions& o, Spe
   return audio::encode_audio(audio, sample_rate, o.cochlea());
 }
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 std::vector<std::string> spoken_digit_voices() { return voices(); }
@@ -449,7 +445,7 @@ SpokenDigitsFiles make_spoken_digits(const std::string& directory, const SpokenD
   const auto key_path = dir / "spoken_digits.key";
   const std::string key = spoken_digits_key(o);
   if (std::filesystem::exists(files.train) && std::filesystem::exists(files.test) &&
-      std::filesystem::exists(key_path) && read_text(key_path) == key + "\n") {
+      std::filesystem::exists(key_path) && snn::io::read_file(key_path.string()) == key + "\n") {
     return files;
   }
 

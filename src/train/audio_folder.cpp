@@ -22,6 +22,7 @@
 #include "snn/audio/cochlea.h"
 #include "snn/data/cache.h"
 #include "snn/events/io.h"
+#include "snn/io/files.h"
 #include "snn/train/presets.h"
 #include "util/atomic_file.h"
 
@@ -154,18 +155,12 @@ void split(std::vector<SoundFile>& files, const DataOptions& o, const fs::path& 
   }
 }
 
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  TORCH_CHECK(in.good(), "data: cannot read ", p.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // The cache key of the folder's encoding: the cochlea and every file's content.
 std::string content_key(const std::vector<SoundFile>& files, const fs::path& root) {
   std::ostringstream os;
   os << "audio-folder(version=" << kEncodingVersion << ", cochlea=default)\n";
   for (const auto& f : files) {
-    const std::string bytes = read_bytes(root / f.relative);
+    const std::string bytes = snn::io::read_file((root / f.relative).string());
     os << f.relative << ' ' << bytes.size() << ' ' << data::detail::stable_hash_hex(bytes) << '\n';
   }
   return os.str();
@@ -179,7 +174,7 @@ std::vector<events::Events> encode_all(const std::vector<SoundFile>& files, cons
   const std::string stem = data::detail::stable_hash_hex(key);
   const fs::path cached = cache_dir / (stem + ".h5"), key_file = cache_dir / (stem + ".key");
   std::vector<events::Events> samples(files.size());
-  if (fs::exists(cached) && fs::exists(key_file) && read_bytes(key_file) == key) {
+  if (fs::exists(cached) && fs::exists(key_file) && snn::io::read_file(key_file.string()) == key) {
     if (o.log()) o.log()(root.string() + ": " + std::to_string(files.size()) +
                          " sound files, encoded before (" + cached.string() + ")");
     events::HSDFile file(cached.string());

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace snn::detail {
 
@@ -52,6 +54,14 @@ namespace snn::io {
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   snn::detail::write_file_atomically(path, bytes);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  TORCH_CHECK(in.is_open(), "snn: cannot open ", path, " for reading");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  TORCH_CHECK(!in.bad(), "snn: cannot read ", path);
+  return bytes;
 }
 
 }  // namespace snn::io

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string>
 
+#include "snn/io/files.h"
 #include "snn/io/process.h"
 #include "test_util.h"
 
@@ -78,4 +79,16 @@ TEST(ProcessTest, FailuresToStartAreNamed) {
     EXPECT_NE(std::string(e.what()).find("cannot start true"), std::string::npos) << e.what();
   }
   EXPECT_THROW(run_program(ProgramOptions({})), c10::Error);
+}
+
+TEST(FilesTest, WholeFilesWrittenAtomicallyAndReadBack) {
+  snn::test::TempDir dir("snn_files");
+  const auto path = (dir / "a b.bin").string();
+  const std::string bytes("one\0two\nthree", 13);
+  snn::io::write_file_atomically(path, bytes);
+  EXPECT_EQ(snn::io::read_file(path), bytes);
+  snn::io::write_file_atomically(path, "");
+  EXPECT_EQ(snn::io::read_file(path), "");
+  EXPECT_THROW_WITH(snn::io::read_file((dir / "missing").string()), "cannot open");
+  EXPECT_THROW_WITH(snn::io::read_file((dir / "missing").string()), "missing");
 }
