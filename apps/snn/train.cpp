@@ -388,6 +388,12 @@ void predict_files(const TrainCommands& t) {
   if (t.json) std::printf("%s]\n", json.str().c_str());
 }
 
+// snn eval --data audio without a test split given: every file of the folder is evaluated.
+bool every_file_is_test(const RunConfig& c, const FlagValues& flags) {
+  return c.source == "audio" && c.test_speakers.empty() && c.test_list.empty() &&
+         !flag_given(flags, "data.test_fraction");
+}
+
 // The shapes a run's model is made for, without its data where they are known (audio:
 // {channels}; camera data is read for its frame shape). Returns the sample input a trace
 // of the model takes: [1, T, *frame as the model sees it].
@@ -465,8 +471,7 @@ void eval_nir(const TrainCommands& t) {
   RunConfig c = t.eval_run.empty() ? defaults(default_preset()) : config_of_run(t.eval_run);
   apply_flags(t.eval_flags, c);
   validate(c);
-  const bool all_test = other_data && c.source == "audio" && c.test_speakers.empty() &&
-                        c.test_list.empty() && !flag_given(t.eval_flags, "data.test_fraction");
+  const bool all_test = other_data && every_file_is_test(c, t.eval_flags);
   // The frames as the graph's Input node takes them (a camera frame flattened or not).
   auto data = load(c, all_test);
   for (const auto& [name, node] : file.graph.nodes) {
@@ -689,9 +694,7 @@ int run_train_commands(const TrainCommands& t) {
                                      "trained on (data.source " + trained.source + ")");
         }
       }
-      // An audio folder without a test split given: every file is evaluated.
-      const bool all_test = other_data && c.source == "audio" && c.test_speakers.empty() &&
-                            c.test_list.empty() && !flag_given(t.eval_flags, "data.test_fraction");
+      const bool all_test = other_data && every_file_is_test(c, t.eval_flags);
       auto data = load_for_model(c, all_test);
       const auto model_names = other_data ? classes_of_run(paths.dir, trained) : data.class_names;
       if (other_data) {

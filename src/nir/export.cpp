@@ -277,26 +277,43 @@ bool Tracer::leaf(const std::string& path, torch::nn::Module& m, Flow& flow) {
   if (auto* l = dynamic_cast<ExpLeakSqueezeImpl*>(&m)) {
     return sinabs(l, "ExpLeakSqueeze", "LI", true, false);
   }
-  // snnTorch's family, as snnTorch writes it (dt 1e-4 unless given): τ = dt/(1 - β),
-  // r = τ/dt; the reset mechanism and delay in the metadata.
-  if (auto* l = dynamic_cast<snntorch::LeakyImpl*>(&m)) {
+  // snnTorch's family, as snnTorch writes it (dt 1e-4 unless given): τ = dt/(1 - decay),
+  // r = τ_mem/dt, w_in = τ_syn/dt; the reset mechanism and delay in the metadata.
+  const auto tau_of = [&](const at::Tensor& decay, at::IntArrayRef fs) {
+    const auto d = per_neuron(decay.clamp(0, 1), fs);
+    return at::div(at::full_like(d, step), at::rsub(d, 1.0));
+  };
+  const auto leaky_node = [&](auto* l, at::IntArrayRef fs) {
+    const auto tau = tau_of(l->beta, fs);
+    return node("LIF", {{"tau", tau},
+                        {"r", at::div(tau, step)},
+                        {"v_leak", full(fs, 0.0)},
+                        {"v_threshold", per_neuron(l->threshold, fs)},
+                        {"v_reset", full(fs, 0.0)}});
+  };
+  const auto synaptic_node = [&](auto* l, at::IntArrayRef fs) {
+    const auto tau_syn = tau_of(l->alpha, fs), tau_mem = tau_of(l->beta, fs);
+    return node("CubaLIF", {{"tau_syn", tau_syn},
+                            {"tau_mem", tau_mem},
+                            {"r", at::div(tau_mem, step)},
+                            {"v_leak", full(fs, 0.0)},
+                            {"w_in", at::div(tau_syn, step)},
+                            {"v_threshold", per_neuron(l->threshold, fs)},
+                            {"v_reset", full(fs, 0.0)}});
+  };
+  // Leaky / Synaptic: the node, and the layer in the metadata.
+  const auto snntorch_layer = [&](auto* l, const char* layer, const auto& make) {
     const auto y = l->forward(flow.x);
-    const auto fs = features(y);
-    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
-    const auto tau = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
-    Node n = node("LIF", {{"tau", tau},
-                          {"r", at::div(tau, step)},
-                          {"v_leak", full(fs, 0.0)},
-                          {"v_threshold", per_neuron(l->threshold, fs)},
-                          {"v_reset", full(fs, 0.0)}});
-    remember(n, "Leaky", l->spec(), *l, step);
+    Node n = make(l, features(y));
+    remember(n, layer, l->spec(), *l, step);
     add(flow, path, std::move(n), y);
     return true;
-  }
+  };
   // RLeaky / RSynaptic: the neuron as Leaky / Synaptic writes it and the connection
   // (w_rec: Affine of the Linear, Conv2d, or Linear(diag(V)) one-to-one), as snnTorch writes
   // them; the reset variants stay snnTorch's importer's (zero, in the spiking step).
-  auto snntorch_recurrent = [&](auto* l, Node n, const at::Tensor& y) {
+  const auto snntorch_recurrent = [&](auto* l, const auto& make) {
+    const auto y = l->forward(flow.x);
     const auto fs = features(y);
     torch::nn::Sequential rec;
     if (!l->recurrent_linear.is_empty()) {
@@ -311,53 +328,16 @@ bool Tracer::leaf(const std::string& path, torch::nn::Module& m, Flow& flow) {
       diag->weight.set_data(at::diag(per_neuron(l->V, fs)));
       rec->push_back(diag);
     }
-    recurrent(path, std::move(n), *rec.ptr(), flow, y);
+    recurrent(path, make(l, fs), *rec.ptr(), flow, y);
+    return true;
   };
-  if (auto* l = dynamic_cast<snntorch::RLeakyImpl*>(&m)) {
-    const auto y = l->forward(flow.x);
-    const auto fs = features(y);
-    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
-    const auto tau = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
-    snntorch_recurrent(l, node("LIF", {{"tau", tau},
-                                       {"r", at::div(tau, step)},
-                                       {"v_leak", full(fs, 0.0)},
-                                       {"v_threshold", per_neuron(l->threshold, fs)},
-                                       {"v_reset", full(fs, 0.0)}}), y);
-    return true;
-  }
-  if (auto* l = dynamic_cast<snntorch::RSynapticImpl*>(&m)) {
-    const auto y = l->forward(flow.x);
-    const auto fs = features(y);
-    const auto alpha = per_neuron(l->alpha.clamp(0, 1), fs);
-    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
-    const auto tau_syn = at::div(at::full_like(alpha, step), at::rsub(alpha, 1.0));
-    const auto tau_mem = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
-    snntorch_recurrent(l, node("CubaLIF", {{"tau_syn", tau_syn},
-                                           {"tau_mem", tau_mem},
-                                           {"r", at::div(tau_mem, step)},
-                                           {"v_leak", full(fs, 0.0)},
-                                           {"w_in", at::div(tau_syn, step)},
-                                           {"v_threshold", per_neuron(l->threshold, fs)},
-                                           {"v_reset", full(fs, 0.0)}}), y);
-    return true;
-  }
+  if (auto* l = dynamic_cast<snntorch::LeakyImpl*>(&m)) return snntorch_layer(l, "Leaky", leaky_node);
   if (auto* l = dynamic_cast<snntorch::SynapticImpl*>(&m)) {
-    const auto y = l->forward(flow.x);
-    const auto fs = features(y);
-    const auto alpha = per_neuron(l->alpha.clamp(0, 1), fs);
-    const auto beta = per_neuron(l->beta.clamp(0, 1), fs);
-    const auto tau_syn = at::div(at::full_like(alpha, step), at::rsub(alpha, 1.0));
-    const auto tau_mem = at::div(at::full_like(beta, step), at::rsub(beta, 1.0));
-    Node n = node("CubaLIF", {{"tau_syn", tau_syn},
-                              {"tau_mem", tau_mem},
-                              {"r", at::div(tau_mem, step)},
-                              {"v_leak", full(fs, 0.0)},
-                              {"w_in", at::div(tau_syn, step)},
-                              {"v_threshold", per_neuron(l->threshold, fs)},
-                              {"v_reset", full(fs, 0.0)}});
-    remember(n, "Synaptic", l->spec(), *l, step);
-    add(flow, path, std::move(n), y);
-    return true;
+    return snntorch_layer(l, "Synaptic", synaptic_node);
+  }
+  if (auto* l = dynamic_cast<snntorch::RLeakyImpl*>(&m)) return snntorch_recurrent(l, leaky_node);
+  if (auto* l = dynamic_cast<snntorch::RSynapticImpl*>(&m)) {
+    return snntorch_recurrent(l, synaptic_node);
   }
   return false;
 }
