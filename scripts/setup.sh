@@ -39,8 +39,8 @@ install_extras() {
   echo "setup: installing scripts/requirements-extra.lock into $SNN_VENV"
   "$SNN_VENV/bin/python" -m pip install -q --no-input --no-deps -r "$SNN_EXTRA_LOCK" \
     || fail "pip install -r scripts/requirements-extra.lock failed (see pip's message above)"
-  "$SNN_VENV/bin/python" -c "import spikingtorch, nir, nirtorch" \
-    || fail "the environment at $SNN_VENV cannot import spikingtorch, nir and nirtorch"
+  "$SNN_VENV/bin/python" -c "import spikingtorch, nir, nirtorch, scikit_build_core" \
+    || fail "the environment at $SNN_VENV cannot import spikingtorch, nir, nirtorch and scikit_build_core"
   touch "$stamp"
 }
 if [ -f "$SNN_VENV/.complete" ]; then
