@@ -79,3 +79,15 @@ def shd_info(path: str) -> Tuple[List[int], List[int], List[str]]:
 def pad_tensors(samples: Sequence[Tensor], batch_first: bool = True) -> Tensor:
     """Tonic's PadTensors: zero-pads samples [T_i, ...] to one batch."""
     return _snn.pad_tensors(list(samples), batch_first)
+
+
+def events_detect_format(path: str) -> str:
+    """The format of an event file, from its header and extension: "nmnist", "evt2", "evt3",
+    "dat", "aedat3" or "hdf5"."""
+    return _snn.events_detect_format(path)
+
+
+def dvs_gesture_read(aedat_path: str, labels_path: str) -> Tuple[List[Tensor], List[int]]:
+    """A DVS Gesture recording (AEDAT 3.1) cut into its gestures by its labels CSV: int64
+    [N, 4] events (t, x, y, p) per gesture, and each gesture's class as in the CSV (1..11)."""
+    return _snn.dvs_gesture_read(aedat_path, labels_path)
