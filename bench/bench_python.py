@@ -6,10 +6,12 @@
      IAFSqueeze / LIFSqueeze with tau_syn=1, min_v_mem=0, SingleSpike; batch 128, 70 steps):
      Sinabs as is, and the same model after snncpp.accelerate(model);
    - snnTorch's tutorial network (Linear 784 -> 1000 -> 10, Leaky beta=0.95, 25 steps in
-     the usual Python loop, batch 128): snnTorch as is, and after snncpp.accelerate(model).
+     the usual Python loop, batch 128): snnTorch as is, after snncpp.accelerate(model), and
+     accelerated with each neuron layer given the whole sequence (forward_sequence).
 2. One epoch of a torch DataLoader (batch 128, PadTensors) over the spoken digits in SHD's
    layout, each sample through CropTime(max=0.7 s) and ToFrame(1 ms bins): tonic.datasets.SHD
-   with tonic.transforms, and snncpp.datasets.SHD with snncpp.transforms.
+   with tonic.transforms and tonic.collation.PadTensors, and snncpp.datasets.SHD with
+   snncpp.transforms and snncpp.collation.PadTensors.
 
 Each timing is the median of --repeats runs after a warm-up, all in this process, on the
 same data and weights. It imports snncpp as installed (scripts/python_package.sh install DIR,
@@ -84,6 +86,16 @@ class SnnTorchNet(torch.nn.Module):
         return torch.stack(out)
 
 
+class SnnTorchSequenceNet(SnnTorchNet):
+    """The same network and weights, each layer given the whole sequence at once: the Linear
+    layers on [T, B, ...], the neurons through the drop-in's forward_sequence (one op call)."""
+
+    def forward(self, x):
+        spk1, _ = self.lif1.forward_sequence(self.fc1(x), self.lif1.init_leaky())
+        spk2, _ = self.lif2.forward_sequence(self.fc2(spk1), self.lif2.init_leaky())
+        return spk2
+
+
 def snntorch_step(model, opt, x, y):
     def step():
         out = model(x)
@@ -92,6 +104,20 @@ def snntorch_step(model, opt, x, y):
         loss.backward()
         opt.step()
     return step
+
+
+def matmul_share(step, runs=3):
+    """The share of a step's CPU time spent in matrix products (aten::addmm / mm / bmm, the
+    Linear layers' forward and backward), from torch's profiler (self times)."""
+    from torch.profiler import ProfilerActivity, profile
+    step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(runs):
+            step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    mm = sum(e.self_cpu_time_total for e in events if e.key in ("aten::addmm", "aten::mm", "aten::bmm"))
+    return mm / total
 
 
 def training_steps(repeats):
@@ -117,9 +143,22 @@ def training_steps(repeats):
     accelerated = copy.deepcopy(original)
     report = snncpp.accelerate(accelerated)
     assert len(report.swapped) == 2 and not report.not_swapped, report
-    times = [median_time(snntorch_step(m, torch.optim.Adam(m.parameters(), 5e-4), xs, ys), repeats)
-             for m in (original, accelerated)]
-    rows.append(("snnTorch tutorial 5 net, Leaky, 25 steps (snnTorch)", "snnTorch", *times))
+    sequence = SnnTorchSequenceNet()
+    sequence.load_state_dict(original.state_dict())
+    snncpp.accelerate(sequence)
+    with torch.no_grad():  # the same spikes either way
+        assert torch.equal(original(xs), sequence(xs))
+    steps = [snntorch_step(m, torch.optim.Adam(m.parameters(), 5e-4), xs, ys)
+             for m in (original, accelerated, sequence)]
+    times = [median_time(step, repeats) for step in steps]
+    shares = [matmul_share(step) for step in steps]
+    print(f"snnTorch tutorial net: matrix products take {shares[0]:.0%} of the step's CPU time "
+          f"with snnTorch, {shares[1]:.0%} accelerated, {shares[2]:.0%} with forward_sequence "
+          f"(torch.profiler, self times)\n", flush=True)
+    rows.append(("snnTorch tutorial 5 net (784-1000-10), Leaky, 25 steps in a Python loop",
+                 "snnTorch", times[0], times[1]))
+    rows.append(("the same, the neurons given the whole sequence (forward_sequence)",
+                 "snnTorch", times[0], times[2]))
     return rows
 
 
@@ -130,12 +169,14 @@ def data_folder(arg):
     return Path(base) / "data" / "spoken-digits"
 
 
-def dataloader_epochs(folder, repeats):
-    """One epoch of each pipeline over the spoken digits' training set, in SHD's layout."""
-    import numpy as np
+def dataloader_epochs(folder, repeats, caching):
+    """One epoch of each pipeline over the spoken digits' training set, in SHD's layout
+    (caching: with snn.cpp's caching CPU allocator installed for the whole process, which
+    both pipelines then use)."""
     import tonic
     import tonic.transforms as tt
 
+    import snncpp.collation
     import snncpp.datasets
     import snncpp.transforms as st
     source = folder / "spoken_digits_train.h5"
@@ -151,20 +192,21 @@ def dataloader_epochs(folder, repeats):
         sensor = (700, 1, 1)
         pipelines = {
             "Tonic": (tonic.datasets.SHD, tt.Compose(
-                [tt.CropTime(max=700_000), tt.ToFrame(sensor_size=sensor, time_window=1000)])),
+                [tt.CropTime(max=700_000), tt.ToFrame(sensor_size=sensor, time_window=1000)]),
+                tonic.collation.PadTensors(batch_first=True)),
             "snncpp": (snncpp.datasets.SHD, st.Compose(
-                [st.CropTime(max=700_000), st.ToFrame(sensor_size=sensor, time_window=1000)])),
+                [st.CropTime(max=700_000), st.ToFrame(sensor_size=sensor, time_window=1000)]),
+                snncpp.collation.PadTensors(batch_first=True)),
         }
         # Tonic's Compose stops at an empty sample (a final ToFrame is skipped and the collation
         # fails): the few utterances without a spike are left out of both pipelines.
         raw = snncpp.datasets.SHD(tmp, train=True)
         keep = [i for i in range(len(raw)) if len(raw[i][0]) > 0]
         results = {}
-        for name, (dataset_class, transform) in pipelines.items():
+        for name, (dataset_class, transform, collate) in pipelines.items():
             dataset = torch.utils.data.Subset(dataset_class(tmp, train=True, transform=transform), keep)
             loader = torch.utils.data.DataLoader(
-                dataset, batch_size=128, shuffle=False,
-                collate_fn=tonic.collation.PadTensors(batch_first=True))
+                dataset, batch_size=128, shuffle=False, collate_fn=collate)
 
             def epoch():
                 results[name] = [batch for batch in loader]
@@ -173,7 +215,8 @@ def dataloader_epochs(folder, repeats):
         # Both pipelines give the same batches (the check that the timing compares like with like).
         for (xa, ya), (xb, yb) in zip(results["Tonic"], results["snncpp"]):
             assert torch.equal(torch.as_tensor(xa), torch.as_tensor(xb)) and torch.equal(ya, yb)
-        rows.append((f"{n} spoken digits (SHD layout): CropTime(0.7 s) + ToFrame(1 ms), batch 128",
+        rows.append((f"{n} spoken digits (SHD layout): CropTime(0.7 s) + ToFrame(1 ms), batch "
+                     f"128, {'caching' if caching else 'system'} allocator",
                      results["Tonic time"], results["snncpp time"]))
     return rows
 
@@ -194,10 +237,15 @@ def main():
         print(f"| {name} | {peer} | {tp * 1e3:.1f} ms ({tp0 * 1e3:.1f}-{tp1 * 1e3:.1f}) | "
               f"{ts * 1e3:.1f} ms ({ts0 * 1e3:.1f}-{ts1 * 1e3:.1f}) | {tp / ts:.1f}x |", flush=True)
     print("\n| DataLoader epoch | Tonic | snncpp | speed-up |\n|---|---|---|---|")
-    for name, (tp, tp0, tp1), (ts, ts0, ts1) in dataloader_epochs(data_folder(args.data),
-                                                                   max(1, args.repeats // 3)):
-        print(f"| {name} | {tp:.2f} s ({tp0:.2f}-{tp1:.2f}) | {ts:.2f} s ({ts0:.2f}-{ts1:.2f}) | "
-              f"{tp / ts:.1f}x |", flush=True)
+    # The padded batches are large (128 x 700 x 700 float32): with the system allocator each
+    # one costs page faults; snn.cpp's caching allocator (for both pipelines) keeps them.
+    for caching in (False, True):
+        snncpp.ops.set_caching_allocator(caching)
+        for name, (tp, tp0, tp1), (ts, ts0, ts1) in dataloader_epochs(
+                data_folder(args.data), max(1, args.repeats // 3), caching):
+            print(f"| {name} | {tp:.2f} s ({tp0:.2f}-{tp1:.2f}) | {ts:.2f} s ({ts0:.2f}-{ts1:.2f}) "
+                  f"| {tp / ts:.1f}x |", flush=True)
+    snncpp.ops.set_caching_allocator(False)
 
 
 if __name__ == "__main__":

@@ -28,14 +28,14 @@ from . import ops  # noqa: E402
 from ._accelerate import AccelerateReport, accelerate  # noqa: E402
 
 __all__ = ["__version__", "accelerate", "AccelerateReport", "library_path", "ops",
-           "sinabs", "snntorch", "transforms", "datasets"]
+           "sinabs", "snntorch", "transforms", "io", "datasets", "collation"]
 
 # The drop-in subpackages import the library they replace (Sinabs, snnTorch, Tonic) only
 # when asked for.
-_LAZY = ("sinabs", "snntorch", "transforms", "datasets")
+_LAZY = ("sinabs", "snntorch", "transforms", "io", "datasets", "collation")
 
 if TYPE_CHECKING:
-    from . import datasets, sinabs, snntorch, transforms  # noqa: F401
+    from . import collation, datasets, io, sinabs, snntorch, transforms  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -91,3 +91,21 @@ def dvs_gesture_read(aedat_path: str, labels_path: str) -> Tuple[List[Tensor], L
     """A DVS Gesture recording (AEDAT 3.1) cut into its gestures by its labels CSV: int64
     [N, 4] events (t, x, y, p) per gesture, and each gesture's class as in the CSV (1..11)."""
     return _snn.dvs_gesture_read(aedat_path, labels_path)
+
+
+def set_caching_allocator(enabled: bool) -> None:
+    """Installs (or removes) snn.cpp's caching CPU allocator for the whole process: freed
+    blocks are kept for reuse instead of going back to the system, which saves the page
+    faults of large tensors made anew every step (padded batches, frames). Every tensor
+    allocated on the CPU afterwards, by any library, goes through it."""
+    _snn.set_caching_allocator(enabled)
+
+
+def caching_allocator_enabled() -> bool:
+    """Whether snn.cpp's caching CPU allocator is installed."""
+    return bool(_snn.caching_allocator_enabled())
+
+
+def empty_cache() -> None:
+    """Returns the caching allocator's free blocks to the system."""
+    _snn.empty_cache()
