@@ -74,7 +74,8 @@ def detect_format(path: PathLike) -> str:
 
 
 def read_events(path: PathLike, format: str = "auto", dtype: Optional[np.dtype] = None, *,
-                return_sensor_size: bool = False):
+                return_sensor_size: bool = False
+                ) -> Union[np.ndarray, Tuple[np.ndarray, Tuple[int, int, int]]]:
     """The events of a file as a structured array of ``dtype`` (default: Tonic's
     ``events_struct``, fields x, y, t, p). ``format``: "auto" (from the header and extension),
     "nmnist", "evt2", "evt3", "dat" or "aedat3". With ``return_sensor_size``, returns

@@ -318,7 +318,7 @@ class _Transform:
         """The canonical text of this transform in snn.cpp's transform language."""
         return torch.ops.snn.events_spec_repr("transform", self._text())
 
-    def __call__(self, events):
+    def __call__(self, events: np.ndarray) -> np.ndarray:
         if not _is_structured(events):
             return super().__call__(events)  # Tonic's own (e.g. on frames), or its error
         return _run_transforms([self], _columns(events)).to_structured()
@@ -462,7 +462,7 @@ class CropSpace(_Transform):
     def _out_sensor(self, s):
         return (int(self.width), int(self.height), s[2])
 
-    def __call__(self, events):
+    def __call__(self, events: np.ndarray) -> np.ndarray:
         if not _is_structured(events):
             raise TypeError("CropSpace: expected a structured array of events")
         return super().__call__(events)
@@ -789,7 +789,7 @@ class _Representation:
     def _from_columns(self, cols: _Columns):
         return self._finish(self._dense(cols))
 
-    def __call__(self, events):
+    def __call__(self, events: np.ndarray) -> Any:
         if not _is_structured(events):
             return super().__call__(events)
         return self._from_columns(_columns(events))
@@ -901,7 +901,7 @@ class Compose(_tt.Compose):
     Other callables get what Tonic's Compose would give them. Unlike Tonic's, every member runs
     also after a transform returned no events."""
 
-    def __call__(self, events):
+    def __call__(self, events: Any) -> Any:
         members = list(self.transforms)
         cols: Optional[_Columns] = None  # the current events as columns, when they are
         i = 0
