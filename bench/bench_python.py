@@ -152,14 +152,14 @@ def training_steps(repeats):
              for m in (original, accelerated, sequence)]
     times = [median_time(step, repeats) for step in steps]
     shares = [matmul_share(step) for step in steps]
-    print(f"snnTorch tutorial net: matrix products take {shares[0]:.0%} of the step's CPU time "
-          f"with snnTorch, {shares[1]:.0%} accelerated, {shares[2]:.0%} with forward_sequence "
-          f"(torch.profiler, self times)\n", flush=True)
+    note = (f"snnTorch tutorial net: matrix products take {shares[0]:.0%} of the step's CPU time "
+            f"with snnTorch, {shares[1]:.0%} accelerated, {shares[2]:.0%} with forward_sequence "
+            f"(torch.profiler, self times)")
     rows.append(("snnTorch tutorial 5 net (784-1000-10), Leaky, 25 steps in a Python loop",
                  "snnTorch", times[0], times[1]))
     rows.append(("the same, the neurons given the whole sequence (forward_sequence)",
                  "snnTorch", times[0], times[2]))
-    return rows
+    return rows, note
 
 
 def data_folder(arg):
@@ -233,9 +233,11 @@ def main():
     print(f"snncpp {snncpp.__version__} from {Path(snncpp.__file__).parent}; torch "
           f"{torch.__version__}; {args.threads} threads; median of {args.repeats} runs\n")
     print("| training step | peer | peer time | snncpp.accelerate | speed-up |\n|---|---|---|---|---|")
-    for name, peer, (tp, tp0, tp1), (ts, ts0, ts1) in training_steps(args.repeats):
+    rows, note = training_steps(args.repeats)
+    for name, peer, (tp, tp0, tp1), (ts, ts0, ts1) in rows:
         print(f"| {name} | {peer} | {tp * 1e3:.1f} ms ({tp0 * 1e3:.1f}-{tp1 * 1e3:.1f}) | "
               f"{ts * 1e3:.1f} ms ({ts0 * 1e3:.1f}-{ts1 * 1e3:.1f}) | {tp / ts:.1f}x |", flush=True)
+    print(f"\n{note}")
     print("\n| DataLoader epoch | Tonic | snncpp | speed-up |\n|---|---|---|---|")
     # The padded batches are large (128 x 700 x 700 float32): with the system allocator each
     # one costs page faults; snn.cpp's caching allocator (for both pipelines) keeps them.
