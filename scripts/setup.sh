@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the build and the tests need on a fresh Debian 12 machine:
-#   1. Debian packages (compiler tools, Ninja, ccache, HDF5, libpng, giflib, eSpeak NG,
+#   1. Debian packages (compiler tools, Ninja, ccache, HDF5, libpng, giflib, eSpeak NG, Gloo's headers,
 #      libsndfile, CLI11, toml++, GoogleTest; gnuplot draws the reports' plots, Chromium
 #      renders a report in the tests);
 #   2. a Python virtual environment with the pinned torch wheel (LibTorch comes from it)
@@ -14,7 +14,7 @@ fail() { echo "setup: $*" >&2; exit 1; }
 # --- 1. Debian packages ------------------------------------------------------
 APT_PACKAGES=(build-essential cmake ninja-build ccache pkg-config libhdf5-dev zlib1g-dev
               libpng-dev libgif-dev libespeak-ng-dev espeak-ng-data flite1-dev libsndfile1-dev
-              libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev python3-venv
+              libcli11-dev libtomlplusplus-dev libgtest-dev libgmock-dev libgloo-dev python3-venv
               gnuplot-nox chromium
               clang-14 libclang-rt-14-dev)
 missing=()

@@ -354,6 +354,7 @@ int main(int argc, char** argv) {
     // CLI11 exits 0 for --help/--version; usage errors exit 2.
     return app.exit(e) == 0 ? 0 : 2;
   }
+  training.argv.assign(argv, argv + argc);
   try {
     if (const int rc = snn_cli::run_train_commands(training); rc >= 0) return rc;
     if (*inspect_cmd) {

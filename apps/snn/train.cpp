@@ -15,15 +15,19 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "snn/audio/cochlea.h"
 #include "snn/io/files.h"
@@ -34,6 +38,7 @@
 #include "snn/train/augment.h"
 #include "snn/train/checkpoint.h"
 #include "snn/train/data_sources.h"
+#include "snn/train/distributed.h"
 #include "snn/train/presets.h"
 #include "snn/train/trainer.h"
 
@@ -150,15 +155,79 @@ std::function<at::Tensor(const at::Tensor&, at::Generator&)> frame_augmenter(con
   };
 }
 
+// train.threads, or (0) every core shared among the processes of this machine.
+void set_threads(const RunConfig& c, const snn::train::Distributed* dist) {
+  if (c.threads > 0) {
+    at::set_num_threads(static_cast<int>(c.threads));
+  } else if (dist != nullptr) {
+    const int64_t cores = std::max<int64_t>(1, std::thread::hardware_concurrency());
+    at::set_num_threads(static_cast<int>(std::max<int64_t>(1, cores / dist->local_world_size())));
+  }
+}
+
+// The data of a run; data-parallel, rank 0 loads (and makes or caches) it first, the others
+// then read what it cached.
+snn::train::TrainingData load_on_every_rank(const RunConfig& c,
+                                            const snn::train::Distributed* dist) {
+  if (dist != nullptr && !dist->is_main()) dist->barrier();
+  auto data = load_for_model(c);
+  if (dist != nullptr && dist->is_main()) dist->barrier();
+  return data;
+}
+
+// snn train / compare --nproc N: this command line again, under torchrun with N processes
+// on this machine (an argument vector, no shell). torchrun is SNN_TORCHRUN, else the one
+// beside the Python whose torch the library was built with, else torchrun on PATH.
+[[noreturn]] void exec_torchrun(const TrainCommands& t) {
+  if (std::getenv("WORLD_SIZE") != nullptr) {
+    throw CLI::ValidationError("--nproc: this process was started by torchrun already "
+                               "(WORLD_SIZE is set); give --nproc-per-node to torchrun instead");
+  }
+  std::string torchrun = "torchrun";
+  if (const char* v = std::getenv("SNN_TORCHRUN"); v != nullptr && *v != '\0') {
+    torchrun = v;
+  } else if (const fs::path beside = fs::path(SNN_TORCH_DIR).parent_path().parent_path()
+                                         .parent_path().parent_path() / "bin" / "torchrun";
+             fs::exists(beside)) {
+    torchrun = beside.string();
+  }
+  const std::string self = fs::canonical("/proc/self/exe").string();
+  std::vector<std::string> args{torchrun, "--standalone", "--nproc-per-node",
+                                std::to_string(t.nproc), "--no-python", self};
+  for (size_t i = 1; i < t.argv.size(); ++i) {
+    const std::string& a = t.argv[i];
+    if (a == "--nproc") {
+      ++i;  // and its value
+      continue;
+    }
+    if (a.rfind("--nproc=", 0) == 0) continue;
+    args.push_back(a);
+  }
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  std::fflush(stdout);
+  std::fflush(stderr);
+  ::execvp(cargs[0], cargs.data());
+  throw std::runtime_error("snn: --nproc: cannot start " + torchrun + " (" +
+                           std::strerror(errno) + "): install torch's torchrun, or set "
+                           "SNN_TORCHRUN to it");
+}
+
 // Trains (or resumes) one run; returns every epoch's metrics.
 // `again`: the command that continues the run after Ctrl-C.
+// `dist`: the data-parallel group (null: one process); rank 0 alone writes and prints.
 std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::path& dir,
                                                 bool resume, const snn::train::TrainingData& data,
-                                                const std::string& again) {
-  if (c.threads > 0) at::set_num_threads(static_cast<int>(c.threads));
-  fs::create_directories(dir);
-  snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
-  write_classes(dir, data.class_names);
+                                                const std::string& again,
+                                                const std::shared_ptr<snn::train::Distributed>& dist) {
+  set_threads(c, dist.get());
+  const bool main_rank = dist == nullptr || dist->is_main();
+  if (main_rank) {
+    fs::create_directories(dir);
+    snn::io::write_file_atomically((dir / "config.toml").string(), to_toml(c));
+    write_classes(dir, data.class_names);
+  }
   torch::manual_seed(c.seed);
   auto model = make_model(c, data);
   auto adam = std::make_shared<torch::optim::Adam>(model->parameters(),
@@ -173,15 +242,18 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
                                                    ? snn::train::LrSchedule::cosine()
                                                    : snn::train::LrSchedule::constant())
                                   .checkpoint_path(checkpoint)
-                                  .augment(frame_augmenter(c)));
+                                  .augment(frame_augmenter(c))
+                                  .distributed(dist));
   if (resume) {
     trainer.load_checkpoint(checkpoint);
-    std::fprintf(stderr, "resuming %s after epoch %lld of %lld\n", dir.c_str(),
-                 static_cast<long long>(trainer.epoch()), static_cast<long long>(c.epochs));
-  } else {
+    if (main_rank) {
+      std::fprintf(stderr, "resuming %s after epoch %lld of %lld\n", dir.c_str(),
+                   static_cast<long long>(trainer.epoch()), static_cast<long long>(c.epochs));
+    }
+  } else if (main_rank) {
     trainer.save_checkpoint(checkpoint);  // epoch 0: resumable from the first step on
   }
-  const bool terminal = ::isatty(STDERR_FILENO) != 0;
+  const bool terminal = main_rank && ::isatty(STDERR_FILENO) != 0;
   const auto start = std::chrono::steady_clock::now();
   trainer.on_step = [&](const snn::train::StepInfo& s) {
     if (g_interrupted) throw Interrupted();
@@ -200,6 +272,7 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
                  rate > 0 ? 1.0 / rate : 0.0, left);
   };
   trainer.on_epoch = [&](const snn::train::EpochMetrics& m) {
+    if (!main_rank) return true;
     write_metrics(dir, trainer.history());
     if (terminal) std::fprintf(stderr, "\r\033[K");
     std::printf("%s epoch %lld/%lld  loss %.4f  train %.3f  test %.3f  synops %.4g  rate %.4f  %.1fs\n",
@@ -214,7 +287,7 @@ std::vector<snn::train::EpochMetrics> train_run(const RunConfig& c, const fs::pa
     trainer.fit(data.train, data.test);
   } catch (const Interrupted&) {
     if (terminal) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr, "interrupted: %s holds the checkpoint after epoch %lld; continue with\n  %s\n",
+    if (main_rank) std::fprintf(stderr, "interrupted: %s holds the checkpoint after epoch %lld; continue with\n  %s\n",
                  dir.c_str(), static_cast<long long>(trainer.epoch()), again.c_str());
     std::signal(SIGINT, SIG_DFL);
     throw;
@@ -544,6 +617,10 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   add_common(t.train, t.train_flags, true);
   t.train->add_option("--run-dir", t.run_dir, "Run directory (default runs/NEURON-TIME)");
   t.train->add_option("--resume", t.resume, "Continue the run in this directory");
+  const char* nproc_help =
+      "Train data-parallel in N processes on this machine: starts torchrun (c10d + Gloo) with "
+      "this command line (threads per process: cores / N)";
+  t.train->add_option("--nproc", t.nproc, nproc_help)->check(CLI::Range(1, 1024));
 
   t.eval = app.add_subcommand(
       "eval", "Evaluate a run's checkpoint on its test data, or on other data (--data, "
@@ -609,6 +686,7 @@ void add_train_commands(CLI::App& app, TrainCommands& t) {
   t.compare->add_option("--run-dir", t.run_dir, "Directory of the runs (default runs/compare-TIME)");
   t.compare->add_option("--resume", t.resume,
                         "Continue the comparison in this directory (finished runs are kept)");
+  t.compare->add_option("--nproc", t.nproc, nproc_help)->check(CLI::Range(1, 1024));
 
   auto* config = app.add_subcommand("config", "The configuration keys of snn train and compare");
   config->require_subcommand(1);
@@ -645,14 +723,17 @@ int run_train_commands(const TrainCommands& t) {
       std::printf("%s", to_toml(resolve(t.config_file, t.show_flags)).c_str());
       return 0;
     }
+    if ((*t.train || *t.compare) && t.nproc > 1) exec_torchrun(t);
     if (*t.train) {
       const bool resume = !t.resume.empty();
       RunConfig c = resume ? config_of_run(t.resume) : resolve(t.config_file, t.train_flags);
+      const auto dist = snn::train::Distributed::from_environment();
       const fs::path dir = resume            ? fs::path(t.resume)
                            : t.run_dir.empty() ? fs::path("runs") / (c.neuron + "-" + stamp())
                                                : fs::path(t.run_dir);
-      const auto data = load_for_model(c);
-      auto history = train_run(c, dir, resume, data, "snn train --resume " + dir.string());
+      const auto data = load_on_every_rank(c, dist.get());
+      auto history = train_run(c, dir, resume, data, "snn train --resume " + dir.string(), dist);
+      if (dist != nullptr && !dist->is_main()) return 0;
       const auto last = history.back();
       report(dir, "snn train: " + c.neuron, {report_run(c, dir, data, std::move(history))},
              data);
@@ -747,6 +828,8 @@ int run_train_commands(const TrainCommands& t) {
       }
       RunConfig base = resume ? config_of_run(resumed / first)
                               : resolve(t.config_file, t.compare_flags);
+      const auto dist = snn::train::Distributed::from_environment();
+      const bool main_rank = dist == nullptr || dist->is_main();
       const fs::path dir = resume             ? resumed
                            : t.run_dir.empty() ? fs::path("runs") / ("compare-" + stamp())
                                                : fs::path(t.run_dir);
@@ -757,11 +840,13 @@ int run_train_commands(const TrainCommands& t) {
           c.neuron = neuron;
           validate(c);
         }
-        fs::create_directories(dir);
-        write_comparison(dir, neurons);
+        if (main_rank) {
+          fs::create_directories(dir);
+          write_comparison(dir, neurons);
+        }
       }
       const auto data_start = std::chrono::steady_clock::now();
-      const auto data = load_for_model(base);
+      const auto data = load_on_every_rank(base, dist.get());
       const auto training_start = std::chrono::steady_clock::now();
       struct Row {
         std::string neuron;
@@ -775,13 +860,15 @@ int run_train_commands(const TrainCommands& t) {
         RunConfig c = continued ? config_of_run(dir / neuron) : base;
         c.neuron = neuron;
         auto history = train_run(c, dir / neuron, continued, data,
-                                 "snn compare --resume " + dir.string());
+                                 "snn compare --resume " + dir.string(), dist);
+        if (!main_rank) continue;
         // The epochs' times (of this process and of the one resumed), evaluations included.
         double seconds = 0;
         for (const auto& m : history) seconds += m.seconds;
         rows.push_back({neuron, history.back(), seconds});
         runs.push_back(report_run(c, dir / neuron, data, std::move(history)));
       }
+      if (!main_rank) return 0;
       std::string title;
       for (size_t i = 0; i < neurons.size(); ++i) {
         title += (i == 0 ? "" : i + 1 == neurons.size() ? " and " : ", ") +

@@ -31,6 +31,10 @@ struct TrainCommands {
   // [--convention C] [--dt DT].
   std::string format = "nir", out, eval_run, convention;
   double dt = 0;  // 0: the default (the layers' / the file's / the convention's)
+  // snn train / compare --nproc N: start torchrun with N processes of this command line.
+  int64_t nproc = 0;
+  // This process's command line (for --nproc).
+  std::vector<std::string> argv;
 };
 
 void add_train_commands(CLI::App& app, TrainCommands& commands);

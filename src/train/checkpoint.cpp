@@ -119,6 +119,12 @@ void load_checkpoint(const std::string& path, torch::nn::Module& model,
   std::ifstream in(path, std::ios::binary);
   TORCH_CHECK(in, "snn::train: cannot open checkpoint ", path);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  load_checkpoint_bytes(bytes, path, model, extra);
+}
+
+void load_checkpoint_bytes(const std::string& bytes, const std::string& path,
+                           torch::nn::Module& model,
+                           const std::function<void(torch::serialize::InputArchive&)>& extra) {
   TORCH_CHECK(bytes.size() >= kHeader && std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) == 0,
               "snn::train: ", path, " is not an snn.cpp checkpoint (",
               bytes.size() < kHeader ? "too short: " + std::to_string(bytes.size()) + " bytes"

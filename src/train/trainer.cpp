@@ -11,12 +11,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <sstream>
 #include <limits>
 #include <mutex>
 
 #include "snn/analysis/analyzer.h"
 #include "snn/nn/stateful.h"
 #include "snn/snntorch/functional.h"
+#include "snn/io/files.h"
 #include "snn/train/checkpoint.h"
 
 namespace snn::train {
@@ -157,6 +159,14 @@ struct MetricSums {
     sums += batch * at::tensor({w, 1.0, w, w}, at::kDouble);
     seen += n;
   }
+  // Sums over the ranks (data-parallel): every rank then holds the totals.
+  void reduce(const Distributed* d) {
+    if (d == nullptr) return;
+    auto all = at::cat({sums, at::tensor({static_cast<double>(seen)}, at::kDouble)});
+    d->allreduce_sum(all);
+    sums = all.slice(0, 0, 4).clone();
+    seen = static_cast<int64_t>(all[4].item<double>());
+  }
   // Fills loss, accuracy, synops and rate (synops and rate NaN without analysis).
   void finish(double& loss, double& accuracy, double& synops, double& rate, bool analysed) const {
     const auto t = (sums / static_cast<double>(seen)).contiguous();
@@ -175,6 +185,41 @@ at::Tensor batch_row(const at::Tensor& loss, const at::Tensor& correct, const at
   return at::stack({loss.detach().to(at::kDouble).reshape({}), correct.to(at::kDouble).reshape({}),
                     synops.detach().to(at::kDouble).reshape({}),
                     rate.detach().to(at::kDouble).reshape({})});
+}
+
+// What the ranks of a data-parallel run compare at the start (Distributed::check_same).
+std::string data_fingerprint(const Dataset& d) {
+  std::ostringstream os;
+  os.precision(17);
+  const auto labels = d.labels.to(at::kLong);
+  os << d.inputs.sizes() << d.inputs.scalar_type() << ' ' << d.inputs.sum(at::kDouble).item<double>()
+     << ' ' << (labels * at::arange(labels.size(0), at::kLong)).sum().item<int64_t>();
+  return os.str();
+}
+
+std::string model_fingerprint(const torch::nn::Module& m) {
+  std::ostringstream os;
+  os << m.name();
+  for (const auto& p : m.named_parameters()) os << ' ' << p.key() << p.value().sizes();
+  for (const auto& b : m.named_buffers()) os << ' ' << b.key() << b.value().sizes();
+  return os.str();
+}
+
+std::string options_fingerprint(const TrainerOptions& o) {
+  std::ostringstream os;
+  os.precision(17);
+  const auto& l = o.loss();
+  const auto& lr = o.lr_schedule();
+  os << "epochs=" << o.epochs() << " batch_size=" << o.batch_size() << " shuffle=" << o.shuffle()
+     << " drop_last=" << o.drop_last() << " seed=" << o.seed()
+     << " truncation=" << o.truncation().value_or(0) << " loss=" << static_cast<int>(l.kind())
+     << ',' << l.correct_rate() << ',' << l.incorrect_rate() << ',' << l.on_target() << ','
+     << l.off_target() << " synops_weight=" << o.synops_weight()
+     << " firing_rate=" << o.firing_rate_weight() << ',' << o.firing_rate_target()
+     << " clip=" << o.clip_grad_norm().value_or(0) << " lr=" << static_cast<int>(lr.kind) << ','
+     << lr.step_size << ',' << lr.gamma << ',' << lr.min_lr << " dt=" << o.dt()
+     << " augment=" << static_cast<bool>(o.augment());
+  return os.str();
 }
 
 }  // namespace
@@ -214,10 +259,16 @@ Trainer::~Trainer() = default;
 
 bool Trainer::analysing() const { return analysis_->analyzer != nullptr; }
 
-at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y) {
+at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y, double share) {
   auto* analyzer = analysis_->analyzer.get();
   snn::reset_states(*model_.module);
   optimizer_->zero_grad();
+  const auto* dist = options_.distributed().get();
+  if (x.size(0) == 0 && dist != nullptr) {  // no sample of the batch here: zeros to the allreduce
+    dist->allreduce_gradients(model_.module->parameters());
+    step_optimizer();
+    return at::zeros({4}, at::kDouble);
+  }
   const int64_t T = x.size(1);
   const int64_t window = options_.truncation().value_or(T);
   const auto zero = at::zeros({}, at::kDouble);
@@ -240,18 +291,25 @@ at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y) {
       rate = rate + stats.firing_rate.detach().to(at::kDouble) *
                         (static_cast<double>(t1 - t0) / static_cast<double>(T));
     }
-    l.backward();
+    // Data-parallel: this rank's loss weighted by its share of the batch, so that the summed
+    // gradients are those of the whole batch's mean (share 1 for one process).
+    (share == 1.0 ? l : l * share).backward();
     total = total + l.detach().to(at::kDouble);
     outputs.push_back(out.detach());
     if (window != T) snn::detach_states(*model_.module);
   }
+  if (dist != nullptr) dist->allreduce_gradients(model_.module->parameters());
+  step_optimizer();
+  const auto output = outputs.size() == 1 ? outputs[0] : at::cat(outputs, 1);
+  const auto correct = predict(options_.loss(), output).eq(y).sum();
+  return batch_row(total, correct, synops, rate);
+}
+
+void Trainer::step_optimizer() {
   if (options_.clip_grad_norm()) {
     torch::nn::utils::clip_grad_norm_(model_.module->parameters(), *options_.clip_grad_norm());
   }
   optimizer_->step();
-  const auto output = outputs.size() == 1 ? outputs[0] : at::cat(outputs, 1);
-  const auto correct = predict(options_.loss(), output).eq(y).sum();
-  return batch_row(total, correct, synops, rate);
 }
 
 std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional<Dataset>& test) {
@@ -262,6 +320,19 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
   TORCH_CHECK(!ranges.empty(), kWhat, ": no full batch of ", options_.batch_size(), " in ", N,
               " training samples (drop_last is set)");
   if (epoch_ == 0 && step_ == 0) torch::manual_seed(options_.seed());
+  const auto* dist = options_.distributed().get();
+  const int64_t rank = dist != nullptr ? dist->rank() : 0;
+  const int64_t world = dist != nullptr ? dist->world_size() : 1;
+  if (dist != nullptr) {
+    dist->check_same({{"training data", data_fingerprint(train)},
+                      {"test data", test ? data_fingerprint(*test) : std::string("none")},
+                      {"model", model_fingerprint(*model_.module)},
+                      {"seed", std::to_string(options_.seed())},
+                      {"training options", options_fingerprint(options_)},
+                      {"epoch reached", std::to_string(epoch_) + "/" + std::to_string(step_)}});
+    // Every replica starts from rank 0's weights.
+    dist->broadcast_module(*model_.module);
+  }
   std::vector<EpochMetrics> ran;
   for (int64_t e = epoch_; e < options_.epochs(); ++e) {
     const auto start = std::chrono::steady_clock::now();
@@ -285,18 +356,27 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
     MetricSums sums;
     int64_t b = 0;
     for (const auto& [b0, b1] : ranges) {
-      const auto idx = order.slice(0, b0, b1);
-      auto x = as_float(train.inputs.index_select(0, idx));
+      // Rank r's part of the batch: its samples r, r + W, ... (all of it for one process).
+      const auto part = b0 + rank < b1 ? at::arange(rank, b1 - b0, world, at::kLong)
+                                       : at::empty({0}, at::kLong);
+      const auto idx = order.slice(0, b0, b1).index_select(0, part);
+      at::Tensor x;
       if (options_.augment()) {
         // Seeded by (seed, epoch, batch) only: a resumed run draws the same perturbations.
+        // The whole batch is perturbed (on every rank alike) and then dealt out, so that
+        // every sample gets the perturbation it gets in one process.
         auto gen = at::make_generator<at::CPUGeneratorImpl>(
             (options_.seed() * 1000003ULL + static_cast<uint64_t>(e)) * 1000003ULL +
             static_cast<uint64_t>(b) + 0x9e3779b9ULL);
-        x = options_.augment()(x, gen);
+        x = options_.augment()(as_float(train.inputs.index_select(0, order.slice(0, b0, b1))), gen);
+        if (world > 1) x = x.index_select(0, part);
+      } else {
+        x = as_float(train.inputs.index_select(0, idx));
       }
       const auto y = train.labels.index_select(0, idx);
-      const auto row = run_batch(x, y);
-      sums.add(row, b1 - b0);
+      const int64_t n = idx.size(0);
+      const auto row = run_batch(x, y, static_cast<double>(n) / static_cast<double>(b1 - b0));
+      sums.add(row, n);
       ++step_;
       if (on_step) {  // the one read of this batch's values, for the caller's display
         const auto r = row.contiguous();
@@ -306,11 +386,12 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
         s.batch = b;
         s.batches = static_cast<int64_t>(ranges.size());
         s.loss = r.data_ptr<double>()[0];
-        s.accuracy = r.data_ptr<double>()[1] / static_cast<double>(b1 - b0);
+        s.accuracy = r.data_ptr<double>()[1] / static_cast<double>(std::max<int64_t>(n, 1));
         on_step(s);
       }
       ++b;
     }
+    sums.reduce(dist);
     sums.finish(m.train_loss, m.train_accuracy, m.synops, m.firing_rate, analysing());
     m.test_loss = m.test_accuracy = std::numeric_limits<double>::quiet_NaN();
     if (test) {
@@ -322,7 +403,9 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
     epoch_ = e + 1;
     history_.push_back(m);
     ran.push_back(m);
-    if (!options_.checkpoint_path().empty()) save_checkpoint(options_.checkpoint_path());
+    if (!options_.checkpoint_path().empty() && rank == 0) {
+      save_checkpoint(options_.checkpoint_path());
+    }
     if (on_epoch && !on_epoch(m)) break;
   }
   return ran;
@@ -338,15 +421,20 @@ EpochMetrics evaluate(const Model& model, const Dataset& data, const EvaluateOpt
                             : nullptr;
   torch::NoGradGuard no_grad;
   model.module->eval();
+  const auto* dist = options.distributed().get();
   const int64_t N = data.inputs.size(0);
+  // Data-parallel: this rank's contiguous part [lo, hi) of the data.
+  const int64_t world = dist != nullptr ? dist->world_size() : 1;
+  const int64_t rank = dist != nullptr ? dist->rank() : 0;
+  const int64_t lo = N * rank / world, hi = N * (rank + 1) / world;
   MetricSums sums;
   const auto zero = at::zeros({}, at::kDouble);
-  const auto ranges = batches(N, options.batch_size(), options.drop_last());
-  TORCH_CHECK(!ranges.empty(), kWhat, ": no full batch of ", options.batch_size(), " in ", N,
-              " evaluation samples (drop_last is set)");
+  const auto ranges = batches(hi - lo, options.batch_size(), options.drop_last());
+  TORCH_CHECK(!ranges.empty() || dist != nullptr, kWhat, ": no full batch of ",
+              options.batch_size(), " in ", N, " evaluation samples (drop_last is set)");
   for (const auto& [b0, b1] : ranges) {
-    const auto x = as_float(data.inputs.slice(0, b0, b1));
-    const auto y = data.labels.slice(0, b0, b1);
+    const auto x = as_float(data.inputs.slice(0, lo + b0, lo + b1));
+    const auto y = data.labels.slice(0, lo + b0, lo + b1);
     snn::reset_states(*model.module);
     const auto out = analyzer != nullptr ? analyzer->forward(x) : model.forward(x);
     at::Tensor synops = zero, rate = zero;
@@ -360,6 +448,9 @@ EpochMetrics evaluate(const Model& model, const Dataset& data, const EvaluateOpt
              b1 - b0);
   }
   snn::reset_states(*model.module);
+  sums.reduce(dist);
+  TORCH_CHECK(sums.seen > 0, kWhat, ": no full batch of ", options.batch_size(), " in ", N,
+              " evaluation samples (drop_last is set)");
   EpochMetrics m;
   sums.finish(m.test_loss, m.test_accuracy, m.synops, m.firing_rate, analyzer != nullptr);
   return m;
@@ -406,7 +497,8 @@ EpochMetrics Trainer::evaluate(const Dataset& data) {
                                     .drop_last(options_.drop_last())
                                     .loss(options_.loss())
                                     .activity_metrics(analysing())
-                                    .dt(options_.dt()));
+                                    .dt(options_.dt())
+                                    .distributed(options_.distributed()));
   m.epoch = epoch_;
   return m;
 }
@@ -437,7 +529,7 @@ void Trainer::save_checkpoint(const std::string& path) const {
 void Trainer::load_checkpoint(const std::string& path) {
   int64_t epoch = 0, step = 0;
   std::vector<EpochMetrics> history;
-  snn::train::load_checkpoint(path, *model_.module, [&](torch::serialize::InputArchive& a) {
+  const auto extra = [&](torch::serialize::InputArchive& a) {
     torch::serialize::InputArchive opt;
     TORCH_CHECK(a.try_read("optimizer", opt), kWhat, ": checkpoint ", path,
                 " holds a model only (no optimizer, epoch or generator state): load it with "
@@ -466,7 +558,25 @@ void Trainer::load_checkpoint(const std::string& path) {
     for (int64_t i = 0; i < rows.size(0); ++i) {
       history.push_back(from_row(rows[i].data_ptr<double>()));
     }
-  });
+  };
+  if (const auto* dist = options_.distributed().get()) {
+    // Rank 0 reads the file; every rank loads its bytes (an empty message: rank 0 failed).
+    std::string bytes, error;
+    if (dist->is_main()) {
+      try {
+        bytes = snn::io::read_file(path);
+        if (bytes.empty()) error = "the file is empty";
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    bytes = dist->broadcast_bytes(bytes);
+    TORCH_CHECK(!bytes.empty(), kWhat, ": rank ", dist->rank(), ": rank 0 could not read checkpoint ",
+                path, error.empty() ? std::string() : ": " + error);
+    snn::train::load_checkpoint_bytes(bytes, path, *model_.module, extra);
+  } else {
+    snn::train::load_checkpoint(path, *model_.module, extra);
+  }
   epoch_ = epoch;
   step_ = step;
   history_ = std::move(history);

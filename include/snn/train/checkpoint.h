@@ -31,6 +31,12 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
 void load_checkpoint(const std::string& path, torch::nn::Module& model,
                      const std::function<void(torch::serialize::InputArchive&)>& extra = {});
 
+/// The same from the bytes of a checkpoint file (`name` names it in errors): how every rank
+/// of a data-parallel run loads the file rank 0 read.
+void load_checkpoint_bytes(const std::string& bytes, const std::string& name,
+                           torch::nn::Module& model,
+                           const std::function<void(torch::serialize::InputArchive&)>& extra = {});
+
 /// A model alone: save_checkpoint / load_checkpoint without extras. The loaded model gives
 /// the same outputs as the saved one, in this or another process.
 inline void save_model(const std::string& path, const torch::nn::Module& model) {

@@ -24,6 +24,8 @@
 #include <string>
 #include <vector>
 
+#include "snn/train/distributed.h"
+
 namespace snn::train {
 
 /// How the network's output [B, T, C] becomes a loss (and a prediction).
@@ -135,6 +137,13 @@ struct TrainerOptions {
   /// the uninterrupted one drew. Empty: none. Default: empty.
   TORCH_ARG(std::function<at::Tensor(const at::Tensor&, at::Generator&)>, augment);
   TORCH_ARG(std::string, checkpoint_path) = "";
+  /// Data-parallel training over the processes of `distributed` (see snn/train/distributed.h):
+  /// batch_size is the global batch, dealt out over the ranks (rank r takes samples r, r + W,
+  /// ... of each batch), the gradients summed with c10d's allreduce, weighted by each rank's
+  /// share: the same steps as one process with the same batch_size. Rank 0 alone writes the
+  /// checkpoint. The firing-rate regulariser is the square of each rank's own mean rate (so
+  /// it differs slightly from one process's). Default: none (one process).
+  TORCH_ARG(std::shared_ptr<Distributed>, distributed) = nullptr;
 };
 
 /// Inputs [N, T, ...] (float, or integer counts such as uint8 frames: each batch becomes
@@ -170,6 +179,9 @@ struct EvaluateOptions {
   TORCH_ARG(bool, activity_metrics) = true;
   /// The duration of a time step in ms (for synops per second). Default: 1.
   TORCH_ARG(double, dt) = 1.0;
+  /// Each rank evaluates a contiguous part of the data; the sums are reduced over the ranks,
+  /// so that every rank returns the metrics of the whole data. Default: none.
+  TORCH_ARG(std::shared_ptr<Distributed>, distributed) = nullptr;
 };
 
 /// What one epoch gave. The test values are NaN without test data.
@@ -229,7 +241,8 @@ class Trainer {
   /// metrics so far (atomically).
   void save_checkpoint(const std::string& path) const;
   /// Restores what save_checkpoint wrote; a following fit continues exactly where the
-  /// saved run was (same thread count: same numbers, bit for bit).
+  /// saved run was (same thread count: same numbers, bit for bit). Data-parallel, rank 0
+  /// reads the file and sends its bytes to every rank (the others need not see the file).
   void load_checkpoint(const std::string& path);
 
   /// Epochs completed.
@@ -245,9 +258,13 @@ class Trainer {
   std::function<bool(const EpochMetrics&)> on_epoch;
 
  private:
-  // One optimizer step; returns [loss, correct, synops, firing rate] (detached, double).
-  at::Tensor run_batch(const at::Tensor& x, const at::Tensor& y);
+  // One optimizer step on this rank's part x, y of a batch (share: its fraction of the
+  // batch, 1 for one process); returns [loss, correct, synops, firing rate] (detached,
+  // double; zeros for an empty part).
+  at::Tensor run_batch(const at::Tensor& x, const at::Tensor& y, double share);
   bool analysing() const;
+  // Clips the gradients (clip_grad_norm) and steps the optimizer.
+  void step_optimizer();
 
   Model model_;
   std::shared_ptr<torch::optim::Optimizer> optimizer_;
