@@ -215,6 +215,124 @@ int64_t Distributed::allreduce_gradients(const std::vector<at::Tensor>& params,
   return bytes;
 }
 
+// ---- GradientReducer ---------------------------------------------------------------------
+
+struct GradientReducer::State {
+  std::shared_ptr<Distributed> dist;
+  std::vector<at::Tensor> params;
+  struct Bucket {
+    std::vector<size_t> members;          // indices into params
+    std::vector<at::Tensor> grads;        // collected this step (undefined: not yet)
+    size_t ready = 0;
+    at::Tensor flat;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+  std::vector<Bucket> buckets;
+  std::vector<std::pair<size_t, size_t>> where;  // param -> (bucket, slot)
+  std::vector<unsigned> hooks;                   // each param's hook, removed at the end
+  size_t next = 0;                               // the next bucket to start
+  bool active = false;
+  int64_t bytes = 0;
+
+  void start(Bucket& b) {
+    std::vector<at::Tensor> parts;
+    for (size_t k = 0; k < b.members.size(); ++k) {
+      const auto& p = params[b.members[k]];
+      parts.push_back(b.grads[k].defined() ? b.grads[k].reshape({-1})
+                                           : at::zeros({p.numel()}, p.options()));
+    }
+    b.flat = at::cat(parts);
+    std::vector<at::Tensor> t{b.flat};
+    b.work = dist->process_group()->allreduce(t);
+  }
+  // Starts every complete bucket from `next` on, in order.
+  void start_ready() {
+    while (next < buckets.size() && buckets[next].ready == buckets[next].members.size()) {
+      start(buckets[next++]);
+    }
+  }
+};
+
+GradientReducer::GradientReducer(std::shared_ptr<Distributed> distributed,
+                                 std::vector<at::Tensor> params, int64_t bucket_bytes)
+    : state_(std::make_unique<State>()) {
+  auto& st = *state_;
+  TORCH_CHECK(distributed, kWhat, ": GradientReducer needs a process group");
+  st.dist = std::move(distributed);
+  for (auto& p : params) {
+    if (p.requires_grad()) st.params.push_back(p);
+  }
+  st.where.resize(st.params.size());
+  int64_t in_bucket = 0;
+  for (size_t i = st.params.size(); i-- > 0;) {
+    const auto& p = st.params[i];
+    const int64_t n = p.numel() * static_cast<int64_t>(p.element_size());
+    // The first bucket small (1 MiB, as PyTorch's DDP does): its allreduce starts early.
+    const int64_t cap = st.buckets.size() == 1 ? std::min<int64_t>(bucket_bytes, 1 << 20)
+                                               : bucket_bytes;
+    if (st.buckets.empty() || in_bucket + n > cap ||
+        st.params[st.buckets.back().members.front()].scalar_type() != p.scalar_type()) {
+      st.buckets.emplace_back();
+      in_bucket = 0;
+    }
+    st.where[i] = {st.buckets.size() - 1, st.buckets.back().members.size()};
+    st.buckets.back().members.push_back(i);
+    in_bucket += n;
+    st.bytes += n;
+  }
+  for (size_t i = 0; i < st.params.size(); ++i) {
+    State* raw = state_.get();  // the hooks are removed before the state goes
+    st.hooks.push_back(st.params[i].register_hook([raw, i](const at::Tensor& grad) {
+      if (!raw->active) return;
+      const auto [b, slot] = raw->where[i];
+      auto& bucket = raw->buckets[b];
+      if (!bucket.grads[slot].defined()) ++bucket.ready;
+      bucket.grads[slot] = bucket.grads[slot].defined() ? bucket.grads[slot] + grad : grad;
+      raw->start_ready();
+    }));
+  }
+}
+
+GradientReducer::~GradientReducer() {
+  auto& st = *state_;
+  for (size_t i = 0; i < st.params.size(); ++i) st.params[i].remove_hook(st.hooks[i]);
+}
+
+void GradientReducer::prepare() {
+  auto& st = *state_;
+  for (auto& b : st.buckets) {
+    b.grads.assign(b.members.size(), at::Tensor());
+    b.ready = 0;
+    b.work.reset();
+    b.flat = at::Tensor();
+  }
+  st.next = 0;
+  st.active = true;
+}
+
+int64_t GradientReducer::finish() {
+  auto& st = *state_;
+  if (!st.active) prepare();  // finish() without a backward
+  st.active = false;
+  for (; st.next < st.buckets.size(); ++st.next) st.start(st.buckets[st.next]);
+  for (auto& b : st.buckets) {
+    wait(b.work, "the gradients' allreduce", st.dist->rank());
+    int64_t offset = 0;
+    for (const size_t i : b.members) {
+      auto& p = st.params[i];
+      auto& g = p.mutable_grad();
+      const auto sum = b.flat.slice(0, offset, offset + p.numel()).view_as(p);
+      if (g.defined()) {
+        g.copy_(sum);
+      } else {
+        g = sum.clone();
+      }
+      offset += p.numel();
+    }
+  }
+  return st.bytes;
+}
+
 void Distributed::check_same(const std::vector<std::pair<std::string, std::string>>& named) const {
   // Each fingerprint as a 64-bit hash; every rank gathers every rank's.
   const auto k = static_cast<int64_t>(named.size());

@@ -119,4 +119,30 @@ class Distributed {
   int64_t rank_ = 0, world_size_ = 1, local_rank_ = 0, local_world_size_ = 1;
 };
 
+/// Sums gradients over the ranks while the backward still runs: the parameters are split
+/// into buckets of about bucket_bytes, the first of 1 MiB (in reverse order, the order in
+/// which the backward produces their gradients; a bucket grows by whole parameters), a hook on each parameter collects its gradient, and a bucket's
+/// allreduce starts as soon as it and every bucket before it are complete (so that every rank
+/// starts the same collectives in the same order). For one backward per step:
+///   reducer.prepare(); loss.backward(); reducer.finish();   // .grad now holds the sums
+/// A parameter the backward did not reach counts as zeros; finish() alone (no backward: a
+/// rank with no sample in a batch) sums zeros with the others.
+class GradientReducer {
+ public:
+  GradientReducer(std::shared_ptr<Distributed> distributed, std::vector<at::Tensor> params,
+                  int64_t bucket_bytes = 25 << 20);
+  ~GradientReducer();
+  GradientReducer(const GradientReducer&) = delete;
+  GradientReducer& operator=(const GradientReducer&) = delete;
+  /// Before the backward of a step.
+  void prepare();
+  /// After it: starts what has not started, waits, writes the sums into the gradients.
+  /// Returns the bytes reduced.
+  int64_t finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 }  // namespace snn::train
