@@ -183,7 +183,8 @@ def test_a_store_out_of_reach_is_named(cli, small, tmp_path):
 
 
 @pytest.mark.parametrize("flag,value,what", [("--seed", 7, "the seed of rank 1"),
-                                             ("--hidden", 16, "the model of rank 1")])
+                                             ("--hidden", 16, "the model of rank 1"),
+                                             ("--voices", 5, "the training data of rank 1")])
 def test_ranks_started_differently_are_named(cli, small, tmp_path, flag, value, what):
     port = free_port()
     procs = []
@@ -191,6 +192,8 @@ def test_ranks_started_differently_are_named(cli, small, tmp_path, flag, value, 
         env = {**os.environ, "RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank),
                "LOCAL_WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
         extra = [flag, str(value)] if rank == 1 else []
+        if rank == 1 and flag == "--voices":  # other data, made in a folder of its own
+            extra += ["--data-path", str(tmp_path / "other")]
         procs.append(subprocess.Popen([str(cli), "train", "--config", str(small), "--epochs", "1",
                                        "--run-dir", str(tmp_path / "r"), *extra], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
@@ -198,3 +201,33 @@ def test_ranks_started_differently_are_named(cli, small, tmp_path, flag, value, 
         _, err = p.communicate(timeout=300)
         assert p.returncode != 0
         assert what in err and "differs from rank 0's" in err, err
+
+
+def test_two_launchers_meet_as_two_machines_do(cli, small, tmp_path):
+    """Two torchrun agents (--nnodes 2, one process each) meet through the c10d rendezvous, as
+    on two machines, and train as one launcher with two processes does."""
+    port = free_port()
+    args = ["train", "--config", str(small), "--epochs", "2", "--batch-size", "36"]
+    nodes = [subprocess.Popen([str(TORCHRUN), "--nnodes", "2", "--nproc-per-node", "1",
+                               "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}",
+                               "--rdzv-id", "two-machines", "--no-python", str(cli), *args,
+                               "--run-dir", str(tmp_path / "nodes")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [n.communicate(timeout=300) for n in nodes]
+    assert all(n.returncode == 0 for n in nodes), [o[1][-2000:] for o in outs]
+    one = torchrun(cli, 2, *args, "--run-dir", tmp_path / "one")
+    assert one.returncode == 0, one.stderr
+    a, b = checkpoint(tmp_path / "nodes" / "checkpoint.snn"), checkpoint(tmp_path / "one" / "checkpoint.snn")
+    assert all(torch.equal(a[n], b[n]) for n in a)
+
+
+def test_compare_with_nproc(cli, small, tmp_path):
+    proc = snn(cli, "compare", "--config", small, "--epochs", 1, "--neurons", "iaf,lif",
+               "--nproc", 2, "--run-dir", tmp_path / "cmp",
+               env={**os.environ, "SNN_TORCHRUN": str(TORCHRUN)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("| model | test accuracy") == 1  # rank 0 alone prints
+    table = (tmp_path / "cmp" / "compare.md").read_text()
+    assert "| iaf |" in table and "| lif |" in table
+    assert (tmp_path / "cmp" / "report.html").exists()
