@@ -10,6 +10,7 @@ from typing import Dict, List, Tuple
 import torch
 
 from ._dropin import UnsupportedLayer
+from ._dropin import qualname as _qualname
 
 # The drop-in modules: each defines DROP_INS (original class -> drop-in class) and
 # NEURON_BASES (the base classes of its library's neuron layers, to find what is left).
@@ -31,10 +32,6 @@ class AccelerateReport:
         lines += [f"  swapped  {p or '<model>'}: {a} -> {b}" for p, a, b in self.swapped]
         lines += [f"  NOT swapped  {p or '<model>'} ({c}): {r}" for p, c, r in self.not_swapped]
         return "\n".join(lines)
-
-
-def _qualname(t: type) -> str:
-    return f"{t.__module__}.{t.__qualname__}"
 
 
 def _families() -> Tuple[Dict[type, type], Tuple[type, ...]]:

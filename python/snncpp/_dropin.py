@@ -9,7 +9,8 @@ call time, never set up in a constructor of the drop-in's own.
 """
 from __future__ import annotations
 
-from typing import Optional, TypeVar
+import functools
+from typing import Any, Optional, TypeVar
 
 import torch
 
@@ -20,8 +21,49 @@ class UnsupportedLayer(ValueError):
     """A layer's configuration has no fused op (e.g. a user-defined spike function)."""
 
 
+def qualname(obj: Any) -> str:
+    """``module.Class`` of a class, or of an object's class."""
+    t = obj if isinstance(obj, type) else type(obj)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def spec_bool(value: Any) -> str:
+    """A flag as the op's specification text writes it."""
+    return "true" if value else "false"
+
+
+@functools.lru_cache(maxsize=None)
+def op_rejects(spec: str, n_states: int, n_params: int) -> Optional[str]:
+    """The fused op's objection to a specification text (the first line of its message,
+    e.g. an argument out of range), or None when it takes it: one trial step on tiny
+    tensors, once per text."""
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():  # SSO draws numbers
+            torch.ops.snn.neuron(torch.zeros(1, 1, 1), [torch.zeros(1, 1)] * n_states,
+                                 [torch.full((), 0.5)] * n_params, spec)
+    except RuntimeError as error:
+        return str(error).strip().splitlines()[0]
+    return None
+
+
 class DropIn(torch.nn.Module):
     """Mixin of the drop-in layers: ``class LIF(DropIn, sinabs.layers.LIF)``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A drop-in class (one that names its `original`) is constructed by the original's
+        # constructor (with its signature), then checked: a configuration the op does not
+        # compute is refused at construction.
+        super().__init_subclass__(**kwargs)
+        original = cls.__dict__.get("original")
+        if original is None:
+            return
+
+        @functools.wraps(original.__init__)
+        def __init__(self: DropIn, *args: Any, **kw: Any) -> None:
+            original.__init__(self, *args, **kw)
+            self._check_supported()
+
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
     #: The class this drop-in replaces (set by each drop-in).
     original: type
@@ -38,10 +80,8 @@ class DropIn(torch.nn.Module):
         place and returns it; raises UnsupportedLayer (the layer unchanged) when its
         configuration has no fused op."""
         if type(layer) is not cls.original:
-            raise UnsupportedLayer(
-                f"{cls.__module__}.{cls.__qualname__} replaces "
-                f"{cls.original.__module__}.{cls.original.__qualname__}, not "
-                f"{type(layer).__module__}.{type(layer).__qualname__}")
+            raise UnsupportedLayer(f"{qualname(cls)} replaces {qualname(cls.original)}, not "
+                                   f"{qualname(layer)}")
         reason = cls.unsupported_reason(layer)
         if reason is not None:
             raise UnsupportedLayer(reason)
@@ -52,4 +92,4 @@ class DropIn(torch.nn.Module):
         """For constructors: raises ValueError when this configuration has no fused op."""
         reason = type(self).unsupported_reason(self)
         if reason is not None:
-            raise UnsupportedLayer(f"{type(self).__module__}.{type(self).__qualname__}: {reason}")
+            raise UnsupportedLayer(f"{qualname(self)}: {reason}")

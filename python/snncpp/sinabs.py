@@ -28,7 +28,6 @@ plain-ATen reference.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import numbers
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple
@@ -39,7 +38,8 @@ import torch
 from sinabs.layers.alif import ALIFSqueeze as _SinabsALIFSqueeze
 from torch import Tensor
 
-from ._dropin import DropIn, UnsupportedLayer
+from ._dropin import DropIn, UnsupportedLayer, op_rejects, spec_bool
+from ._dropin import qualname as _qualname
 from ._library import load
 
 load()
@@ -66,11 +66,6 @@ _OP_DTYPES = (torch.float32, torch.float64)
 
 class _NoFusedOp(Exception):
     """A configuration the fused op does not compute; the message names it."""
-
-
-def _qualname(obj: Any) -> str:
-    t = obj if isinstance(obj, type) else type(obj)
-    return f"{t.__module__}.{t.__qualname__}"
 
 
 def _real(value: Any, what: str) -> float:
@@ -139,10 +134,6 @@ def _min_v_mem_text(min_v_mem: Any) -> str:
     return "none" if min_v_mem is None else _text(_real(min_v_mem, "min_v_mem"))
 
 
-def _bool(value: Any) -> str:
-    return "true" if value else "false"
-
-
 def _has_synapse(layer: torch.nn.Module) -> bool:
     return layer.alpha_syn_calculated is not None
 
@@ -159,7 +150,7 @@ def _spec(layer: torch.nn.Module, synapse: bool, normalised_input: bool = False)
         # With a synapse, Sinabs' synaptic state is the normalised current: the op's
         # synapse with alpha_syn·(1 - alpha_mem) and no normalisation computes it.
         norm = bool(layer.norm_input) and not synapse and not normalised_input
-        return (f"ALIF(synapse={_bool(synapse)}, norm_input={_bool(norm)}, "
+        return (f"ALIF(synapse={spec_bool(synapse)}, norm_input={spec_bool(norm)}, "
                 f"spike={_spike_text(layer.spike_fn)}, reset={_reset_text(layer.reset_fn)}, "
                 f"surrogate={_surrogate_text(layer.surrogate_grad_fn)}, "
                 f"min_v_mem={_min_v_mem_text(layer.min_v_mem)})")
@@ -168,34 +159,27 @@ def _spec(layer: torch.nn.Module, synapse: bool, normalised_input: bool = False)
             raise _NoFusedOp("spike_fn=None with tau_syn: the fused op has no synapse without "
                              "spikes")
         norm = bool(layer.norm_input) and not normalised_input
-        return (f"ExpLeak(norm_input={_bool(norm)}, "
+        return (f"ExpLeak(norm_input={spec_bool(norm)}, "
                 f"min_v_mem={_min_v_mem_text(layer.min_v_mem)})")
     if synapse and "i_syn" not in layer._buffers:
         raise _NoFusedOp("a synaptic time constant without the state i_syn")
     if layer.spike_threshold is None:
         raise _NoFusedOp("spike_threshold=None with a spike function")
     norm = bool(layer.norm_input) and not normalised_input
-    return (f"LIF(synapse={_bool(synapse)}, norm_input={_bool(norm)}, "
+    return (f"LIF(synapse={spec_bool(synapse)}, norm_input={spec_bool(norm)}, "
             f"spike={_spike_text(layer.spike_fn)}, reset={_reset_text(layer.reset_fn)}, "
             f"surrogate={_surrogate_text(layer.surrogate_grad_fn)}, "
             f"min_v_mem={_min_v_mem_text(layer.min_v_mem)})")
 
 
-@functools.lru_cache(maxsize=None)
 def _op_rejects(spec: str) -> Optional[str]:
-    """The op's own objection to a specification (e.g. an argument out of range), or None:
-    checked once per text, with shape-only tensors."""
+    """The op's own objection to a specification (e.g. an argument out of range), or None."""
     family = spec.split("(", 1)[0]
     synapse = "synapse=true" in spec
     n_states = {"LIF": 1, "ALIF": 2, "ExpLeak": 1}[family] + synapse
     n_params = {"LIF": 2, "ALIF": 4, "ExpLeak": 1}[family] + synapse
-    meta = functools.partial(torch.empty, device="meta")
-    try:
-        _neuron(meta(1, 1, 1), [meta(1, 1) for _ in range(n_states)],
-                [meta(()) for _ in range(n_params)], spec)
-    except RuntimeError as error:
-        return f"the fused op rejects {spec}: {str(error).splitlines()[0]}"
-    return None
+    rejected = op_rejects(spec, n_states, n_params)
+    return None if rejected is None else f"the fused op rejects {spec}: {rejected}"
 
 
 def _reason(layer: torch.nn.Module) -> Optional[str]:
@@ -299,17 +283,6 @@ class _SinabsNeuron(DropIn):
     _recurrent: ClassVar[bool] = False
     #: Whether the layer takes [B·T, ...] (Sinabs' Squeeze forms).
     _squeeze: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        original_init = cls.original.__init__
-
-        @functools.wraps(original_init)
-        def __init__(self: _SinabsNeuron, *args: Any, **kw: Any) -> None:
-            original_init(self, *args, **kw)
-            self._check_supported()
-
-        cls.__init__ = __init__  # type: ignore[method-assign]
 
     @classmethod
     def unsupported_reason(cls, layer: torch.nn.Module) -> Optional[str]:

@@ -19,7 +19,6 @@ attention), LeakyParallel (torch's RNN), SLSTM and SConv2dLSTM (torch's LSTM cel
 """
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
@@ -29,7 +28,7 @@ import torch
 from snntorch import surrogate as _sg
 from torch import Tensor
 
-from ._dropin import DropIn, UnsupportedLayer
+from ._dropin import DropIn, UnsupportedLayer, op_rejects, qualname, spec_bool
 from ._library import load
 
 load()
@@ -122,22 +121,6 @@ _RESET_TEXT = {"subtract": "MembraneSubtract()", "zero": "MembraneReset(reset_va
 _RESET_NAMES = ("subtract", "zero", "none")  # snnTorch's reset_mechanism_val 0, 1, 2
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-@functools.lru_cache(maxsize=None)
-def _rejection(spec: str, n_states: int, n_params: int) -> Optional[str]:
-    """None when the op takes ``spec``, else its message (one trial step, once per text)."""
-    try:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():  # SSO draws numbers
-            torch.ops.snn.neuron(torch.zeros(1, 1, 1), [torch.zeros(1, 1)] * n_states,
-                                 [torch.full((), 0.5)] * n_params, spec)
-    except RuntimeError as error:
-        return str(error).strip().splitlines()[0]
-    return None
-
-
 def _mechanism(layer: torch.nn.Module) -> Optional[str]:
     """The reset of snnTorch's update, from the ``state_function`` its constructor chose."""
     fn = getattr(layer, "state_function", None)
@@ -196,13 +179,14 @@ def _describe(family: _Family, layer: torch.nn.Module) -> Tuple[Optional[str], O
     if family.op == "Alpha":
         spec = f"Alpha(reset={_RESET_TEXT[mechanism]}, surrogate={surrogate})"
     else:
-        spec = (f"Leaky(synapse={_flag(family.synapse)}, recurrent={_flag(family.recurrent)}, "
+        spec = (f"Leaky(synapse={spec_bool(family.synapse)}, "
+                f"recurrent={spec_bool(family.recurrent)}, "
                 f"spike=HeavisideSpike(), reset={_RESET_TEXT[mechanism]}, "
-                f"reset_delay={_flag(delay)}, reset_grad=false, "
-                f"zero_keeps_input={_flag(family.zero_keeps_input)}, surrogate={surrogate}, "
+                f"reset_delay={spec_bool(delay)}, reset_grad=false, "
+                f"zero_keeps_input={spec_bool(family.zero_keeps_input)}, surrogate={surrogate}, "
                 f"state_quant=0)")
     n_states = len(family.op_states) + (1 if family.recurrent else 0)
-    rejection = _rejection(spec, n_states, family.n_params)
+    rejection = op_rejects(spec, n_states, family.n_params)
     if rejection is not None:
         return None, f"the fused op rejects {spec}: {rejection}"
     return spec, None
@@ -292,19 +276,6 @@ class _Neuron(DropIn):
 
     _family: _Family
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        original = cls.__dict__.get("original")
-        if original is None:
-            return
-
-        def __init__(self: _Neuron, *args: Any, **kw: Any) -> None:
-            super(cls, self).__init__(*args, **kw)  # type: ignore[misc]
-            self._check_supported()
-
-        functools.update_wrapper(__init__, original.__init__)  # the original's signature
-        cls.__init__ = __init__  # type: ignore[method-assign]
-
     @classmethod
     def unsupported_reason(cls, layer: torch.nn.Module) -> Optional[str]:
         """Why ``layer`` cannot run on the fused op, or None when it can."""
@@ -322,7 +293,7 @@ class _Neuron(DropIn):
             return cached[1]  # type: ignore[no-any-return]
         spec, reason = _describe(self._family, self)
         if reason is not None:
-            raise UnsupportedLayer(f"{type(self).__module__}.{type(self).__qualname__}: {reason}")
+            raise UnsupportedLayer(f"{qualname(self)}: {reason}")
         assert spec is not None
         self.__dict__["_snncpp_spec"] = (key, spec)
         return spec
