@@ -172,49 +172,6 @@ void Distributed::allreduce_sum(at::Tensor& tensor) const {
   wait(group_->allreduce(t), "allreduce", rank_);
 }
 
-int64_t Distributed::allreduce_gradients(const std::vector<at::Tensor>& params,
-                                         int64_t bucket_bytes) const {
-  // Buckets of gradients of one dtype, flattened into one tensor each; every bucket's
-  // allreduce is started before the first is waited for.
-  struct Bucket {
-    std::vector<at::Tensor> grads;
-    at::Tensor flat;
-    c10::intrusive_ptr<c10d::Work> work;
-  };
-  std::vector<Bucket> buckets;
-  int64_t bytes = 0, in_bucket = 0;
-  for (const auto& p : params) {
-    if (!p.requires_grad()) continue;
-    auto& g = p.mutable_grad();
-    if (!g.defined()) g = at::zeros_like(p);
-    const int64_t n = g.numel() * static_cast<int64_t>(g.element_size());
-    if (buckets.empty() || in_bucket + n > bucket_bytes ||
-        buckets.back().grads.front().scalar_type() != g.scalar_type()) {
-      buckets.emplace_back();
-      in_bucket = 0;
-    }
-    buckets.back().grads.push_back(g);
-    in_bucket += n;
-    bytes += n;
-  }
-  for (auto& b : buckets) {
-    std::vector<at::Tensor> flat_parts;
-    for (const auto& g : b.grads) flat_parts.push_back(g.reshape({-1}));
-    b.flat = at::cat(flat_parts);
-    std::vector<at::Tensor> t{b.flat};
-    b.work = group_->allreduce(t);
-  }
-  for (auto& b : buckets) {
-    wait(b.work, "the gradients' allreduce", rank_);
-    int64_t offset = 0;
-    for (auto& g : b.grads) {
-      g.copy_(b.flat.slice(0, offset, offset + g.numel()).view_as(g));
-      offset += g.numel();
-    }
-  }
-  return bytes;
-}
-
 // ---- GradientReducer ---------------------------------------------------------------------
 
 struct GradientReducer::State {
@@ -234,12 +191,24 @@ struct GradientReducer::State {
   bool active = false;
   int64_t bytes = 0;
 
+  // Forgets the last step's buckets.
+  void reset() {
+    for (auto& b : buckets) {
+      b.grads.assign(b.members.size(), at::Tensor());
+      b.ready = 0;
+      b.work.reset();
+      b.flat = at::Tensor();
+    }
+    next = 0;
+  }
+  // A member's gradient: the one its hook collected, else the accumulated one (several
+  // backward passes, not watched), else zeros (none).
   void start(Bucket& b) {
     std::vector<at::Tensor> parts;
     for (size_t k = 0; k < b.members.size(); ++k) {
       const auto& p = params[b.members[k]];
-      parts.push_back(b.grads[k].defined() ? b.grads[k].reshape({-1})
-                                           : at::zeros({p.numel()}, p.options()));
+      const auto& g = b.grads[k].defined() ? b.grads[k] : p.grad();
+      parts.push_back(g.defined() ? g.reshape({-1}) : at::zeros({p.numel()}, p.options()));
     }
     b.flat = at::cat(parts);
     std::vector<at::Tensor> t{b.flat};
@@ -299,20 +268,13 @@ GradientReducer::~GradientReducer() {
 }
 
 void GradientReducer::prepare() {
-  auto& st = *state_;
-  for (auto& b : st.buckets) {
-    b.grads.assign(b.members.size(), at::Tensor());
-    b.ready = 0;
-    b.work.reset();
-    b.flat = at::Tensor();
-  }
-  st.next = 0;
-  st.active = true;
+  state_->reset();
+  state_->active = true;
 }
 
 int64_t GradientReducer::finish() {
   auto& st = *state_;
-  if (!st.active) prepare();  // finish() without a backward
+  if (!st.active) st.reset();  // nothing watched: every bucket from the gradients as they are
   st.active = false;
   for (; st.next < st.buckets.size(); ++st.next) st.start(st.buckets[st.next]);
   for (auto& b : st.buckets) {

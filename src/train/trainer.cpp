@@ -253,6 +253,10 @@ Trainer::Trainer(Model model, std::shared_ptr<torch::optim::Optimizer> optimizer
   for (const auto& group : optimizer_->param_groups()) {
     base_lr_.push_back(group.options().get_lr());
   }
+  if (options_.distributed()) {
+    reducer_ = std::make_unique<GradientReducer>(options_.distributed(),
+                                                 model_.module->parameters());
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -263,19 +267,15 @@ at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y, double s
   auto* analyzer = analysis_->analyzer.get();
   snn::reset_states(*model_.module);
   optimizer_->zero_grad();
-  const auto* dist = options_.distributed().get();
-  if (x.size(0) == 0 && dist != nullptr) {  // no sample of the batch here: zeros to the allreduce
-    if (reducer_) {
-      reducer_->finish();
-    } else {
-      dist->allreduce_gradients(model_.module->parameters());
-    }
+  if (x.size(0) == 0 && reducer_) {  // no sample of the batch here: zeros to the allreduce
+    reducer_->finish();
     step_optimizer();
     return at::zeros({4}, at::kDouble);
   }
-  if (reducer_) reducer_->prepare();
   const int64_t T = x.size(1);
   const int64_t window = options_.truncation().value_or(T);
+  // One backward per step: its gradients are summed over the ranks while it runs.
+  if (reducer_ && window >= T) reducer_->prepare();
   const auto zero = at::zeros({}, at::kDouble);
   at::Tensor total = zero, synops = zero, rate = zero;
   std::vector<at::Tensor> outputs;
@@ -303,11 +303,7 @@ at::Tensor Trainer::run_batch(const at::Tensor& x, const at::Tensor& y, double s
     outputs.push_back(out.detach());
     if (window != T) snn::detach_states(*model_.module);
   }
-  if (reducer_) {
-    reducer_->finish();
-  } else if (dist != nullptr) {
-    dist->allreduce_gradients(model_.module->parameters());
-  }
+  if (reducer_) reducer_->finish();
   step_optimizer();
   const auto output = outputs.size() == 1 ? outputs[0] : at::cat(outputs, 1);
   const auto correct = predict(options_.loss(), output).eq(y).sum();
@@ -341,11 +337,6 @@ std::vector<EpochMetrics> Trainer::fit(const Dataset& train, const std::optional
                       {"epoch reached", std::to_string(epoch_) + "/" + std::to_string(step_)}});
     // Every replica starts from rank 0's weights.
     dist->broadcast_module(*model_.module);
-    // One backward per step: the gradients' allreduce runs while the backward does.
-    if (!options_.truncation() && !reducer_) {
-      reducer_ = std::make_unique<GradientReducer>(options_.distributed(),
-                                                   model_.module->parameters());
-    }
   }
   std::vector<EpochMetrics> ran;
   for (int64_t e = epoch_; e < options_.epochs(); ++e) {

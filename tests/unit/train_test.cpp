@@ -16,6 +16,7 @@
 #include "snn/analysis/analyzer.h"
 #include "snn/train/checkpoint.h"
 #include "snn/train/data_sources.h"
+#include "snn/train/distributed.h"
 #include "snn/train/presets.h"
 #include "snn/train/trainer.h"
 #include "test_util.h"
@@ -170,6 +171,34 @@ TEST(TrainerTest, ActivityMetricsChangeNoNumberAndAnyModuleTrains) {
                       TrainerOptions().activity_metrics(false).synops_weight(1e-3));
             }).find("a regulariser needs the model to be a Sequential"),
             std::string::npos);
+}
+
+// A process group of one (its own c10d store, Gloo): the sum over one rank is the rank's own
+// gradient, so the Trainer's data-parallel path (gradient hooks while the backward runs; the
+// gradients as they are after truncated BPTT's several backward passes) must take the very
+// steps of the plain path.
+TEST(TrainerTest, AProcessGroupOfOneTakesTheSameSteps) {
+  snn::train::DistributedOptions o;
+  o.master_port = 0;  // the store picks a free port
+  auto dist = std::make_shared<snn::train::Distributed>(o);
+  ASSERT_EQ(dist->world_size(), 1);
+  for (const std::optional<int64_t> truncation : {std::optional<int64_t>(), std::optional<int64_t>(5)}) {
+    std::vector<torch::nn::Sequential> models;
+    for (const bool distributed : {false, true}) {
+      torch::manual_seed(3);
+      auto m = mlp();
+      Trainer t(m, adam(m), TrainerOptions().epochs(2).batch_size(16).seed(4).truncation(truncation)
+                                .distributed(distributed ? dist : nullptr));
+      t.fit(task(64, 1));
+      models.push_back(m);
+    }
+    const auto a = models[0]->parameters(), b = models[1]->parameters();
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_TRUE(at::equal(a[i], b[i])) << "parameter " << i << ", truncation "
+                                         << truncation.value_or(0);
+    }
+  }
 }
 
 TEST(DataSourcesTest, RegistryFindsBuiltInAndAddedSources) {

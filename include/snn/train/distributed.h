@@ -15,7 +15,8 @@
 ///   batch of `batch_size` samples is dealt out: rank r takes the batch's samples r, r + W,
 ///   r + 2W, ... (W processes), so that the union of the ranks' pieces is the batch a single
 ///   process would take. Each rank's gradient is weighted by its share of the batch and the
-///   gradients are summed with the process group's allreduce (in buckets): the step is the
+///   gradients are summed with the process group's allreduce (in buckets, while the backward
+///   runs: GradientReducer below): the step is the
 ///   single-process step, also for a last batch that does not divide evenly (a rank with no
 ///   sample in it contributes zeros);
 /// - the epoch's metrics and the evaluation (each rank evaluates a contiguous part of the
@@ -103,11 +104,6 @@ class Distributed {
   std::string broadcast_bytes(const std::string& bytes) const;
   /// The sum over the ranks, in place (a CPU tensor).
   void allreduce_sum(at::Tensor& tensor) const;
-  /// Sums the gradients of `params` over the ranks in place, in buckets of about
-  /// bucket_bytes (one allreduce each, all in flight together); an undefined gradient
-  /// counts as zeros (and becomes defined). Returns the bytes reduced.
-  int64_t allreduce_gradients(const std::vector<at::Tensor>& params,
-                              int64_t bucket_bytes = 25 << 20) const;
   /// Every rank's `fingerprint` of each named thing (the data, the model, the seed ...):
   /// throws on every rank, naming the thing and the ranks, when they differ.
   void check_same(const std::vector<std::pair<std::string, std::string>>& named) const;
@@ -125,8 +121,9 @@ class Distributed {
 /// allreduce starts as soon as it and every bucket before it are complete (so that every rank
 /// starts the same collectives in the same order). For one backward per step:
 ///   reducer.prepare(); loss.backward(); reducer.finish();   // .grad now holds the sums
-/// A parameter the backward did not reach counts as zeros; finish() alone (no backward: a
-/// rank with no sample in a batch) sums zeros with the others.
+/// A parameter the backward did not reach counts as zeros. finish() without prepare() sums
+/// the gradients as they are (several backward passes per step, as truncated BPTT takes; or
+/// none, on a rank with no sample in a batch: zeros).
 class GradientReducer {
  public:
   GradientReducer(std::shared_ptr<Distributed> distributed, std::vector<at::Tensor> params,

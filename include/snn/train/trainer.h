@@ -272,7 +272,8 @@ class Trainer {
   struct Analysis;
   std::unique_ptr<Analysis> analysis_;
   std::vector<double> base_lr_;
-  // Data-parallel with one backward per step: the allreduce overlaps the backward.
+  // Data-parallel: sums the gradients over the ranks (while the backward runs, for one
+  // backward per step).
   std::unique_ptr<GradientReducer> reducer_;
   int64_t epoch_ = 0, step_ = 0;
   std::vector<EpochMetrics> history_;
