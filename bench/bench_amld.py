@@ -14,7 +14,6 @@ and over 10 epochs such differences grow into different test answers.
 """
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -24,15 +23,10 @@ from pathlib import Path
 
 import torch
 
-from common import BUILD, ROOT
+from common import BUILD, ROOT, spoken_digits_dir
 
 sys.path.insert(0, str(ROOT / "tests" / "parity"))
 from test_amld_tutorial import sinabs_network, tutorial_set  # noqa: E402  (the same pipeline)
-
-
-def data_dir():
-    base = os.environ.get("SNN_CACHE_DIR") or str(Path.home() / ".cache" / "snn.cpp")
-    return Path(base) / "data" / "spoken-digits"
 
 
 def python_pipeline(neuron, train, test, epochs, seed):
@@ -93,7 +87,7 @@ def main():
     torch.set_num_threads(args.threads)
     # The data: made by snn on first use (the default spoken digits), then binned by Tonic.
     subprocess.run([args.snn, "config", "show"], check=True, capture_output=True)
-    folder = data_dir()
+    folder = spoken_digits_dir()
     if not (folder / "spoken_digits_train.h5").exists():
         subprocess.run([args.snn, "data", "synth-digits", "--out", str(folder)], check=True)
     t0 = time.perf_counter()

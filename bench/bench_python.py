@@ -22,35 +22,16 @@ PYTHONPATH=python SNNCPP_LIBRARY=build/libsnn.so.
 """
 import argparse
 import copy
-import os
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
 
+from common import ROOT, spoken_digits_dir, timings
 
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times), max(times)
-
-
-def amld_network(neuron, batch_size):
-    import sinabs.activation as sa
-    import sinabs.layers as sl
-    common = dict(tau_syn=1.0, min_v_mem=0.0, spike_fn=sa.SingleSpike, batch_size=batch_size)
-    make = (lambda: sl.IAFSqueeze(**common)) if neuron == "iaf" else \
-        (lambda: sl.LIFSqueeze(tau_mem=2.0, norm_input=False, **common))
-    return torch.nn.Sequential(torch.nn.Linear(140, 64, bias=False), make(),
-                               torch.nn.Linear(64, 64, bias=False), make(),
-                               torch.nn.Linear(64, 20, bias=False), make())
+sys.path.insert(0, str(ROOT / "tests" / "parity"))
+from test_amld_tutorial import sinabs_network as amld_network  # noqa: E402  (the same network)
 
 
 def sinabs_step(model, opt, x, y):
@@ -133,7 +114,7 @@ def training_steps(repeats):
         accelerated = copy.deepcopy(original)
         report = snncpp.accelerate(accelerated)
         assert len(report.swapped) == 3 and not report.not_swapped, report
-        times = [median_time(sinabs_step(m, torch.optim.Adam(m.parameters(), 1e-3), x, y), repeats)
+        times = [timings(sinabs_step(m, torch.optim.Adam(m.parameters(), 1e-3), x, y), repeats)
                  for m in (original, accelerated)]
         rows.append((f"AMLD SHD tutorial MLP, {neuron.upper()} (Sinabs)", "Sinabs", *times))
     torch.manual_seed(2)
@@ -150,7 +131,7 @@ def training_steps(repeats):
         assert torch.equal(original(xs), sequence(xs))
     steps = [snntorch_step(m, torch.optim.Adam(m.parameters(), 5e-4), xs, ys)
              for m in (original, accelerated, sequence)]
-    times = [median_time(step, repeats) for step in steps]
+    times = [timings(step, repeats) for step in steps]
     shares = [matmul_share(step) for step in steps]
     note = (f"snnTorch tutorial net: matrix products take {shares[0]:.0%} of the step's CPU time "
             f"with snnTorch, {shares[1]:.0%} accelerated, {shares[2]:.0%} with forward_sequence "
@@ -160,13 +141,6 @@ def training_steps(repeats):
     rows.append(("the same, the neurons given the whole sequence (forward_sequence)",
                  "snnTorch", times[0], times[2]))
     return rows, note
-
-
-def data_folder(arg):
-    if arg:
-        return Path(arg)
-    base = os.environ.get("SNN_CACHE_DIR") or str(Path.home() / ".cache" / "snn.cpp")
-    return Path(base) / "data" / "spoken-digits"
 
 
 def dataloader_epochs(folder, repeats, caching):
@@ -210,7 +184,7 @@ def dataloader_epochs(folder, repeats, caching):
 
             def epoch():
                 results[name] = [batch for batch in loader]
-            results[name + " time"] = median_time(epoch, repeats)
+            results[name + " time"] = timings(epoch, repeats)
             n = len(dataset)
         # Both pipelines give the same batches (the check that the timing compares like with like).
         for (xa, ya), (xb, yb) in zip(results["Tonic"], results["snncpp"]):
@@ -244,7 +218,7 @@ def main():
     for caching in (False, True):
         snncpp.ops.set_caching_allocator(caching)
         for name, (tp, tp0, tp1), (ts, ts0, ts1) in dataloader_epochs(
-                data_folder(args.data), max(1, args.repeats // 3), caching):
+                Path(args.data) if args.data else spoken_digits_dir(), max(1, args.repeats // 3), caching):
             print(f"| {name} | {tp:.2f} s ({tp0:.2f}-{tp1:.2f}) | {ts:.2f} s ({ts0:.2f}-{ts1:.2f}) "
                   f"| {tp / ts:.1f}x |", flush=True)
     snncpp.ops.set_caching_allocator(False)

@@ -11,12 +11,23 @@ LIBRARY = BUILD / "libsnn.so"
 BENCH_LIBRARY = BUILD / "libsnn_bench.so"
 
 
-def timeit(fn, repeats):
-    """Median wall time of `repeats` calls of fn, after one warm-up call."""
+def timings(fn, repeats):
+    """Median, min and max wall time of `repeats` calls of fn, after one warm-up call."""
     fn()
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(times), min(times), max(times)
+
+
+def timeit(fn, repeats):
+    """Median wall time of `repeats` calls of fn, after one warm-up call."""
+    return timings(fn, repeats)[0]
+
+
+def spoken_digits_dir():
+    """Where the snn CLI caches the embedded spoken digits (SNN_CACHE_DIR, else ~/.cache/snn.cpp)."""
+    base = os.environ.get("SNN_CACHE_DIR") or str(Path.home() / ".cache" / "snn.cpp")
+    return Path(base) / "data" / "spoken-digits"

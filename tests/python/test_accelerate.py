@@ -58,12 +58,6 @@ class SnnTorchTutorialNet(torch.nn.Module):
         return torch.stack(spikes), torch.stack(mems)
 
 
-def reset(model):
-    for m in model.modules():
-        if isinstance(m, sl.StatefulLayer):
-            m.reset_states()
-
-
 def run_and_grads(model, x, forward):
     """Outputs of `forward(model, x)` over two calls (state carried), and every gradient."""
     x = x.clone().requires_grad_(True)
@@ -100,7 +94,7 @@ def test_amld_shd_mlp(neuron):
     x = (torch.rand(B, T, 140) < 0.2).float()
 
     def forward(net, inp):
-        reset(net)
+        sinabs.reset_states(net)
         out1 = net(inp.reshape(B * T, -1)).reshape(B, T, -1)
         out2 = net(inp.flip(1).reshape(B * T, -1)).reshape(B, T, -1)  # state carried over
         return out1, out2
@@ -125,7 +119,7 @@ def test_sinabs_synops_conv_net_and_its_synops_loss():
     x = (torch.rand(B * T, 1, 28, 28) < 0.3).float()
 
     def forward(net, inp):
-        reset(net)
+        sinabs.reset_states(net)
         analyzer = sinabs.SNNAnalyzer(net)
         out = net(inp)
         synops = analyzer.get_model_statistics(average=True)["synops"]
@@ -164,7 +158,7 @@ def test_an_optimizer_built_before_the_swap_keeps_training_the_model():
     snncpp.accelerate(model)  # after the optimizer was built
     for net, opt in zip((model, reference), opts):
         for _ in range(3):
-            reset(net)
+            sinabs.reset_states(net)
             loss = torch.nn.functional.cross_entropy(
                 net(x.reshape(B * T, -1)).reshape(B, T, -1).sum(1), y)
             opt.zero_grad()
